@@ -1,0 +1,88 @@
+"""One exception root for run-level problems.
+
+Row-level problems are data (a ``RowResult`` with a status and a message), never exceptions.
+Run-level problems stop the run and map to an exit code::
+
+    ReschedulerError                 (base; never raised itself)
+    ├── UsageError                   exit 2  bad flags or arguments
+    ├── ConfigError                  exit 2  bad config file or value; names the key path
+    ├── InputFileError               exit 2  unreadable/undecodable input, missing column;
+    │                                        names the file, line and column where known
+    ├── OutputError                  exit 2  results/journal file cannot be written
+    ├── JournalLockedError           exit 2  another run holds the same journal
+    └── RunAborted                   exit 3  the run stopped early; the report is complete
+        ├── CredentialsRejected              HTTP 401: names the access key, never the secret
+        ├── TooManyFailures                  --max-failures reached
+        └── Interrupted                      SIGINT / SIGTERM
+
+Third-party exceptions are mapped to these (or to row outcomes) once, where they arise.
+Messages never contain the secret key or a signature.
+"""
+
+from __future__ import annotations
+
+
+class ReschedulerError(Exception):
+    """Root of every exception rescheduler raises on purpose."""
+
+    exit_code = 2
+
+
+class UsageError(ReschedulerError):
+    """Bad command-line usage."""
+
+
+class ConfigError(ReschedulerError):
+    """A config value is missing or wrong; the message names the key path."""
+
+    def __init__(self, key: str, message: str) -> None:
+        self.key = key
+        super().__init__(f"{key} {message}")
+
+
+class InputFileError(ReschedulerError):
+    """The input file cannot be read as a table of reservation changes."""
+
+    def __init__(
+        self,
+        path: str,
+        message: str,
+        *,
+        line: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.path = path
+        self.line = line
+        self.column = column
+        where = path
+        if line is not None:
+            where += f", line {line}"
+        if column is not None:
+            where += f", column {column!r}"
+        super().__init__(f"{where}: {message}")
+
+
+class OutputError(ReschedulerError):
+    """A results, errors or journal file cannot be written."""
+
+
+class JournalLockedError(ReschedulerError):
+    """Another run is using the same journal."""
+
+
+class RunAborted(ReschedulerError):
+    """The run stopped before every row was attempted; unsent rows are reported ``not_sent``."""
+
+    exit_code = 3
+
+
+class CredentialsRejected(RunAborted):
+    """The server answered HTTP 401."""
+
+
+class TooManyFailures(RunAborted):
+    """Failures reached the ``--max-failures`` limit."""
+
+
+class Interrupted(RunAborted):
+    """The run was interrupted by SIGINT or SIGTERM."""

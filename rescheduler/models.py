@@ -1,0 +1,128 @@
+"""Plain data passed between the stages. No behaviour beyond tiny helpers, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """Final outcome of one input row (design.md section 5)."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    INVALID = "invalid"
+    SKIPPED = "skipped"
+    NOT_SENT = "not_sent"
+
+
+# Canonical field names, as the API spells them.
+APPOINT_ID = "appointId"
+USER_ACCOUNT = "userAccount"
+WORK_NO = "workNo"
+APPOINT_TIME = "appointTime"
+REMARK = "remark"
+VDN_ID = "vdnId"
+FIELDS: tuple[str, ...] = (APPOINT_ID, USER_ACCOUNT, WORK_NO, APPOINT_TIME, REMARK, VDN_ID)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One data row as read: every cell as text, exactly as written (never type-guessed).
+
+    ``line`` is the row number a spreadsheet shows (header = 1, first data row = 2).
+    ``values`` follows the order of the input headers.
+    """
+
+    line: int
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One reason a row is invalid; ``column`` is the header as written in the file."""
+
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.column}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateRequest:
+    """A validated change to one reservation. ``None`` means "leave unchanged" (not sent)."""
+
+    line: int
+    appoint_id: str
+    vdn_id: int | None = None
+    user_account: str | None = None
+    work_no: str | None = None
+    appoint_time_ms: int | None = None
+    remark: str | None = None
+
+    def body(self) -> dict[str, str | int]:
+        """The JSON body: only the fields that are set, in the documented order."""
+        out: dict[str, str | int] = {"appointId": self.appoint_id}
+        if self.user_account is not None:
+            out["userAccount"] = self.user_account
+        if self.work_no is not None:
+            out["workNo"] = self.work_no
+        if self.appoint_time_ms is not None:
+            out["appointTime"] = self.appoint_time_ms
+        if self.remark is not None:
+            out["remark"] = self.remark
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class WireRequest:
+    """What is sent for one row: the URL path and the body bytes (serialised once)."""
+
+    line: int
+    appoint_id: str
+    vdn_id: int
+    path: str
+    body: bytes
+    payload_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The classified result of one attempt (transport.py builds these)."""
+
+    kind: str  # one of OutcomeKind
+    http_status: int | None = None
+    result_code: str = ""
+    result_desc: str = ""
+    return_code: str = ""
+    return_desc: str = ""
+    message: str = ""
+    retry_after_s: float | None = None
+
+
+class OutcomeKind(StrEnum):
+    SUCCEEDED = "succeeded"  # HTTP 200 + 0200000
+    REJECTED = "rejected"  # HTTP 200 + another code
+    UNAUTHORIZED = "unauthorized"  # HTTP 401
+    HTTP_ERROR = "http_error"  # any other HTTP status
+    BAD_RESPONSE = "bad_response"  # not JSON / missing fields
+    CONNECTION = "connection"  # refused, reset, DNS, TLS
+    TIMEOUT = "timeout"  # no answer in time
+
+
+@dataclass(frozen=True, slots=True)
+class RowResult:
+    """The final outcome of one input row, as the report writes it."""
+
+    line: int
+    status: Status
+    values: tuple[str, ...] = ()
+    http_status: int | None = None
+    result_code: str = ""
+    result_desc: str = ""
+    return_code: str = ""
+    return_desc: str = ""
+    attempts: int = 0
+    error: str = ""
+    sent_time_utc: str = ""  # the appointTime sent, as ISO 8601 UTC (report column)
