@@ -1,0 +1,186 @@
+"""The durable record of every final row outcome, for ``--resume`` (SQLite, WAL mode).
+
+A row's identity is ``(key, payload_hash)`` where ``key`` is ``"{vdnId}:{appointId}"`` and
+``payload_hash`` hashes the exact body sent: a resumed run skips a row whose identical change
+already succeeded (whatever line it now sits on), and treats a changed row as new. The input
+path and line are stored too, for people reading the journal.
+
+Writes are batched: ``record`` queues, ``commit`` makes the batch durable (the engine commits
+every few hundred rows or half a second). A crash costs at most the rows in flight and in the
+last batch, which a resumed run sends again (an update is idempotent).
+
+One run at a time: an exclusive, non-blocking ``flock`` on ``<journal>.lock`` is held for the
+whole run; a second run on the same journal gets ``JournalLockedError``.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+
+from rescheduler.errors import JournalLockedError, OutputError
+from rescheduler.models import RowResult, Status
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outcome (
+    key TEXT NOT NULL,
+    payload_hash TEXT NOT NULL,
+    input TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    result_code TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    error TEXT NOT NULL,
+    at TEXT NOT NULL,
+    run_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outcome_success
+    ON outcome (key, payload_hash) WHERE status = 'succeeded';
+CREATE TABLE IF NOT EXISTS run (
+    run_id TEXT PRIMARY KEY, input TEXT NOT NULL, started TEXT NOT NULL, finished TEXT
+);
+"""
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+class Journal:
+    def __init__(self, path: Path, *, resume: bool) -> None:
+        self.path = path
+        self._resume = resume
+        self._lock_fd: int | None = None
+        self._db: sqlite3.Connection | None = None
+        self._pending: list[tuple[str, str, str, int, str, str, int, str, str, str]] = []
+        self._input = ""
+        self.run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def open(self, input_path: Path) -> Journal:
+        self._input = str(input_path)
+        self._lock()
+        try:
+            if not self._resume:
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+            self._db.execute(
+                "INSERT INTO run (run_id, input, started) VALUES (?, ?, ?)",
+                (self.run_id, self._input, _now()),
+            )
+        except sqlite3.Error as exc:
+            self.close()
+            raise OutputError(f"{self.path}: cannot open the journal: {exc}") from None
+        except OSError as exc:
+            self.close()
+            raise OutputError(f"{self.path}: cannot open the journal: {exc.strerror}") from None
+        return self
+
+    def _lock(self) -> None:
+        lock_path = Path(f"{self.path}.lock")
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise OutputError(f"{lock_path}: cannot create the lock file: {exc.strerror}") from None
+        try:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise JournalLockedError(
+                f"{self.path} is in use by another rescheduler run; wait for it to finish "
+                "or give this run another --out"
+            ) from None
+        except ImportError:  # not POSIX: no locking
+            pass
+        self._lock_fd = fd
+
+    def close(self, *, finished: bool = True) -> None:
+        if self._db is not None:
+            try:
+                self.commit()
+                if finished:
+                    self._db.execute(
+                        "UPDATE run SET finished = ? WHERE run_id = ?", (_now(), self.run_id)
+                    )
+                self._db.close()
+            finally:
+                self._db = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the flock
+            self._lock_fd = None
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close(finished=exc_type is None)
+
+    # -- queries and writes ---------------------------------------------------------------
+    def earlier_success(self, key: str, payload_hash: str) -> str | None:
+        """When this exact change succeeded in an earlier run (its time), else None."""
+        if not self._resume or self._db is None:
+            return None
+        row = self._db.execute(
+            "SELECT at FROM outcome WHERE key = ? AND payload_hash = ? AND status = 'succeeded' "
+            "AND run_id != ? LIMIT 1",
+            (key, payload_hash, self.run_id),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def record(self, key: str, payload_hash: str, result: RowResult) -> None:
+        if result.status in (Status.INVALID, Status.SKIPPED):
+            return  # nothing was sent: nothing a resume needs to know
+        self._pending.append(
+            (
+                key,
+                payload_hash,
+                self._input,
+                result.line,
+                str(result.status),
+                result.result_code or result.return_code,
+                result.attempts,
+                result.error,
+                _now(),
+                self.run_id,
+            )
+        )
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def commit(self) -> None:
+        if self._db is None or not self._pending:
+            return
+        try:
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "INSERT INTO outcome VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self._pending
+            )
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise OutputError(f"{self.path}: cannot write the journal: {exc}") from None
+        self._pending.clear()
+
+
+def default_journal_path(results_path: Path) -> Path:
+    name = results_path.name
+    stem = name[: -len(results_path.suffix)] if results_path.suffix else name
+    stem = stem.removesuffix(".results")
+    return results_path.with_name(f"{stem}.journal.sqlite")

@@ -1,0 +1,144 @@
+"""Config loading: defaults <- TOML <- flags <- environment; every error names its key."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from rescheduler.config import Secret, load_config, resolve_timezone
+from rescheduler.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "c.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_example_config_loads_with_every_documented_value() -> None:
+    config = load_config(ROOT / "config.example.toml", environ={})
+    assert config.server.base_url == "https://10.22.26.181:28080"
+    assert config.server.vdn_id == 1
+    assert config.server.deployment == "standard"
+    assert config.server.verify_tls is True
+    assert config.server.timeout_s == 30
+    assert config.auth.access_key == "your-access-key"
+    assert config.auth.secret_key is None
+    assert config.send.concurrency == 8
+    assert config.send.rate_per_s == 20
+    assert config.send.max_failures == "10%"
+    assert config.input.timezone == "Asia/Shanghai"
+    assert dict(config.input.columns) == {"Reservation": "appointId", "Agent login": "userAccount"}
+
+
+def test_defaults_without_a_file() -> None:
+    config = load_config(None, environ={})
+    assert config.send.concurrency == 8
+    assert config.server.agent_field == "userAccount"
+
+
+def test_overrides_beat_the_file_and_env_beats_both(tmp_path: Path) -> None:
+    path = write(tmp_path, '[send]\nconcurrency = 4\n[auth]\naccess_key = "file-ak"\n')
+    env = {"RESCHEDULER_ACCESS_KEY": "env-ak", "RESCHEDULER_SECRET_KEY": "s3cret"}
+    config = load_config(path, {"send.concurrency": 16, "send.rate_per_s": None}, env)
+    assert config.send.concurrency == 16
+    assert config.auth.access_key == "env-ak"
+    assert config.auth.secret_key is not None
+    assert config.auth.secret_key.reveal() == "s3cret"
+    assert "s3cret" not in repr(config)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[send]\nconcurrency = "x"', 'send.concurrency must be a positive integer, got "x"'),
+        ("[send]\nconcurrency = 0", "send.concurrency must be a positive integer, got 0"),
+        ("[server]\nvdn_id = 10000", "server.vdn_id must be an integer from 1 to 9999, got 10000"),
+        (
+            '[server]\ndeployment = "cloud"',
+            'server.deployment must be "standard" or "op-independent", got "cloud"',
+        ),
+        (
+            '[server]\nbase_url = "10.0.0.1:28080"',
+            'server.base_url must be an http(s) URL like "https://10.1.2.3:28080", '
+            'got "10.0.0.1:28080"',
+        ),
+        ("[send]\nrate_per_s = -1", "send.rate_per_s must be a number >= 0, got -1"),
+        (
+            '[send]\nmax_failures = "ten"',
+            'send.max_failures must be a count like "50" or a share like "10%", got "ten"',
+        ),
+        ('[input]\ntimezone = "Mars/Base"',
+         'input.timezone must be an IANA zone like "Asia/Shanghai", got "Mars/Base"'),
+        ('[input]\non_conflict = "first"',
+         'input.on_conflict must be "reject" or "last", got "first"'),
+        ('[input.columns]\nAgent = "agent"',
+         "input.columns.Agent must name one of appointId, userAccount, workNo, appointTime, "
+         "remark, vdnId, got 'agent'"),
+        ("[sending]\nx = 1", "sending is not a known section (known: [server], [auth], [send], "
+         "[input])"),
+        ("[send]\nconcurency = 1", "send.concurency is not a known key"),
+        ('[auth]\nsecret_key = "abc"', "auth.secret_key must not be written in the config file: "
+         "export RESCHEDULER_SECRET_KEY or set auth.secret_key_file"),
+    ],
+)
+def test_errors_name_the_key(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text), environ={})
+    assert str(caught.value) == message
+
+
+def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "[send\n")
+    with pytest.raises(ConfigError, match=r"^config .*c\.toml is not valid TOML"):
+        load_config(path, environ={})
+
+
+def test_flag_values_are_checked_like_file_values() -> None:
+    with pytest.raises(ConfigError, match=r"^send\.concurrency must be a positive integer"):
+        load_config(None, {"send.concurrency": -3}, environ={})
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_secret_key_file_must_be_private(tmp_path: Path) -> None:
+    secret = tmp_path / "sk"
+    secret.write_text("top-secret\n")
+    secret.chmod(0o644)
+    path = write(tmp_path, '[auth]\naccess_key = "ak"\nsecret_key_file = "sk"\n')
+    with pytest.raises(ConfigError, match=r"can be read by others .*chmod 600") as caught:
+        load_config(path, environ={})
+    assert "top-secret" not in str(caught.value)
+    secret.chmod(0o600)
+    config = load_config(path, environ={})
+    assert config.require_credentials() == ("ak", config.auth.secret_key)
+    assert config.auth.secret_key is not None
+    assert config.auth.secret_key.reveal() == "top-secret"
+
+
+def test_missing_credentials_say_how_to_provide_them() -> None:
+    config = load_config(None, environ={"RESCHEDULER_ACCESS_KEY": "ak"})
+    with pytest.raises(ConfigError) as caught:
+        config.require_credentials()
+    assert str(caught.value) == (
+        "auth.secret_key is not set: export RESCHEDULER_SECRET_KEY or set auth.secret_key_file "
+        "(a file only its owner can read)"
+    )
+
+
+def test_secret_hides_itself() -> None:
+    secret = Secret("abc")
+    assert "abc" not in repr(secret)
+    assert "abc" not in str(secret)
+    assert "abc" not in f"{secret}"
+
+
+def test_resolve_timezone() -> None:
+    zone, label = resolve_timezone("Asia/Shanghai")
+    assert str(zone) == "Asia/Shanghai"
+    assert label == "Asia/Shanghai"
+    _, label = resolve_timezone("")
+    assert "set input.timezone to choose" in label

@@ -1,0 +1,66 @@
+"""The journal: durable outcomes, resume lookups by (key, payload), one run at a time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rescheduler.errors import JournalLockedError
+from rescheduler.journal import Journal, default_journal_path
+from rescheduler.models import RowResult, Status
+
+
+def ok(line: int) -> RowResult:
+    return RowResult(line, Status.SUCCEEDED, result_code="0200000", attempts=1)
+
+
+def test_success_is_found_by_a_resumed_run_only(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    with Journal(path, resume=False).open(tmp_path / "in.csv") as journal:
+        journal.record("1:111", "h1", ok(2))
+        journal.record("1:222", "h2", RowResult(3, Status.FAILED, result_code="04000004"))
+        journal.record("1:333", "h3", RowResult(4, Status.INVALID))
+        assert journal.earlier_success("1:111", "h1") is None  # not resuming
+    with Journal(path, resume=True).open(tmp_path / "in.csv") as journal:
+        assert journal.earlier_success("1:111", "h1") is not None
+        assert journal.earlier_success("1:111", "changed") is None
+        assert journal.earlier_success("1:222", "h2") is None
+        assert journal.earlier_success("1:333", "h3") is None
+
+
+def test_a_fresh_run_starts_a_new_journal(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    with Journal(path, resume=False).open(tmp_path / "in.csv") as journal:
+        journal.record("1:111", "h1", ok(2))
+    with Journal(path, resume=False).open(tmp_path / "in.csv"):
+        pass
+    with Journal(path, resume=True).open(tmp_path / "in.csv") as journal:
+        assert journal.earlier_success("1:111", "h1") is None
+
+
+def test_uncommitted_batch_is_committed_on_close(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    journal = Journal(path, resume=False).open(tmp_path / "in.csv")
+    journal.record("1:1", "h", ok(2))
+    assert journal.pending == 1
+    journal.close()
+    with Journal(path, resume=True).open(tmp_path / "in.csv") as again:
+        assert again.earlier_success("1:1", "h") is not None
+
+
+def test_second_run_on_the_same_journal_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    first = Journal(path, resume=False).open(tmp_path / "in.csv")
+    with pytest.raises(JournalLockedError, match="in use by another rescheduler run"):
+        Journal(path, resume=True).open(tmp_path / "in.csv")
+    first.close()
+    with Journal(path, resume=True).open(tmp_path / "in.csv"):
+        pass  # the lock was released
+
+
+def test_default_journal_path() -> None:
+    assert default_journal_path(Path("/d/changes.results.csv")) == Path(
+        "/d/changes.journal.sqlite"
+    )
+    assert default_journal_path(Path("/d/out.xlsx")) == Path("/d/out.journal.sqlite")
