@@ -1,0 +1,116 @@
+"""What a person sees on stderr: a live progress bar (on a terminal) and the final summary."""
+
+from __future__ import annotations
+
+import sys
+import time
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rescheduler.engine import Progress, RunResult
+
+
+class ProgressDisplay:
+    """A rich progress bar on stderr, only when stderr is a terminal; redrawn at most 10x/s."""
+
+    def __init__(self, *, enabled: bool = True) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self._bar: Any = None
+        self._task: Any = None
+        self._last = 0.0
+
+    def __enter__(self) -> ProgressDisplay:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self._bar = Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]:>7.1f} rows/s"),
+                TextColumn("[red]{task.fields[failed]} failed"),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("reading", total=None, rate=0.0, failed=0)
+        return self
+
+    def update(self, progress: Progress) -> None:
+        if self._bar is None:
+            return
+        now = time.monotonic()
+        if now - self._last < 0.1 and progress.done != progress.total:
+            return
+        self._last = now
+        from rescheduler.models import Status
+
+        self._bar.update(
+            self._task,
+            description=progress.phase,
+            total=progress.total,
+            completed=progress.done,
+            rate=progress.rate,
+            failed=progress.counts[Status.FAILED],
+        )
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def format_run(result: RunResult, *, brief: bool = False) -> str:
+    """The one-screen summary printed at the end of a run."""
+    from rescheduler.summary import format_summary
+
+    info = result.info
+    how = ", ".join(
+        part
+        for part in (
+            info.encoding,
+            {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(
+                info.delimiter or "", info.delimiter or ""
+            ),
+            f"sheet {info.sheet!r}" if info.sheet else "",
+        )
+        if part
+    )
+    rate = info.rows / result.elapsed_s if result.elapsed_s > 0 else 0.0
+    mode = "dry run: " if result.dry_run else ""
+    title = (
+        f"rescheduler: {mode}{info.rows} rows from {info.path.name}"
+        + (f" ({how})" if how else "")
+        + f" in {result.elapsed_s:.1f} s, {rate:.1f} rows/s"
+    )
+    extra = [f"times without an offset read as {info.timezone}"]
+    if info.blank_rows:
+        extra.append(f"{info.blank_rows} blank rows skipped")
+    if result.journal_path is not None:
+        extra.append(f"journal: {result.journal_path}")
+    if result.aborted is not None:
+        extra.append(f"ABORTED: {result.aborted}")
+        extra.append("rows not attempted are 'not_sent'; run again with --resume to finish")
+    text = format_summary(
+        result.summary,
+        title=title,
+        results_path=result.results_path,
+        errors_path=result.errors_path,
+        extra_lines=extra,
+    )
+    if brief:
+        return text.splitlines()[0]
+    return text

@@ -1,0 +1,155 @@
+"""Duplicate appointIds across the whole file, in bounded memory.
+
+Pass one feeds ``(line, key, payload_hash)`` for every valid row into a ``DuplicateScan``
+(a private temporary SQLite database on disk, deleted when closed); ``decisions`` then names
+only the lines that must not be sent. Per key (``"{vdnId}:{appointId}"``):
+
+- all rows carry the same changes: the first is sent, the others are ``skipped``
+  ("duplicate of line N", N = the line sent);
+- the changes differ, ``on_conflict="reject"``: every row of the key is ``invalid``
+  ("appointId conflicts with line N…", listing the other lines);
+- the changes differ, ``on_conflict="last"``: the last row is sent, the others are ``skipped``
+  ("superseded by line N").
+
+So one run never sends two requests for one reservation. ``decide_group`` holds that logic as a
+pure function; the SQLite part only groups the rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from types import TracebackType
+
+from rescheduler.models import Status, UpdateRequest
+
+REJECT = "reject"
+LAST = "last"
+ON_CONFLICT = (REJECT, LAST)
+MAX_LISTED_LINES = 10
+_BATCH = 20_000
+
+Decision = tuple[Status, str]
+
+
+def dedupe_key(request: UpdateRequest) -> str:
+    """The identity of a reservation within one run: ``"{vdnId}:{appointId}"``."""
+    return f"{request.vdn_id}:{request.appoint_id}"
+
+
+def payload_hash(request: UpdateRequest) -> str:
+    """A digest of the changes a request makes (its body; the line number does not count)."""
+    text = json.dumps(request.body(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _lines(lines: Sequence[int]) -> str:
+    shown = ", ".join(str(n) for n in lines[:MAX_LISTED_LINES])
+    more = len(lines) - MAX_LISTED_LINES
+    tail = f" and {more} more" if more > 0 else ""
+    return ("line " if len(lines) == 1 else "lines ") + shown + tail
+
+
+def decide_group(rows: Sequence[tuple[int, str]], on_conflict: str) -> list[tuple[int, Decision]]:
+    """Decide one key's rows ``(line, payload_hash)``; returns only the lines not to send."""
+    if on_conflict not in ON_CONFLICT:
+        raise ValueError(f"on_conflict must be one of {', '.join(ON_CONFLICT)}")
+    ordered = sorted(rows)
+    if len(ordered) < 2:
+        return []
+    lines = [line for line, _ in ordered]
+    if len({digest for _, digest in ordered}) == 1:
+        first = lines[0]
+        return [(line, (Status.SKIPPED, f"duplicate of line {first}")) for line in lines[1:]]
+    if on_conflict == LAST:
+        last = lines[-1]
+        return [(line, (Status.SKIPPED, f"superseded by line {last}")) for line in lines[:-1]]
+    return [
+        (
+            line,
+            (
+                Status.INVALID,
+                f"appointId conflicts with {_lines([o for o in lines if o != line])}: same "
+                "appointId, different changes (keep one row, or run with --on-conflict last)",
+            ),
+        )
+        for line in lines
+    ]
+
+
+class DuplicateScan:
+    """Collects every valid row's key on disk; use as a context manager (or call ``close``)."""
+
+    def __init__(self) -> None:
+        # "" = a private temporary on-disk database, deleted by SQLite when closed.
+        self._db = sqlite3.connect("", isolation_level=None)
+        self._db.executescript(
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16000;"
+            "PRAGMA temp_store=FILE;"
+            "CREATE TABLE seen (key TEXT NOT NULL, line INTEGER NOT NULL, hash TEXT NOT NULL);"
+        )
+        self._pending: list[tuple[str, int, str]] = []
+        self._count = 0
+        self._indexed = False
+
+    def __enter__(self) -> DuplicateScan:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return self._count
+
+    def add(self, line: int, key: str, payload_hash: str) -> None:
+        """Record one valid row (pass one). Rows may come in any order."""
+        if self._indexed:
+            raise RuntimeError("DuplicateScan.add after decisions()")
+        self._pending.append((key, line, payload_hash))
+        self._count += 1
+        if len(self._pending) >= _BATCH:
+            self._flush()
+
+    def add_many(self, rows: Iterable[tuple[int, str, str]]) -> None:
+        """``add`` for each ``(line, key, payload_hash)``."""
+        for line, key, digest in rows:
+            self.add(line, key, digest)
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT INTO seen VALUES (?, ?, ?)", self._pending)
+            self._db.execute("COMMIT")
+            self._pending.clear()
+
+    def iter_decisions(self, on_conflict: str) -> Iterator[tuple[int, Decision]]:
+        """Stream ``(line, (status, message))`` for every line that must not be sent."""
+        if on_conflict not in ON_CONFLICT:
+            raise ValueError(f"on_conflict must be one of {', '.join(ON_CONFLICT)}")
+        self._flush()
+        if not self._indexed:
+            self._db.execute("CREATE INDEX seen_key ON seen (key, line, hash)")
+            self._indexed = True
+        cursor = self._db.execute(
+            "SELECT key, line, hash FROM seen WHERE key IN "
+            "(SELECT key FROM seen GROUP BY key HAVING COUNT(*) > 1) ORDER BY key, line"
+        )
+        for _, group in itertools.groupby(cursor, key=lambda r: r[0]):
+            yield from decide_group([(line, digest) for _, line, digest in group], on_conflict)
+
+    def decisions(self, on_conflict: str) -> dict[int, Decision]:
+        """line -> (status, message) for the lines not to send (memory: duplicates only)."""
+        return dict(self.iter_decisions(on_conflict))
+
+    def close(self) -> None:
+        """Drop the temporary database (idempotent)."""
+        self._pending.clear()
+        self._db.close()

@@ -1,0 +1,253 @@
+"""The worker pool: the project's only task group.
+
+    producer ──(bounded stream, `concurrency` items)──> N workers ──┐
+        └──────────── rows decided without sending ─────────────────┴──> writer (report, journal)
+
+* At most ``concurrency`` requests are in flight (one per worker).
+* Every attempt waits for the shared ``RateLimiter`` first, then is signed afresh by ``send``.
+* The retry policy (pure) decides each next step; ``Retry-After`` pauses every worker.
+* ``StopControl.request(reason)`` (HTTP 401, too many failures, a signal, the Stop button):
+  no new request starts, requests in flight finish, every row not attempted becomes
+  ``not_sent``. The report still holds every row. A second signal cancels everything at once.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import signal
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
+
+import anyio
+from anyio.abc import ObjectReceiveStream, ObjectSendStream
+
+from rescheduler.errors import CredentialsRejected, Interrupted, RunAborted, TooManyFailures
+from rescheduler.models import Outcome, OutcomeKind, RowResult, Status, WireRequest
+from rescheduler.ratelimit import RateLimiter
+from rescheduler.retry import RetryPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItem:
+    """A row to send."""
+
+    wire: WireRequest
+    values: tuple[str, ...]
+    key: str
+    sent_time_utc: str
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """A row's final result, with what the journal needs to identify it."""
+
+    result: RowResult
+    key: str = ""
+    payload_hash: str = ""
+
+
+class StopControl:
+    """Asks a running pool to stop. Safe to call from any task on the pool's event loop."""
+
+    def __init__(self) -> None:
+        self.reason: RunAborted | None = None
+        self.hard = False
+        self._scopes: set[anyio.CancelScope] = set()
+
+    @property
+    def requested(self) -> bool:
+        return self.reason is not None
+
+    def request(self, reason: RunAborted) -> None:
+        if self.reason is None:
+            self.reason = reason
+        for scope in self._scopes:
+            scope.cancel()
+
+    async def interruptible(self, wait: Callable[[], Awaitable[object]]) -> bool:
+        """Run ``wait``; return False if a stop request cut it short."""
+        if self.requested:
+            return False
+        with anyio.CancelScope() as scope:
+            self._scopes.add(scope)
+            try:
+                await wait()
+                return True
+            finally:
+                self._scopes.discard(scope)
+        return False
+
+
+class FailureLimit:
+    """``--max-failures``: a count ("50") or a share of the rows answered so far ("10%")."""
+
+    MIN_SAMPLE = 20
+
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
+        self.count: int | None = None
+        self.share: float | None = None
+        if spec.endswith("%"):
+            self.share = float(spec[:-1]) / 100
+        elif spec:
+            self.count = int(spec)
+
+    def tripped(self, failed: int, answered: int) -> bool:
+        if self.count is not None:
+            return failed >= self.count
+        if self.share is not None and answered >= self.MIN_SAMPLE:
+            return failed >= math.ceil(self.share * answered)
+        return False
+
+
+def _final(item: WorkItem, outcome: Outcome | None, attempts: int, note: str = "") -> RowResult:
+    if outcome is None:
+        return RowResult(item.wire.line, Status.NOT_SENT, item.values, error=note)
+    ok = outcome.kind == OutcomeKind.SUCCEEDED
+    error = "" if ok else outcome.message
+    if note:
+        error = f"{error} ({note})" if error else note
+    if not ok and attempts > 1 and not note:
+        error = f"{error} (after {attempts} attempts)"
+    return RowResult(
+        line=item.wire.line,
+        status=Status.SUCCEEDED if ok else Status.FAILED,
+        values=item.values,
+        http_status=outcome.http_status,
+        result_code=outcome.result_code,
+        result_desc=outcome.result_desc,
+        return_code=outcome.return_code,
+        return_desc=outcome.return_desc,
+        attempts=attempts,
+        error=error,
+        sent_time_utc=item.sent_time_utc,
+    )
+
+
+@dataclass
+class Pool:
+    send: Callable[[WireRequest], Awaitable[Outcome]]
+    sink: Callable[[Done], None]
+    concurrency: int
+    limiter: RateLimiter
+    policy: RetryPolicy
+    stop: StopControl
+    failure_limit: FailureLimit
+    access_key: str = ""
+    random: Callable[[], float] = random.random
+    flush: Callable[[], None] = lambda: None
+    flush_every_s: float = 0.5
+    handle_signals: bool = False
+
+    failed: int = 0
+    answered: int = 0
+
+    async def run(self, source: Iterator[WorkItem | Done]) -> None:
+        work_send, work_recv = anyio.create_memory_object_stream[WorkItem](self.concurrency)
+        done_send, done_recv = anyio.create_memory_object_stream[Done](self.concurrency * 4)
+        async with anyio.create_task_group() as tg:
+            if self.handle_signals:
+                tg.start_soon(self._watch_signals, tg.cancel_scope)
+            async with done_send:
+                tg.start_soon(self._produce, source, work_send, done_send.clone())
+                for _ in range(self.concurrency):
+                    tg.start_soon(self._work, work_recv.clone(), done_send.clone())
+                work_recv.close()
+            await self._write(done_recv)
+            tg.cancel_scope.cancel()  # only the signal watcher is left
+
+    async def _produce(
+        self,
+        source: Iterator[WorkItem | Done],
+        work: ObjectSendStream[WorkItem],
+        done: ObjectSendStream[Done],
+    ) -> None:
+        async with work, done:
+            for item in source:
+                if isinstance(item, Done):
+                    await done.send(item)
+                elif self.stop.requested:
+                    await done.send(Done(_final(item, None, 0, self._why()), item.key))
+                else:
+                    await work.send(item)
+
+    def _why(self) -> str:
+        reason = self.stop.reason
+        return f"run stopped before this row was sent: {reason}" if reason else ""
+
+    async def _work(
+        self, work: ObjectReceiveStream[WorkItem], done: ObjectSendStream[Done]
+    ) -> None:
+        async with work, done:
+            async for item in work:
+                result = await self._attempts(item)
+                await done.send(Done(result, item.key, item.wire.payload_hash))
+
+    async def _attempts(self, item: WorkItem) -> RowResult:
+        outcome: Outcome | None = None
+        attempt = 0
+        while True:
+            if self.limiter.must_wait() and not await self.stop.interruptible(self.limiter.acquire):
+                return self._stopped(item, outcome, attempt)
+            if self.stop.requested:
+                return self._stopped(item, outcome, attempt)
+            attempt += 1
+            outcome = await self.send(item.wire)
+            if outcome.kind == OutcomeKind.UNAUTHORIZED:
+                self.stop.request(
+                    CredentialsRejected(
+                        f"the server rejected access key {self.access_key!r} (HTTP 401); "
+                        "check auth.access_key and the secret key"
+                    )
+                )
+                return _final(item, outcome, attempt)
+            delay = self.policy.next_delay(attempt, outcome, self.random)
+            if outcome.retry_after_s is not None and delay is not None:
+                self.limiter.pause_for(outcome.retry_after_s)
+            if delay is None:
+                return _final(item, outcome, attempt)
+            if not await self.stop.interruptible(partial(anyio.sleep, delay)):
+                return self._stopped(item, outcome, attempt)
+
+    def _stopped(self, item: WorkItem, outcome: Outcome | None, attempts: int) -> RowResult:
+        if outcome is None:
+            return _final(item, None, 0, self._why())
+        return _final(item, outcome, attempts, f"not retried: {self.stop.reason}")
+
+    async def _write(self, done: ObjectReceiveStream[Done]) -> None:
+        last_flush = anyio.current_time()
+        async with done:
+            async for item in done:
+                self.sink(item)
+                status = item.result.status
+                if status in (Status.SUCCEEDED, Status.FAILED):
+                    self.answered += 1
+                    if status == Status.FAILED:
+                        self.failed += 1
+                        if self.failure_limit.tripped(self.failed, self.answered):
+                            self.stop.request(
+                                TooManyFailures(
+                                    f"{self.failed} of {self.answered} rows failed, "
+                                    f"reaching --max-failures {self.failure_limit.spec}"
+                                )
+                            )
+                now = anyio.current_time()
+                if now - last_flush >= self.flush_every_s:
+                    self.flush()
+                    last_flush = now
+        self.flush()
+
+    async def _watch_signals(self, everything: anyio.CancelScope) -> None:
+        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async for signum in signals:
+                name = signal.Signals(signum).name
+                if not self.stop.requested:
+                    self.stop.request(Interrupted(f"interrupted by {name}"))
+                else:
+                    self.stop.hard = True
+                    if not isinstance(self.stop.reason, Interrupted):
+                        self.stop.reason = Interrupted(f"interrupted by {name}")
+                    everything.cancel()
+                    return

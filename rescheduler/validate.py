@@ -1,0 +1,180 @@
+"""Pure row validation: ``Row`` -> ``UpdateRequest`` or every ``Problem`` the row has.
+
+Choices (the README's "Preparing your file" explains them to supervisors):
+
+- Every cell is cleaned first (``clean_cell``): surrounding whitespace, non-breaking and
+  ideographic spaces and zero-width characters go, then one leading apostrophe (Excel's text
+  marker; write two to keep one). Characters inside a cell are never changed.
+- A blank optional cell means "leave unchanged": the field is left out of the request body.
+- ``appointId``: 1..64 ASCII digits. Scientific notation, a decimal point, or more than 15
+  significant digits followed only by zeros (what Excel leaves of a long number) are refused
+  with a message telling the user to format the column as Text and re-enter the IDs.
+- The agent field of the deployment is required (``standard``: userAccount, ``op-independent``:
+  workNo); the other one is sent when given. Neither is checked further (the server judges).
+- A row needs nothing besides appointId and the agent field: that request (re)assigns the
+  reservation to that agent, so there is no "nothing to change" rule.
+- ``appointTime``: see ``times.py``; a time before ``now_ms`` is refused.
+- ``vdnId``: a whole number 1..9999; blank means the configured default (always set on the
+  ``UpdateRequest``, so the duplicate key and the URL never depend on a missing value).
+- ``remark``: any text, kept as written inside the cell; the server judges characters and
+  length (it answers 02000002 / 02000003).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from rescheduler.columns import ColumnMap, strip_edges
+from rescheduler.models import (
+    APPOINT_ID,
+    APPOINT_TIME,
+    REMARK,
+    USER_ACCOUNT,
+    VDN_ID,
+    WORK_NO,
+    Problem,
+    Row,
+    UpdateRequest,
+)
+from rescheduler.times import AppointTimeError, format_utc, parse_appoint_time
+
+STANDARD = "standard"
+OP_INDEPENDENT = "op-independent"
+AGENT_FIELD: Mapping[str, str] = {STANDARD: USER_ACCOUNT, OP_INDEPENDENT: WORK_NO}
+MAX_ID_DIGITS = 64
+VDN_MIN, VDN_MAX = 1, 9999
+
+_NUMBERISH = re.compile(r"[+-]?\d+(?:[.,]\d*)?[eE][+-]?\d+|[+-]?\d+[.,]\d+")
+_EXCEL_LOST_DIGITS = re.compile(r"[1-9]\d{0,14}0+")
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationRules:
+    """What a valid row needs: the deployment's agent field, the timezone, now, the VDN."""
+
+    deployment: str
+    timezone: ZoneInfo
+    now_ms: int
+    default_vdn_id: int
+
+    def __post_init__(self) -> None:
+        if self.deployment not in AGENT_FIELD:
+            raise ValueError(f"deployment must be one of {', '.join(AGENT_FIELD)}")
+        if not VDN_MIN <= self.default_vdn_id <= VDN_MAX:
+            raise ValueError(f"default_vdn_id must be {VDN_MIN}..{VDN_MAX}")
+
+    @property
+    def agent_field(self) -> str:
+        """userAccount (standard) or workNo (op-independent)."""
+        return AGENT_FIELD[self.deployment]
+
+
+def required_columns(deployment: str) -> dict[str, str]:
+    """The columns a file must have, with the reason; for ``columns.resolve_columns``."""
+    agent = AGENT_FIELD[deployment]
+    return {APPOINT_ID: "", agent: f"the {deployment!r} deployment requires {agent} on every row"}
+
+
+def clean_cell(text: str) -> str:
+    """Strip surrounding (also non-breaking, ideographic, zero-width) spaces and one leading '."""
+    text = strip_edges(text)
+    if text.startswith("'"):
+        text = strip_edges(text[1:])
+    return text
+
+
+def quote(text: str, limit: int = 40) -> str:
+    """A value for a message: quoted, invisible characters escaped, truncated when long."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def _describe(char: str) -> str:
+    name = unicodedata.name(char, "")
+    return f"{char!r} (U+{ord(char):04X}{' ' + name if name else ''})"
+
+
+def check_appoint_id(text: str, header: str) -> str | None:
+    """Why ``text`` (cleaned, non-empty) is not a reservation ID, or None when it is one."""
+    is_digits = text.isascii() and text.isdigit()
+    if (not is_digits and _NUMBERISH.fullmatch(text)) or (
+        is_digits and len(text) > 15 and _EXCEL_LOST_DIGITS.fullmatch(text)
+    ):
+        return (
+            f"looks like a number Excel converted ({text}): format the {header} column as Text "
+            "and re-enter the IDs"
+        )
+    if not is_digits:
+        bad = next(c for c in text if not ("0" <= c <= "9"))
+        return f"{quote(text)} is not a reservation ID: use digits only (found {_describe(bad)})"
+    if len(text) > MAX_ID_DIGITS:
+        return f"{quote(text)} has {len(text)} digits; a reservation ID has at most {MAX_ID_DIGITS}"
+    return None
+
+
+def _cell(row: Row, columns: ColumnMap, name: str) -> str:
+    idx = columns.get(name)
+    if idx is None or idx >= len(row.values):
+        return ""
+    return clean_cell(row.values[idx])
+
+
+def validate_row(
+    row: Row, columns: ColumnMap, rules: ValidationRules
+) -> UpdateRequest | list[Problem]:
+    """Validate one row; collect every problem, each naming the column as written."""
+    problems: list[Problem] = []
+
+    def problem(name: str, message: str) -> None:
+        problems.append(Problem(columns.header(name), message))
+
+    appoint_id = _cell(row, columns, APPOINT_ID)
+    if not appoint_id:
+        problem(APPOINT_ID, "is required (the ID of the reservation to change); the cell is empty")
+    elif (why := check_appoint_id(appoint_id, columns.header(APPOINT_ID))) is not None:
+        problem(APPOINT_ID, why)
+
+    agents = {name: _cell(row, columns, name) or None for name in (USER_ACCOUNT, WORK_NO)}
+    if agents[rules.agent_field] is None:
+        where = "the cell is empty" if rules.agent_field in columns else "the file has no column"
+        problem(
+            rules.agent_field,
+            f"is required: the {rules.deployment!r} deployment needs {rules.agent_field} "
+            f"on every row; {where}",
+        )
+
+    appoint_time_ms: int | None = None
+    if text := _cell(row, columns, APPOINT_TIME):
+        try:
+            appoint_time_ms = parse_appoint_time(text, rules.timezone)
+        except AppointTimeError as exc:
+            problem(APPOINT_TIME, str(exc))
+        else:
+            if appoint_time_ms < rules.now_ms:
+                problem(
+                    APPOINT_TIME,
+                    f"{quote(text)} is in the past ({format_utc(appoint_time_ms)}); "
+                    "give a future time",
+                )
+
+    vdn_id = rules.default_vdn_id
+    if text := _cell(row, columns, VDN_ID):
+        if text.isascii() and text.isdigit() and VDN_MIN <= int(text) <= VDN_MAX:
+            vdn_id = int(text)
+        else:
+            problem(VDN_ID, f"{quote(text)} is not a VDN ID: use a whole number from 1 to 9999")
+
+    if problems:
+        return problems
+    return UpdateRequest(
+        line=row.line,
+        appoint_id=appoint_id,
+        vdn_id=vdn_id,
+        user_account=agents[USER_ACCOUNT],
+        work_no=agents[WORK_NO],
+        appoint_time_ms=appoint_time_ms,
+        remark=_cell(row, columns, REMARK) or None,
+    )

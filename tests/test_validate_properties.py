@@ -1,0 +1,108 @@
+"""Properties: valid field values come through validation unchanged; times round-trip."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from rescheduler.columns import resolve_columns
+from rescheduler.models import Row, UpdateRequest
+from rescheduler.times import AppointTimeError, format_utc, parse_appoint_time, wall_time_ms
+from rescheduler.validate import ValidationRules, check_appoint_id, clean_cell
+
+NOW = 1_780_000_000_000  # 2026-05-28
+HEADERS = ("appointId", "userAccount", "workNo", "appointTime", "remark", "vdnId")
+COLUMNS = resolve_columns(HEADERS, {}, "in.csv")
+ZONES = ["Asia/Shanghai", "America/New_York", "Europe/London", "Australia/Lord_Howe", "UTC"]
+
+clean_text = st.text(
+    alphabet=st.characters(exclude_categories=["Cs"]), min_size=1, max_size=40
+).filter(lambda s: clean_cell(s) == s and s != "")
+appoint_ids = st.text(alphabet="0123456789", min_size=1, max_size=64).filter(
+    lambda s: check_appoint_id(s, "appointId") is None
+)
+future_ms = st.integers(min_value=NOW, max_value=9_999_999_999_999)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    appoint_id=appoint_ids,
+    deployment=st.sampled_from(["standard", "op-independent"]),
+    user_account=st.none() | clean_text,
+    work_no=st.none() | clean_text,
+    when=st.none() | future_ms,
+    as_iso=st.booleans(),
+    remark=st.none() | clean_text,
+    vdn=st.none() | st.integers(1, 9999),
+    zone=st.sampled_from(ZONES),
+)
+def test_valid_values_come_through(
+    appoint_id: str,
+    deployment: str,
+    user_account: str | None,
+    work_no: str | None,
+    when: int | None,
+    as_iso: bool,
+    remark: str | None,
+    vdn: int | None,
+    zone: str,
+) -> None:
+    rules = ValidationRules(deployment, ZoneInfo(zone), NOW, 42)
+    if deployment == "standard":
+        assume(user_account is not None)
+    else:
+        assume(work_no is not None)
+    time_text = "" if when is None else (format_utc(when) if as_iso else str(when))
+    values = (
+        appoint_id,
+        user_account or "",
+        work_no or "",
+        time_text,
+        remark or "",
+        "" if vdn is None else str(vdn),
+    )
+    result = validate_row_checked(Row(9, values), rules)
+    assert result == UpdateRequest(
+        line=9,
+        appoint_id=appoint_id,
+        vdn_id=42 if vdn is None else vdn,
+        user_account=user_account,
+        work_no=work_no,
+        appoint_time_ms=when,
+        remark=remark,
+    )
+
+
+def validate_row_checked(row: Row, rules: ValidationRules) -> UpdateRequest:
+    from rescheduler.validate import validate_row
+
+    result = validate_row(row, COLUMNS, rules)
+    assert isinstance(result, UpdateRequest), result
+    return result
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    naive=st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2200, 1, 1)),
+    zone=st.sampled_from(ZONES),
+)
+def test_wall_time_round_trips_or_is_refused(naive: datetime, zone: str) -> None:
+    naive = naive.replace(microsecond=naive.microsecond // 1000 * 1000)
+    tz = ZoneInfo(zone)
+    text = naive.isoformat(" ", "milliseconds")
+    try:
+        ms = parse_appoint_time(text, tz)
+    except AppointTimeError as exc:
+        message = str(exc)
+    else:
+        message = ""
+    if message:
+        assert "does not exist" in message or "is ambiguous" in message
+        return
+    assert ms == wall_time_ms(naive, tz)
+    back = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)
+    assert back.astimezone(tz).replace(tzinfo=None) == naive
+    assert parse_appoint_time(format_utc(ms), tz) == ms
