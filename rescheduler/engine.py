@@ -27,7 +27,7 @@ from rescheduler.reader import Table, open_table
 from rescheduler.report import default_paths, open_errors_file, open_report
 from rescheduler.summary import Summary, join_problems
 from rescheduler.times import format_utc
-from rescheduler.validate import ValidationRules, validate_row
+from rescheduler.validate import ValidationRules, required_columns, validate_row
 
 DRY_RUN_NOTE = "dry run: valid, not sent"
 
@@ -202,7 +202,13 @@ async def run(
         job.input_path, encoding=cfg.input.encoding or None, sheet=cfg.input.sheet or None
     )
     try:
-        columns = resolve_columns(table.headers, cfg.input.columns, str(job.input_path))
+        columns = resolve_columns(
+            table.headers,
+            cfg.input.columns,
+            str(job.input_path),
+            required=required_columns(cfg.server.deployment),
+            header_line=table.header_line,
+        )
         rules = ValidationRules(
             deployment=cfg.server.deployment,
             timezone=zone,

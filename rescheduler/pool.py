@@ -13,11 +13,12 @@
 
 from __future__ import annotations
 
+import heapq
 import math
 import random
 import signal
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import anyio
@@ -37,6 +38,7 @@ class WorkItem:
     values: tuple[str, ...]
     key: str
     sent_time_utc: str
+    seq: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,7 @@ class Done:
     result: RowResult
     key: str = ""
     payload_hash: str = ""
+    seq: int = 0
 
 
 class StopControl:
@@ -139,6 +142,7 @@ class Pool:
     random: Callable[[], float] = random.random
     flush: Callable[[], None] = lambda: None
     flush_every_s: float = 0.5
+    reorder_window: int = 4096
     handle_signals: bool = False
 
     failed: int = 0
@@ -165,13 +169,14 @@ class Pool:
         done: ObjectSendStream[Done],
     ) -> None:
         async with work, done:
-            for item in source:
+            for seq, item in enumerate(source):
                 if isinstance(item, Done):
-                    await done.send(item)
+                    await done.send(replace(item, seq=seq))
                 elif self.stop.requested:
-                    await done.send(Done(_final(item, None, 0, self._why()), item.key))
+                    result = _final(item, None, 0, self._why())
+                    await done.send(Done(result, item.key, item.wire.payload_hash, seq))
                 else:
-                    await work.send(item)
+                    await work.send(replace(item, seq=seq))
 
     def _why(self) -> str:
         reason = self.stop.reason
@@ -183,7 +188,7 @@ class Pool:
         async with work, done:
             async for item in work:
                 result = await self._attempts(item)
-                await done.send(Done(result, item.key, item.wire.payload_hash))
+                await done.send(Done(result, item.key, item.wire.payload_hash, item.seq))
 
     async def _attempts(self, item: WorkItem) -> RowResult:
         outcome: Outcome | None = None
@@ -217,27 +222,32 @@ class Pool:
         return _final(item, outcome, attempts, f"not retried: {self.stop.reason}")
 
     async def _write(self, done: ObjectReceiveStream[Done]) -> None:
+        order = _Reorder(self.sink, self.reorder_window)
         last_flush = anyio.current_time()
         async with done:
             async for item in done:
-                self.sink(item)
-                status = item.result.status
-                if status in (Status.SUCCEEDED, Status.FAILED):
-                    self.answered += 1
-                    if status == Status.FAILED:
-                        self.failed += 1
-                        if self.failure_limit.tripped(self.failed, self.answered):
-                            self.stop.request(
-                                TooManyFailures(
-                                    f"{self.failed} of {self.answered} rows failed, "
-                                    f"reaching --max-failures {self.failure_limit.spec}"
-                                )
-                            )
+                self._count(item.result.status)
+                order.add(item)
                 now = anyio.current_time()
                 if now - last_flush >= self.flush_every_s:
                     self.flush()
                     last_flush = now
+        order.drain()
         self.flush()
+
+    def _count(self, status: Status) -> None:
+        if status not in (Status.SUCCEEDED, Status.FAILED):
+            return
+        self.answered += 1
+        if status == Status.FAILED:
+            self.failed += 1
+            if self.failure_limit.tripped(self.failed, self.answered):
+                self.stop.request(
+                    TooManyFailures(
+                        f"{self.failed} of {self.answered} rows failed, "
+                        f"reaching --max-failures {self.failure_limit.spec}"
+                    )
+                )
 
     async def _watch_signals(self, everything: anyio.CancelScope) -> None:
         with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
@@ -251,3 +261,41 @@ class Pool:
                         self.stop.reason = Interrupted(f"interrupted by {name}")
                     everything.cancel()
                     return
+
+
+class _Reorder:
+    """Hands results to ``sink`` in input order, holding at most ``window`` of them.
+
+    Workers finish out of order. Results wait here until every earlier row is out, so the
+    report follows the input; when one slow row (a hang, a long backoff) would make more than
+    ``window`` results wait, the waiting ones go out and the slow row is written when it ends.
+    """
+
+    def __init__(self, sink: Callable[[Done], None], window: int) -> None:
+        self._sink = sink
+        self._window = window
+        self._next = 0
+        self._held: dict[int, Done] = {}
+        self._heap: list[int] = []
+
+    def add(self, item: Done) -> None:
+        if item.seq < self._next:  # a late row whose turn was given away
+            self._sink(item)
+            return
+        self._held[item.seq] = item
+        heapq.heappush(self._heap, item.seq)
+        self._release()
+        if len(self._held) > self._window:
+            self._next = self._heap[0]
+            self._release()
+
+    def _release(self) -> None:
+        while self._heap and self._heap[0] == self._next:
+            heapq.heappop(self._heap)
+            self._sink(self._held.pop(self._next))
+            self._next += 1
+
+    def drain(self) -> None:
+        while self._heap:
+            self._next = self._heap[0]
+            self._release()

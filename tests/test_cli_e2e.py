@@ -1,0 +1,186 @@
+"""End to end: the CLI, as a user runs it, against the simulator over a real loopback socket."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import openpyxl
+
+from tests.e2e import (
+    AK,
+    SK,
+    appoint_id,
+    by_line,
+    invoke,
+    read_results,
+    serving,
+    simple_rows,
+    store_of,
+    write_config,
+    write_csv,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_sample_run_reports_every_row_with_its_true_outcome(tmp_path: Path) -> None:
+    from rescheduler.simulator.store import Store
+
+    shutil.copy(ROOT / "samples" / "changes.csv", tmp_path / "changes.csv")
+    store = Store.from_file(ROOT / "samples" / "reservations.json")
+    with serving(store) as sim:
+        config = write_config(tmp_path / "c.toml", sim.base_url, access_key=AK)
+        result = invoke("run", str(tmp_path / "changes.csv"), "-c", str(config))
+        total_requests = sim.sim.stats.total_requests
+    assert result.exit_code == 1, result.output
+    rows = by_line(read_results(tmp_path / "changes.results.csv"))
+    assert sorted(rows) == list(range(2, 22))
+    statuses = {line: row["status"] for line, row in rows.items()}
+    assert [line for line, s in statuses.items() if s == "succeeded"] == list(range(2, 14))
+    assert {line: rows[line]["resultCode"] for line in (14, 15, 16)} == {
+        14: "04000004",
+        15: "0200001",
+        16: "02000003",
+    }
+    assert all(statuses[line] == "failed" for line in (14, 15, 16))
+    assert all(statuses[line] == "invalid" for line in (17, 18, 19, 21))
+    assert statuses[20] == "skipped"
+    assert rows[20]["error"] == "duplicate of line 3"
+    assert rows[19]["error"] == (
+        "appointId: looks like a number Excel converted (1.74729E+29): format the appointId "
+        "column as Text and re-enter the IDs"
+    )
+    assert rows[2]["remark"] == "客户要求改到上午回访"
+    assert rows[2]["appointTime_utc"] == "2030-01-15T01:30:00Z"
+    assert rows[10]["remark"] == "'=HYPERLINK(\"http://example.invalid\")"
+    assert rows[2]["customer"] == "Wang Fang"  # extra columns are kept
+    # Only valid, non-duplicate rows were sent, once each; the store holds the new values.
+    assert total_requests == 15
+    assert store.total_updates == 12
+    first = store.get("174729926098016859445364890001")
+    assert first is not None
+    assert first.user_account == "agent.li"
+    assert first.remark == "客户要求改到上午回访"
+    assert first.appoint_time_ms == 1894671000000  # 2030-01-15T01:30:00Z
+    errors = read_results(tmp_path / "changes.errors.csv")
+    assert [int(r["line"]) for r in errors] == [14, 15, 16, 17, 18, 19, 21]
+    assert "summary" not in result.output
+    assert "succeeded  12" in result.output
+    assert SK not in result.output
+
+
+def test_validate_sends_nothing_and_needs_no_credentials(tmp_path: Path) -> None:
+    write_csv(tmp_path / "in.csv", simple_rows(5))
+    with serving(store_of(5)) as sim:
+        config = write_config(tmp_path / "c.toml", sim.base_url)
+        result = invoke("validate", str(tmp_path / "in.csv"), "-c", str(config), secret=None)
+        assert sim.sim.stats.total_requests == 0
+    assert result.exit_code == 0, result.output
+    rows = read_results(tmp_path / "in.results.csv")
+    assert [r["status"] for r in rows] == ["skipped"] * 5
+    assert {r["error"] for r in rows} == {"dry run: valid, not sent"}
+
+
+def test_dry_run_with_an_invalid_row_exits_1(tmp_path: Path) -> None:
+    rows = simple_rows(3)
+    rows[1][3] = "yesterday"
+    write_csv(tmp_path / "in.csv", rows)
+    result = invoke("run", str(tmp_path / "in.csv"), "--dry-run", secret=None)
+    assert result.exit_code == 1
+    report = by_line(read_results(tmp_path / "in.results.csv"))
+    assert report[3]["status"] == "invalid"
+    assert report[3]["error"].startswith("appointTime: 'yesterday'")
+
+
+def test_xlsx_report_and_text_ids(tmp_path: Path) -> None:
+    write_csv(tmp_path / "in.csv", simple_rows(4))
+    with serving(store_of(4)) as sim:
+        config = write_config(tmp_path / "c.toml", sim.base_url)
+        out = tmp_path / "out.xlsx"
+        result = invoke("run", str(tmp_path / "in.csv"), "-c", str(config), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    sheet = openpyxl.load_workbook(out, read_only=True).worksheets[0]
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[0][:7] == ["appointId", "userAccount", "workNo", "appointTime", "remark",
+                             "line", "status"]
+    assert [v[0] for v in values[1:]] == [appoint_id(n) for n in range(1, 5)]
+    assert {v[6] for v in values[1:]} == {"succeeded"}
+    assert (tmp_path / "out.errors.xlsx").exists()
+
+
+def test_op_independent_deployment_requires_work_no(tmp_path: Path) -> None:
+    rows = [[appoint_id(1), "", "125", "", "x"], [appoint_id(2), "acc", "", "", "y"]]
+    write_csv(tmp_path / "in.csv", rows)
+    with serving(store_of(2), deployment="op-independent") as sim:
+        config = write_config(tmp_path / "c.toml", sim.base_url)
+        text = config.read_text().replace('"standard"', '"op-independent"')
+        config.write_text(text)
+        result = invoke("run", str(tmp_path / "in.csv"), "-c", str(config))
+        stored = sim.store.get(appoint_id(1))
+    assert result.exit_code == 1
+    report = by_line(read_results(tmp_path / "in.results.csv"))
+    assert report[2]["status"] == "succeeded"
+    assert report[3]["status"] == "invalid"
+    assert "workNo" in report[3]["error"]
+    assert stored is not None
+    assert stored.work_no == "125"
+
+
+def test_in_flight_requests_never_exceed_concurrency(tmp_path: Path) -> None:
+    write_csv(tmp_path / "in.csv", simple_rows(60))
+    with serving(store_of(60), latency_ms=30) as sim:
+        config = write_config(tmp_path / "c.toml", sim.base_url, concurrency=5)
+        result = invoke("run", str(tmp_path / "in.csv"), "-c", str(config))
+        peak = sim.sim.stats.max_in_flight
+    assert result.exit_code == 0, result.output
+    assert peak == 5
+
+
+def test_wrong_secret_aborts_with_exit_3_naming_the_access_key(tmp_path: Path) -> None:
+    write_csv(tmp_path / "in.csv", simple_rows(30))
+    with serving(store_of(30)) as sim:
+        config = write_config(tmp_path / "c.toml", sim.base_url, concurrency=2)
+        result = invoke("run", str(tmp_path / "in.csv"), "-c", str(config), secret="wrong-key")
+        sent = sim.sim.stats.total_requests
+    assert result.exit_code == 3
+    assert f"the server rejected access key '{AK}' (HTTP 401)" in result.output
+    assert "wrong-key" not in result.output
+    rows = by_line(read_results(tmp_path / "in.results.csv"))
+    assert sorted(rows) == list(range(2, 32))
+    statuses = [r["status"] for r in rows.values()]
+    assert statuses.count("failed") == sent <= 2
+    assert statuses.count("not_sent") == 30 - sent
+    assert "wrong-key" not in (tmp_path / "in.results.csv").read_text(encoding="utf-8-sig")
+
+
+def test_missing_required_column_exits_2_listing_headers(tmp_path: Path) -> None:
+    write_csv(tmp_path / "in.csv", [["1", "a"]], headers=("id", "agent"))
+    result = invoke("validate", str(tmp_path / "in.csv"), secret=None)
+    assert result.exit_code == 2
+    assert "no appointId column" in result.output
+    assert "id" in result.output
+    assert not (tmp_path / "in.results.csv").exists()
+
+
+def test_config_error_exits_2_naming_the_key(tmp_path: Path) -> None:
+    write_csv(tmp_path / "in.csv", simple_rows(1))
+    result = invoke("run", str(tmp_path / "in.csv"), "--concurrency", "0")
+    assert result.exit_code == 2
+    assert "send.concurrency must be a positive integer, got 0" in result.output
+
+
+def test_missing_secret_exits_2_before_reading(tmp_path: Path) -> None:
+    write_csv(tmp_path / "in.csv", simple_rows(1))
+    config = write_config(tmp_path / "c.toml", "http://127.0.0.1:9")
+    result = invoke("run", str(tmp_path / "in.csv"), "-c", str(config), secret=None)
+    assert result.exit_code == 2
+    assert "auth.secret_key is not set" in result.output
+
+
+def test_template_then_validate(tmp_path: Path) -> None:
+    path = tmp_path / "t.xlsx"
+    assert invoke("template", str(path)).exit_code == 0
+    assert invoke("template", str(path)).exit_code == 2  # refuses to overwrite
+    result = invoke("validate", str(path), "--timezone", "Asia/Shanghai", secret=None)
+    assert result.exit_code == 0, result.output
