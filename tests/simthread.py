@@ -50,8 +50,9 @@ def simulator_thread(config: SimConfig, store: Store) -> Iterator[SimHandle]:
     thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
     thread.start()
     ready.wait(10)
-    if "error" in holder:
-        raise RuntimeError("simulator failed to start") from holder["error"]  # type: ignore[arg-type]
+    error = holder.get("error")
+    if isinstance(error, BaseException):
+        raise RuntimeError("simulator failed to start") from error
     sim = holder["sim"]
     loop = holder["loop"]
     assert isinstance(sim, RunningSimulator)
