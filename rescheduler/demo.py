@@ -14,7 +14,7 @@ import click
 
 from rescheduler.config import AuthConfig, Config, InputConfig, Secret, SendConfig, ServerConfig
 
-DEMO_SEED = 16  # with the sample, two rows meet a 503 and are retried (one of them twice)
+DEMO_SEED = 16  # with the sample, three rows meet a 503 and are retried (one of them twice)
 
 
 def samples_dir() -> Path:

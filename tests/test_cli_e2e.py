@@ -184,3 +184,22 @@ def test_template_then_validate(tmp_path: Path) -> None:
     assert invoke("template", str(path)).exit_code == 2  # refuses to overwrite
     result = invoke("validate", str(path), "--timezone", "Asia/Shanghai", secret=None)
     assert result.exit_code == 0, result.output
+
+
+def test_demo_csv_and_xlsx_samples_give_the_same_outcomes(tmp_path: Path) -> None:
+    csv_run = invoke("demo", "--workdir", str(tmp_path / "a"))
+    xlsx_run = invoke("demo", "--workdir", str(tmp_path / "b"), "--xlsx")
+    assert csv_run.exit_code == 0, csv_run.output
+    assert xlsx_run.exit_code == 0, xlsx_run.output
+    assert "results: " in csv_run.output
+    from_csv = by_line(read_results(tmp_path / "a" / "changes.results.csv"))
+    sheet = openpyxl.load_workbook(tmp_path / "b" / "changes.results.xlsx", read_only=True)
+    table = [[c.value for c in row] for row in sheet.worksheets[0].iter_rows()]
+    header = table[0]
+    from_xlsx = {int(str(r[header.index("line")])): r for r in table[1:]}
+    assert sorted(from_xlsx) == sorted(from_csv)
+    for line, row in from_csv.items():
+        assert from_xlsx[line][header.index("status")] == row["status"], line
+        assert from_xlsx[line][header.index("appointId")] == row["appointId"], line
+    assert from_csv[2]["status"] == "succeeded"
+    assert sum(1 for r in from_csv.values() if int(r["attempts"]) > 1) == 3  # seeded 503s
