@@ -7,6 +7,7 @@ Run: python samples/build_xlsx.py
 
 from __future__ import annotations
 
+import contextlib
 import csv
 from datetime import datetime
 from pathlib import Path
@@ -31,10 +32,8 @@ def main() -> None:
         cells: list[object] = list(values)
         if values[0] == "1.74729E+29":
             cells[0] = 1.74729e29  # what Excel keeps of a 30-digit ID typed into a number cell
-        try:
-            cells[3] = datetime.strptime(values[3], "%Y-%m-%d %H:%M")  # a real date cell
-        except ValueError:
-            pass
+        with contextlib.suppress(ValueError):  # a real date cell where the text allows
+            cells[3] = datetime.strptime(values[3], "%Y-%m-%d %H:%M")
         sheet.append(cells)
     for row in sheet.iter_rows(min_row=2):
         for index in (0, 1, 2):
