@@ -91,11 +91,22 @@ class InputConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """``rescheduler serve``: where accounts, uploads and results live; the upload limit."""
+
+    data_dir: Path | None = None  # None = $XDG_DATA_HOME/rescheduler/web (~/.local/share/...)
+    max_upload_mb: float = 20.0
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     auth: AuthConfig = field(default_factory=AuthConfig)
     send: SendConfig = field(default_factory=SendConfig)
     input: InputConfig = field(default_factory=InputConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     source: str = ""  # the config file path, or "" for defaults
 
     def require_credentials(self) -> tuple[str, Secret]:
@@ -202,6 +213,7 @@ _KNOWN: dict[str, tuple[str, ...]] = {
         "max_failures",
     ),
     "input": ("timezone", "sheet", "encoding", "on_conflict", "columns"),
+    "web": ("data_dir", "max_upload_mb", "tls_cert_file", "tls_key_file"),
 }
 
 
@@ -310,7 +322,7 @@ def load_config(
     raw = _read_toml(path) if path is not None else {}
     _check_keys(raw)
     data = _merge(raw, overrides or {})
-    s, a, n, i = (data.get(k, {}) for k in ("server", "auth", "send", "input"))
+    s, a, n, i, w = (data.get(k, {}) for k in ("server", "auth", "send", "input", "web"))
     base = _base_url("server.base_url", s.get("base_url", ServerConfig.base_url))
     server = ServerConfig(
         base_url=base,
@@ -348,6 +360,7 @@ def load_config(
         auth=AuthConfig(access_key=access, secret_key=secret, secret_source=source),
         send=send,
         input=inp,
+        web=_web(w, path),
         source=str(path) if path else "",
     )
 
@@ -357,6 +370,31 @@ def _relative(target: Path, config_path: Path | None) -> Path:
     if not target.is_absolute() and config_path is not None:
         return config_path.parent / target
     return target
+
+
+def _web(w: Mapping[str, Any], config_path: Path | None) -> WebConfig:
+    data_dir = _str("web.data_dir", w.get("data_dir", "")).strip()
+    cert, key = (
+        _existing_file(f"web.{name}", w.get(name), config_path)
+        for name in ("tls_cert_file", "tls_key_file")
+    )
+    if (cert is None) != (key is None):
+        raise ConfigError("web.tls_key_file", "and web.tls_cert_file must be set together")
+    return WebConfig(
+        data_dir=_relative(Path(data_dir), config_path) if data_dir else None,
+        max_upload_mb=_float("web.max_upload_mb", w.get("max_upload_mb", 20.0), positive=True),
+        tls_cert_file=cert,
+        tls_key_file=key,
+    )
+
+
+def _existing_file(key: str, value: object, config_path: Path | None) -> Path | None:
+    if value in (None, ""):
+        return None
+    file = _relative(Path(_str(key, value)), config_path)
+    if not file.is_file():
+        raise ConfigError(key, f"file not found: {file}")
+    return file
 
 
 def _ca_file(value: object, config_path: Path | None) -> Path | None:

@@ -53,7 +53,7 @@ def test_sample_run_reports_every_row_with_its_true_outcome(tmp_path: Path) -> N
     )
     assert rows[2]["remark"] == "客户要求改到上午回访"
     assert rows[2]["appointTime_utc"] == "2030-01-15T01:30:00Z"
-    assert rows[10]["remark"] == "'=HYPERLINK(\"http://example.invalid\")"
+    assert rows[10]["remark"] == '\'=HYPERLINK("http://example.invalid")'
     assert rows[2]["customer"] == "Wang Fang"  # extra columns are kept
     # Only valid, non-duplicate rows were sent, once each; the store holds the new values.
     assert total_requests == 15
@@ -102,8 +102,15 @@ def test_xlsx_report_and_text_ids(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     sheet = openpyxl.load_workbook(out, read_only=True).worksheets[0]
     values = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert values[0][:7] == ["appointId", "userAccount", "workNo", "appointTime", "remark",
-                             "line", "status"]
+    assert values[0][:7] == [
+        "appointId",
+        "userAccount",
+        "workNo",
+        "appointTime",
+        "remark",
+        "line",
+        "status",
+    ]
     assert [v[0] for v in values[1:]] == [appoint_id(n) for n in range(1, 5)]
     assert {v[6] for v in values[1:]} == {"succeeded"}
     assert (tmp_path / "out.errors.xlsx").exists()

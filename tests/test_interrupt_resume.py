@@ -76,8 +76,13 @@ def journal_successes(path: Path) -> set[str]:
     return {key.split(":", 1)[1] for (key,) in rows}
 
 
-def check_resumed(tmp_path: Path, store: Store, before: dict[str, int], after: dict[str, int],
-                  done_before: set[str]) -> None:
+def check_resumed(
+    tmp_path: Path,
+    store: Store,
+    before: dict[str, int],
+    after: dict[str, int],
+    done_before: set[str],
+) -> None:
     rows = by_line(read_results(tmp_path / "in.results.csv"))
     assert sorted(rows) == list(range(2, COUNT + 2))
     for line, row in rows.items():

@@ -21,11 +21,18 @@ def test_fault_mix_every_row_once_and_no_update_applied_twice(tmp_path: Path) ->
     count = 300
     write_csv(tmp_path / "in.csv", simple_rows(count))
     store = store_of(count)
-    knobs = {"seed": 7, "p_503": 0.08, "p_reset": 0.04, "p_db_error": 0.04, "p_hang": 0.01,
-             "hang_s": 3.0}
+    knobs = {
+        "seed": 7,
+        "p_503": 0.08,
+        "p_reset": 0.04,
+        "p_db_error": 0.04,
+        "p_hang": 0.01,
+        "hang_s": 3.0,
+    }
     with serving(store, **knobs) as sim:
-        config = write_config(tmp_path / "c.toml", sim.base_url, concurrency=16,
-                              max_attempts=4, timeout_s=0.3)
+        config = write_config(
+            tmp_path / "c.toml", sim.base_url, concurrency=16, max_attempts=4, timeout_s=0.3
+        )
         result = invoke("run", str(tmp_path / "in.csv"), "-c", str(config))
         requests = sim.sim.stats.total_requests
     rows = by_line(read_results(tmp_path / "in.results.csv"))
@@ -45,8 +52,7 @@ def test_fault_mix_every_row_once_and_no_update_applied_twice(tmp_path: Path) ->
             assert "(after 4 attempts)" in row["error"]
     retried = [r for r in rows.values() if int(r["attempts"]) > 1 and r["status"] == "succeeded"]
     assert retried
-    assert result.exit_code == (0 if all(r["status"] == "succeeded" for r in rows.values())
-                                else 1)
+    assert result.exit_code == (0 if all(r["status"] == "succeeded" for r in rows.values()) else 1)
 
 
 def test_throttled_server_429_with_retry_after_all_rows_succeed(tmp_path: Path) -> None:
@@ -67,12 +73,14 @@ def test_throttled_server_429_with_retry_after_all_rows_succeed(tmp_path: Path) 
 def test_max_failures_stops_a_run_where_everything_fails(tmp_path: Path) -> None:
     count = 200
     rows = [[*row, "77"] for row in simple_rows(count)]  # vdn 77 is not served: 0200001
-    write_csv(tmp_path / "in.csv", rows,
-              headers=("appointId", "userAccount", "workNo", "appointTime", "remark", "vdnId"))
+    write_csv(
+        tmp_path / "in.csv",
+        rows,
+        headers=("appointId", "userAccount", "workNo", "appointTime", "remark", "vdnId"),
+    )
     with serving(store_of(count)) as sim:
         config = write_config(tmp_path / "c.toml", sim.base_url, concurrency=4)
-        result = invoke("run", str(tmp_path / "in.csv"), "-c", str(config),
-                        "--max-failures", "10")
+        result = invoke("run", str(tmp_path / "in.csv"), "-c", str(config), "--max-failures", "10")
         sent = sim.sim.stats.total_requests
     assert result.exit_code == 3
     assert "10 of 10 rows failed, reaching --max-failures 10" in result.output
@@ -92,7 +100,6 @@ def test_percent_failure_limit(tmp_path: Path) -> None:
     write_csv(tmp_path / "in.csv", rows)
     with serving(store_of(count)) as sim:
         config = write_config(tmp_path / "c.toml", sim.base_url, concurrency=2)
-        result = invoke("run", str(tmp_path / "in.csv"), "-c", str(config),
-                        "--max-failures", "30%")
+        result = invoke("run", str(tmp_path / "in.csv"), "-c", str(config), "--max-failures", "30%")
     assert result.exit_code == 3
     assert "reaching --max-failures 30%" in result.output

@@ -1,0 +1,110 @@
+"""Round trips a supervisor relies on: errors file fixed and fed back; any valid row lands exactly."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import string
+from pathlib import Path
+
+import anyio
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rescheduler.config import AuthConfig, Config, InputConfig, Secret, SendConfig, ServerConfig
+from rescheduler.engine import Job, run
+from rescheduler.simulator.server import running_simulator
+from rescheduler.simulator.store import Store
+from tests.e2e import AK, SK, by_line, invoke, read_results, serving, sim, write_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_errors_file_fixed_and_fed_back_in(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "samples" / "changes.csv", tmp_path / "changes.csv")
+    store = Store.from_file(ROOT / "samples" / "reservations.json")
+    with serving(store) as simulator:
+        config = write_config(tmp_path / "c.toml", simulator.base_url)
+        first = invoke("run", str(tmp_path / "changes.csv"), "-c", str(config))
+        assert first.exit_code == 1
+        errors_path = tmp_path / "changes.errors.csv"
+        with errors_path.open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        fixed = {"17": ("appointTime", "2031-05-06 07:08"), "18": ("userAccount", "agent.li")}
+        for row in rows:
+            if row["line"] in fixed:
+                column, value = fixed[row["line"]]
+                row[column] = value
+        with errors_path.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        second = invoke(
+            "run", str(errors_path), "-c", str(config), "--out", str(tmp_path / "second.csv")
+        )
+    assert second.exit_code == 1
+    report = read_results(tmp_path / "second.csv")
+    by_original = {r["line"]: r for r in report}  # the input's own 'line' column, kept as is
+    assert by_original["17"]["status"] == "succeeded"
+    assert by_original["18"]["status"] == "succeeded"
+    assert by_original["14"]["resultCode"] == "04000004"
+    assert by_original["19"]["status"] == "invalid"  # the mangled ID still needs retyping
+    assert "line (rescheduler)" in report[0]
+
+
+_TEXT = (
+    st.text(
+        alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp", "Co", "Cn", "Cf")),
+        min_size=1,
+        max_size=40,
+    )
+    .map(str.strip)
+    .filter(lambda s: s != "" and not s.startswith("'") and " " not in s[:1])
+)
+_ACCOUNT = st.text(alphabet=string.ascii_letters + string.digits + "._", min_size=1, max_size=20)
+_FUTURE_MS = st.integers(min_value=1_900_000_000_000, max_value=4_000_000_000_000)
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=st.lists(st.tuples(_ACCOUNT, _FUTURE_MS, _TEXT), min_size=1, max_size=6))
+def test_any_valid_row_reaches_the_store_exactly(
+    tmp_path_factory: object, rows: list[tuple[str, int, str]]
+) -> None:
+    folder = Path(str(tmp_path_factory.mktemp("prop")))  # type: ignore[attr-defined]
+    ids = [f"5{n:029d}" for n in range(1, len(rows) + 1)]
+    path = folder / "in.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["appointId", "userAccount", "appointTime", "remark"])
+        for ident, (account, when, remark) in zip(ids, rows, strict=True):
+            writer.writerow([ident, account, str(when), remark])
+    store = Store.generate(0, 0)
+    from rescheduler.simulator.store import Reservation
+
+    for ident in ids:
+        store.add(Reservation(appoint_id=ident, call_type=1))
+
+    async def main() -> None:
+        async with running_simulator(sim(max_remark_len=1000), store) as server:
+            config = Config(
+                server=ServerConfig(base_url=server.base_url),
+                auth=AuthConfig(access_key=AK, secret_key=Secret(SK)),
+                send=SendConfig(concurrency=3),
+                input=InputConfig(timezone="UTC"),
+            )
+            result = await run(Job(input_path=path, config=config))
+            assert result.summary.exit_code() == 0
+
+    anyio.run(main)
+    for ident, (account, when, remark) in zip(ids, rows, strict=True):
+        stored = store.get(ident)
+        assert stored is not None
+        assert (stored.user_account, stored.appoint_time_ms, stored.remark) == (
+            account,
+            when,
+            remark,
+        )
+    report = by_line(read_results(folder / "in.results.csv"))
+    assert [r["status"] for r in report.values()] == ["succeeded"] * len(rows)
