@@ -1,4 +1,4 @@
-"""Round trips a supervisor relies on: errors file fixed and fed back; any valid row lands exactly."""
+"""Round trips a supervisor relies on: the errors file fed back; any valid row lands exactly."""
 
 from __future__ import annotations
 
