@@ -124,6 +124,12 @@ def _run(
         "send.max_attempts": flags.get("max_attempts"),
         "send.max_failures": flags.get("max_failures"),
     }
+    if not quiet and not sys.stderr.isatty():  # unattended (cron): timestamped log lines
+        import logging
+
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
+        )
     try:
         config = _config(config_path, overrides)
         job = Job(

@@ -75,6 +75,7 @@ class ProgressDisplay:
 
 def format_run(result: RunResult, *, brief: bool = False) -> str:
     """The one-screen summary printed at the end of a run."""
+    from rescheduler.models import Status
     from rescheduler.summary import format_summary
 
     info = result.info
@@ -96,7 +97,13 @@ def format_run(result: RunResult, *, brief: bool = False) -> str:
         + (f" ({how})" if how else "")
         + f" in {result.elapsed_s:.1f} s, {rate:.1f} rows/s"
     )
-    extra = [f"times without an offset read as {info.timezone}"]
+    extra = []
+    if not result.dry_run:
+        sent = result.summary.total_attempts
+        answered = result.summary.counts[Status.SUCCEEDED] + result.summary.counts[Status.FAILED]
+        retries = max(0, sent - answered)
+        extra.append(f"requests sent: {sent} ({retries} retries)")
+    extra.append(f"times without an offset read as {info.timezone}")
     if info.blank_rows:
         extra.append(f"{info.blank_rows} blank rows skipped")
     if result.journal_path is not None:

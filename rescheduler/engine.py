@@ -10,6 +10,7 @@ stream; nothing holds every row. ``on_progress`` is called after each row's resu
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from rescheduler.times import format_utc
 from rescheduler.validate import ValidationRules, required_columns, validate_row
 
 DRY_RUN_NOTE = "dry run: valid, not sent"
+log = logging.getLogger("rescheduler")
 
 
 @dataclass(frozen=True)
@@ -219,6 +221,17 @@ async def run(
         total, decisions = await anyio.to_thread.run_sync(_scan, table, plan, cfg.input.on_conflict)
         progress.total = total
         progress.phase = "sending"
+        log.info(
+            "%s: %d rows (%d not to send: duplicates/conflicts); %s",
+            job.input_path,
+            total,
+            len(decisions),
+            "dry run"
+            if job.dry_run
+            else f"sending to {cfg.server.base_url} vdn "
+            f"{cfg.server.vdn_id}, concurrency {cfg.send.concurrency}, "
+            f"rate {cfg.send.rate_per_s or 'unlimited'}/s",
+        )
         info = InputInfo(
             path=job.input_path,
             headers=table.headers,
@@ -266,6 +279,13 @@ async def run(
             else:
                 await _send_all(job, credentials, source, sink, flush, stop)
         progress.phase = "finished"
+        if stop.reason is not None:
+            log.warning("run aborted: %s", stop.reason)
+        log.info(
+            "finished %s: %s",
+            job.input_path,
+            ", ".join(f"{status.value} {count}" for status, count in progress.counts.items()),
+        )
     except BaseExceptionGroup as group:
         raise _first_error(group) from None
     finally:
