@@ -103,3 +103,19 @@ def test_percent_failure_limit(tmp_path: Path) -> None:
         result = invoke("run", str(tmp_path / "in.csv"), "-c", str(config), "--max-failures", "30%")
     assert result.exit_code == 3
     assert "reaching --max-failures 30%" in result.output
+
+
+def test_rate_limit_measured_at_the_simulator(tmp_path: Path) -> None:
+    count = 30
+    write_csv(tmp_path / "in.csv", simple_rows(count))
+    with serving(store_of(count)) as sim:
+        arrivals: list[float] = []
+        sim.sim.stats.arrivals = arrivals
+        config = write_config(tmp_path / "c.toml", sim.base_url, concurrency=8, rate_per_s=20.0)
+        result = invoke("run", str(tmp_path / "in.csv"), "-c", str(config))
+    assert result.exit_code == 0, result.output
+    assert len(arrivals) == count
+    span = arrivals[-1] - arrivals[0]
+    assert 29 / 20 - 0.05 <= span <= 29 / 20 + 0.25  # 20/s on average, across 8 workers
+    assert arrivals[1] - arrivals[0] >= 0.03  # no initial burst
+    assert all(arrivals[i + 4] - arrivals[i] >= 0.2 - 0.02 for i in range(count - 4))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -213,3 +214,16 @@ def test_simulate_help_lists_the_flags() -> None:
     assert result.exit_code == 0
     for flag in ("--reservations", "--from-file", "--accept-any", "--p-reset", "--rate-limit"):
         assert flag in result.output
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_simulate_reports_a_busy_port(processes: str) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(
+            simulate_command, ["--port", str(port), "--processes", processes, "--reservations", "1"]
+        )
+    assert result.exit_code == 2
+    assert result.output == f"Error: cannot listen on 127.0.0.1:{port}: Address already in use\n"

@@ -19,6 +19,12 @@ from rescheduler.simulator.config import DEMO_ACCESS_KEY, DEMO_SECRET_KEY, build
 FC = TypeVar("FC", bound=Callable[..., object])
 
 
+class _ServeError(click.ClickException):
+    """The server could not start as configured (exit 2, like other configuration errors)."""
+
+    exit_code = 2
+
+
 def _secret(secret_key: str | None, secret_key_env: str | None) -> str:
     if secret_key is not None and secret_key_env is not None:
         raise click.UsageError("give --secret-key or --secret-key-env, not both")
@@ -227,5 +233,9 @@ def simulate_command(
         raise click.BadParameter(str(exc), param_hint="--from-file") from exc
     try:
         serve_forever(config, store, host, port, processes)
-    except (OSError, RuntimeError, ValueError) as exc:
+    except OSError as exc:
+        raise _ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    except ValueError as exc:
+        raise _ServeError(str(exc)) from exc
+    except RuntimeError as exc:
         raise click.ClickException(str(exc)) from exc

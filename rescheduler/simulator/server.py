@@ -18,6 +18,7 @@ import sys
 import traceback
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TextIO
 
 from aiohttp import web
@@ -217,7 +218,7 @@ def _fork_workers(
             code = 0
             try:
                 sock = _bind(host, port, reuse_port=True)
-                _serve_socket(config, store, sock, lambda: os.write(write_fd, b"."))
+                _serve_socket(config, store, sock, partial(_signal_ready, write_fd))
             except BaseException:
                 traceback.print_exc()
                 code = 1
@@ -235,6 +236,12 @@ def _fork_workers(
                 raise RuntimeError("a simulator worker process failed to start")
             ready += len(chunk)
     return children
+
+
+def _signal_ready(write_fd: int) -> None:
+    # Closing the pipe end matters: the parent sees EOF once every worker is ready or dead.
+    os.write(write_fd, b".")
+    os.close(write_fd)
 
 
 def _stop(children: list[int]) -> None:

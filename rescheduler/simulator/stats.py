@@ -6,6 +6,8 @@ process keeps its own counters (and its own reservations).
 
 from __future__ import annotations
 
+import time
+
 from typing import Any
 
 
@@ -14,6 +16,7 @@ class Stats:
 
     __slots__ = (
         "_attempts",
+        "arrivals",
         "faults",
         "http_status",
         "in_flight",
@@ -30,10 +33,14 @@ class Stats:
         self.result_codes: dict[str, int] = {}
         self.faults: dict[str, int] = {}
         self._attempts: dict[str, int] = {}
+        # Opt-in (tests set it to []): the monotonic arrival time of every request.
+        self.arrivals: list[float] | None = None
 
     def enter(self) -> None:
         """A request arrived (call ``leave`` when it is over, however it ends)."""
         self.total_requests += 1
+        if self.arrivals is not None:
+            self.arrivals.append(time.monotonic())
         self.in_flight = n = self.in_flight + 1
         if n > self.max_in_flight:
             self.max_in_flight = n

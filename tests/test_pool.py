@@ -1,0 +1,206 @@
+"""The pool's rules, measured with an in-memory ``send`` (no sockets): caps, pauses, stops, order.
+
+The network path is covered end to end against the simulator elsewhere; here ``send`` is a
+plain coroutine so timing and ordering can be asserted exactly.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+import anyio
+import pytest
+
+from rescheduler.errors import CredentialsRejected, Interrupted
+from rescheduler.models import Outcome, OutcomeKind, RowResult, Status, WireRequest
+from rescheduler.pool import Done, FailureLimit, Pool, StopControl, WorkItem
+from rescheduler.ratelimit import RateLimiter
+from rescheduler.retry import RetryPolicy
+
+OK = Outcome(OutcomeKind.SUCCEEDED, http_status=200, result_code="0200000")
+
+
+def item(n: int) -> WorkItem:
+    wire = WireRequest(
+        line=n + 2, appoint_id=str(n), vdn_id=1, path="/p", body=b"{}", payload_hash=f"h{n}"
+    )
+    return WorkItem(wire, (str(n),), f"1:{n}", "")
+
+
+def items(count: int) -> Iterator[WorkItem | Done]:
+    return (item(n) for n in range(count))
+
+
+def make_pool(
+    send: object,
+    sink: list[Done],
+    *,
+    concurrency: int = 4,
+    rate: float = 0.0,
+    attempts: int = 3,
+    stop: StopControl | None = None,
+    limit: str = "",
+    window: int = 4096,
+) -> Pool:
+    return Pool(
+        send=send,  # type: ignore[arg-type]
+        sink=sink.append,
+        concurrency=concurrency,
+        limiter=RateLimiter(rate),
+        policy=RetryPolicy(attempts, 0.01, 0.02),
+        stop=stop or StopControl(),
+        failure_limit=FailureLimit(limit),
+        access_key="ak-1",
+        random=lambda: 0.5,
+        reorder_window=window,
+    )
+
+
+@pytest.mark.anyio
+async def test_concurrency_cap_is_reached_and_never_exceeded() -> None:
+    in_flight = peak = 0
+
+    async def send(wire: WireRequest) -> Outcome:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await anyio.sleep(0.005)
+        in_flight -= 1
+        return OK
+
+    sink: list[Done] = []
+    await make_pool(send, sink, concurrency=6).run(items(100))
+    assert peak == 6
+    assert [d.result.line for d in sink] == list(range(2, 102))  # in input order
+    assert {d.result.status for d in sink} == {Status.SUCCEEDED}
+
+
+@pytest.mark.anyio
+async def test_retry_after_pauses_every_worker() -> None:
+    calls: list[float] = []
+    throttled_at: list[float] = []
+
+    async def send(wire: WireRequest) -> Outcome:
+        calls.append(anyio.current_time())
+        if wire.appoint_id == "0" and not throttled_at:
+            await anyio.sleep(0.02)
+            throttled_at.append(anyio.current_time())
+            return Outcome(OutcomeKind.HTTP_ERROR, http_status=429, retry_after_s=0.3)
+        await anyio.sleep(0.001)
+        return OK
+
+    sink: list[Done] = []
+    await make_pool(send, sink, concurrency=4).run(items(200))
+    before = [t for t in calls if t < throttled_at[0]]
+    after = [t for t in calls if t >= throttled_at[0]]
+    assert len(before) > 4  # the other workers kept going until the 429 came back
+    assert after
+    assert min(after) - throttled_at[0] >= 0.3  # then nobody sent anything for 0.3 s
+    assert {d.result.status for d in sink} == {Status.SUCCEEDED}
+    assert next(d for d in sink if d.result.line == 2).result.attempts == 2
+
+
+@pytest.mark.anyio
+async def test_rate_limit_spaces_all_attempts_retries_included() -> None:
+    times: list[float] = []
+    counter = itertools.count()
+
+    async def send(wire: WireRequest) -> Outcome:
+        times.append(anyio.current_time())
+        if next(counter) % 3 == 0:
+            return Outcome(OutcomeKind.HTTP_ERROR, http_status=503)
+        return OK
+
+    sink: list[Done] = []
+    await make_pool(send, sink, concurrency=8, rate=100.0).run(items(20))
+    times.sort()
+    assert len(times) > 20
+    # Evenly spaced at 10 ms: one late wake-up may shorten the next gap, never a window.
+    assert all(times[i + 5] - times[i] >= 0.05 - 0.003 for i in range(len(times) - 5))
+    assert min(b - a for a, b in itertools.pairwise(times)) >= 0.005
+
+
+@pytest.mark.anyio
+async def test_unauthorized_stops_everything_and_names_the_access_key() -> None:
+    async def send(wire: WireRequest) -> Outcome:
+        await anyio.sleep(0.002)
+        return Outcome(OutcomeKind.UNAUTHORIZED, http_status=401, message="HTTP 401")
+
+    stop = StopControl()
+    sink: list[Done] = []
+    await make_pool(send, sink, concurrency=3, stop=stop).run(items(50))
+    assert isinstance(stop.reason, CredentialsRejected)
+    assert "'ak-1'" in str(stop.reason)
+    statuses = [d.result.status for d in sink]
+    assert len(sink) == 50
+    assert statuses.count(Status.FAILED) == 3  # the three in flight
+    assert statuses.count(Status.NOT_SENT) == 47
+
+
+@pytest.mark.anyio
+async def test_stop_request_interrupts_backoff_and_leaves_rows_not_sent() -> None:
+    stop = StopControl()
+    sends_after_stop = 0
+
+    async def send(wire: WireRequest) -> Outcome:
+        nonlocal sends_after_stop
+        sends_after_stop += stop.requested
+        if wire.appoint_id == "5":
+            stop.request(Interrupted("interrupted by SIGINT"))
+        return Outcome(OutcomeKind.HTTP_ERROR, http_status=503, message="HTTP 503")
+
+    sink: list[Done] = []
+    pool = make_pool(send, sink, concurrency=2, stop=stop, attempts=5)
+    await pool.run(items(40))
+    by_line = {d.result.line: d.result for d in sink}
+    assert sorted(by_line) == list(range(2, 42))
+    assert sends_after_stop == 0
+    cut_short = [r for r in by_line.values() if "not retried: interrupted by SIGINT" in r.error]
+    assert cut_short
+    assert all(r.status == Status.FAILED and r.attempts < 5 for r in cut_short)
+    not_sent = [r.line for r in by_line.values() if r.status == Status.NOT_SENT]
+    assert not_sent == list(range(max(r.line for r in cut_short) + 1, 42))
+
+
+@pytest.mark.anyio
+async def test_decided_rows_pass_through_in_order_and_failure_share_trips() -> None:
+    async def send(wire: WireRequest) -> Outcome:
+        return Outcome(OutcomeKind.REJECTED, http_status=200, result_code="04000004")
+
+    def source() -> Iterator[WorkItem | Done]:
+        for n in range(60):
+            if n % 2:
+                yield Done(RowResult(n + 2, Status.INVALID, (str(n),), error="bad"))
+            else:
+                yield item(n)
+
+    stop = StopControl()
+    sink: list[Done] = []
+    await make_pool(send, sink, concurrency=2, stop=stop, limit="50%").run(source())
+    assert [d.result.line for d in sink] == list(range(2, 62))
+    assert stop.reason is not None
+    assert "reaching --max-failures 50%" in str(stop.reason)
+
+
+@pytest.mark.anyio
+async def test_one_slow_row_does_not_hold_back_more_than_the_window() -> None:
+    async def send(wire: WireRequest) -> Outcome:
+        if wire.appoint_id == "0":
+            await anyio.sleep(0.2)
+        return OK
+
+    sink: list[Done] = []
+    await make_pool(send, sink, concurrency=4, window=10).run(items(200))
+    lines = [d.result.line for d in sink]
+    assert sorted(lines) == list(range(2, 202))
+    assert lines[0] != 2  # the slow first row did not block the report
+    assert lines.index(2) > 10
+
+
+def test_failure_limit() -> None:
+    assert FailureLimit("3").tripped(3, 3)
+    assert not FailureLimit("3").tripped(2, 100)
+    assert not FailureLimit("10%").tripped(5, 19)  # not enough answers yet
+    assert FailureLimit("10%").tripped(2, 20)
+    assert not FailureLimit("").tripped(10**6, 10**6)
