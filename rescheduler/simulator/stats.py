@@ -7,7 +7,6 @@ process keeps its own counters (and its own reservations).
 from __future__ import annotations
 
 import time
-
 from typing import Any
 
 
