@@ -55,7 +55,9 @@ class _LazyGroup(click.Group):
     """Subcommands whose modules are heavy (aiohttp.web) load only when called."""
 
     lazy: ClassVar[dict[str, tuple[str, str]]] = {
-        "simulate": ("rescheduler.simulator.cli", "simulate_command")
+        "simulate": ("rescheduler.simulator.cli", "simulate_command"),
+        "serve": ("rescheduler.web.cli", "serve_command"),
+        "user": ("rescheduler.web.cli", "user_group"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

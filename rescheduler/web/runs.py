@@ -1,0 +1,258 @@
+"""Checks and runs in the background, on the web server's own event loop.
+
+Each upload is checked in a worker thread (``preview.check``: a dry run can take seconds and
+must not stall the pages). Each run is one asyncio task driving ``engine.run`` with its own
+``Progress`` (served as JSON to the page) and ``StopControl`` (the Stop button). One run sends
+at a time, server-wide, so the configured ``send.concurrency`` and ``send.rate_per_s`` are the
+most the iSales server ever gets from this page. Every start is ``Job(resume=True)`` on the run
+folder's fixed results path: a first start finds no journal; Resume after Stop, a failure or a
+server restart skips the rows that already succeeded. Run-level errors shown on the page are
+cleaned of server paths and of the access and secret keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rescheduler.config import Config
+from rescheduler.engine import Job, Progress, RunResult
+from rescheduler.errors import Interrupted, ReschedulerError
+from rescheduler.pool import StopControl
+from rescheduler.web.preview import Preview
+from rescheduler.web.store import ACTIVE, STARTABLE, RunRecord, RunState, Store
+
+log = logging.getLogger("rescheduler.web")
+FORMATS = ("csv", "xlsx")
+PREVIEW_NAME = "preview.json"
+OUTCOME_NAME = "outcome.json"
+SHUTDOWN_GRACE_S = 10.0
+
+
+class Busy(Exception):
+    """Another run is sending; ``run_id`` names it."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(run_id)
+        self.run_id = run_id
+
+
+class NotStartable(Exception):
+    pass
+
+
+@dataclass
+class _Sending:
+    progress: Progress
+    stop: StopControl
+    task: asyncio.Task[None] | None = None
+
+
+class Runs:
+    def __init__(self, store: Store, config: Config) -> None:
+        self.store = store
+        self.config = config
+        self._sending: dict[str, _Sending] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- files --------------------------------------------------------------------------------
+    def input_path(self, record: RunRecord) -> Path:
+        return self.store.run_dir(record.id) / f"input{record.suffix}"
+
+    def results_path(self, record: RunRecord) -> Path:
+        return self.store.run_dir(record.id) / f"results.{record.results_format or 'csv'}"
+
+    def preview(self, record: RunRecord) -> Preview | None:
+        path = self.store.run_dir(record.id) / PREVIEW_NAME
+        return Preview.load(path) if path.is_file() else None
+
+    def outcome(self, record: RunRecord) -> dict[str, Any]:
+        path = self.store.run_dir(record.id) / OUTCOME_NAME
+        return dict(json.loads(path.read_text("utf-8"))) if path.is_file() else {}
+
+    def clean(self, message: str, record: RunRecord) -> str:
+        """A message fit for the page: no server paths, no access key, no secret key."""
+        run_dir = str(self.store.run_dir(record.id))
+        message = message.replace(str(self.input_path(record)), record.file_name)
+        message = message.replace(run_dir + "/", "").replace(run_dir, "the run folder")
+        auth = self.config.auth
+        for secret in (auth.access_key, auth.secret_key.reveal() if auth.secret_key else ""):
+            if secret:
+                message = message.replace(secret, "***")
+        return message
+
+    # -- checking an upload -------------------------------------------------------------------
+    def check_later(self, run_id: str) -> None:
+        self._spawn(self._check(run_id))
+
+    async def _check(self, run_id: str) -> None:
+        from rescheduler.web.preview import check
+
+        record = self.store.get_run(run_id)
+        if record is None:
+            return
+        run_dir = self.store.run_dir(run_id)
+        try:
+            preview = await asyncio.to_thread(
+                check, self.input_path(record), run_dir, self.config, record.file_name
+            )
+            preview.save(run_dir / PREVIEW_NAME)
+        except ReschedulerError as exc:
+            self.store.update_run(
+                run_id, state=RunState.UNREADABLE, message=self.clean(str(exc), record)
+            )
+            return
+        except Exception:
+            log.exception("checking run %s failed", run_id)
+            message = "the file could not be checked (an internal error; see the server log)"
+            self.store.update_run(run_id, state=RunState.UNREADABLE, message=message)
+            return
+        self.store.update_run(run_id, state=RunState.READY, rows=preview.rows, counts={})
+
+    # -- sending ------------------------------------------------------------------------------
+    def start(self, run_id: str, user: str, results_format: str) -> None:
+        """Start (or resume) sending; raises NotStartable or Busy."""
+        record = self.store.get_run(run_id)
+        if record is None or record.state not in STARTABLE or run_id in self._sending:
+            raise NotStartable(run_id)
+        other = self.sending_run()
+        if other is not None:
+            raise Busy(other)
+        fmt = record.results_format or (results_format if results_format in FORMATS else "csv")
+        self.store.update_run(
+            run_id,
+            state=RunState.RUNNING,
+            results_format=fmt,
+            started_by=user,
+            started=self.store.now(),
+            finished=None,
+            stopped_by="",
+            message="",
+        )
+        log.info("run %s (%s) started by %s", run_id, record.file_name, user)
+        sending = _Sending(Progress(), StopControl())
+        self._sending[run_id] = sending
+        sending.task = self._spawn(self._send(run_id, sending))
+
+    def stop(self, run_id: str, user: str) -> bool:
+        sending = self._sending.get(run_id)
+        if sending is None or sending.stop.requested:
+            return False
+        sending.stop.request(Interrupted(f"stopped by {user} on the web page"))
+        self.store.update_run(run_id, state=RunState.STOPPING, stopped_by=user)
+        log.info("run %s stop requested by %s", run_id, user)
+        return True
+
+    async def _send(self, run_id: str, sending: _Sending) -> None:
+        from rescheduler.engine import run
+
+        record = self.store.get_run(run_id)
+        assert record is not None
+        job = Job(
+            input_path=self.input_path(record),
+            config=self.config,
+            out_path=self.results_path(record),
+            resume=True,
+            handle_signals=False,
+        )
+        try:
+            result = await run(job, stop=sending.stop, progress=sending.progress)
+        except ReschedulerError as exc:
+            self._end(record, RunState.FAILED, self.clean(str(exc), record), sending.progress)
+        except asyncio.CancelledError:
+            message = "the server stopped during this run; press Resume to send the rows left"
+            self._end(record, RunState.INTERRUPTED, message, sending.progress)
+            raise
+        except Exception:
+            log.exception("run %s failed", run_id)
+            message = "the run failed (an internal error; see the server log); press Resume"
+            self._end(record, RunState.FAILED, message, sending.progress)
+        else:
+            self._finished(record, result)
+        finally:
+            self._sending.pop(run_id, None)
+
+    def _finished(self, record: RunRecord, result: RunResult) -> None:
+        summary = result.summary
+        outcome = {
+            "failure_codes": dict(summary.failure_codes.most_common()),
+            "invalid_columns": dict(summary.invalid_columns.most_common()),
+            "elapsed_s": result.elapsed_s,
+        }
+        path = self.store.run_dir(record.id) / OUTCOME_NAME
+        path.write_text(json.dumps(outcome), encoding="utf-8")
+        aborted = result.aborted
+        state = RunState.FINISHED if aborted is None else RunState.STOPPED
+        message = "" if aborted is None else self.clean(str(aborted), record)
+        counts = {status.value: n for status, n in summary.counts.items()}
+        self.store.update_run(
+            record.id,
+            state=state,
+            message=message,
+            rows=result.info.rows,
+            counts=counts,
+            finished=self.store.now(),
+        )
+        log.info("run %s %s: %s", record.id, state.value, counts)
+
+    def _end(self, record: RunRecord, state: RunState, message: str, progress: Progress) -> None:
+        counts = {status.value: n for status, n in progress.counts.items()}
+        self.store.update_run(
+            record.id, state=state, message=message, counts=counts, finished=self.store.now()
+        )
+        log.info("run %s %s: %s", record.id, state.value, message)
+
+    # -- what the page polls ------------------------------------------------------------------
+    def status(self, record: RunRecord) -> dict[str, Any]:
+        sending = self._sending.get(record.id)
+        data: dict[str, Any] = {
+            "state": record.state.value,
+            "active": record.state in ACTIVE,
+            "message": record.message,
+        }
+        if sending is not None:
+            p = sending.progress
+            counts = {status.value: n for status, n in p.counts.items()}
+            data.update(
+                phase=p.phase,
+                total=p.total,
+                done=p.done,
+                counts=counts,
+                rate=round(p.rate, 1),
+                eta_s=None if p.eta_s is None else round(p.eta_s),
+                elapsed_s=round(p.elapsed_s, 1),
+            )
+        else:
+            counts = dict(record.counts)
+            data.update(total=record.rows, done=sum(counts.values()), counts=counts)
+        return data
+
+    def sending_run(self) -> str | None:
+        return next(iter(self._sending), None)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def recover(self) -> None:
+        """After a (re)start: mark cut-off runs interrupted, check unchecked uploads again."""
+        for run_id in self.store.recover():
+            self.check_later(run_id)
+
+    async def close(self, grace_s: float = SHUTDOWN_GRACE_S) -> None:
+        """Stop every run cleanly (rows left become not_sent), cancelling what outlasts grace."""
+        for sending in self._sending.values():
+            sending.stop.request(Interrupted("the web server was shut down"))
+        tasks = list(self._tasks)
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=grace_s)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    def _spawn(self, coro: Any) -> asyncio.Task[None]:
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task

@@ -1,0 +1,113 @@
+"""Receiving an upload: a streamed multipart body, a size limit, a safe file name.
+
+The form sends two parts in this order: ``csrf`` (checked before a byte of the file is
+stored), then ``file``. The file is written in chunks to the run folder under a name of our
+own (``input.csv``, ``input.xlsx``...); the name the browser sent is only sanitised for display
+and for the names of downloads. The limit is enforced while reading, whatever Content-Length
+says, so an oversized or endless body never fills the disk.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from urllib.parse import unquote
+
+from aiohttp import BodyPartReader, MultipartReader
+
+from rescheduler.reader import CSV_SUFFIXES, XLSX_SUFFIXES
+
+SUFFIXES = (*CSV_SUFFIXES, *XLSX_SUFFIXES)
+_CHUNK = 1 << 16
+_MAX_NAME = 120
+_UNSAFE = re.compile(r"[^\w .()\[\]+-]")
+
+
+class UploadRefused(Exception):
+    """The upload cannot be accepted; ``status`` is the HTTP status, the text says why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def safe_file_name(raw: str) -> str:
+    """The last path component, NFC, without control or shell-special characters, not too long.
+
+    Percent escapes are decoded first (browsers send ``"`` as ``%22``; some clients escape
+    everything). Letters of any script stay (``换约名单.xlsx`` is a fine name); anything else
+    unusual becomes ``_``. Never empty, never a dot file.
+    """
+    name = PureWindowsPath(PurePosixPath(unquote(raw)).name).name
+    name = unicodedata.normalize("NFC", name)
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = _UNSAFE.sub("_", name).strip(" .")
+    if len(name) > _MAX_NAME:
+        stem, dot, suffix = name.rpartition(".")
+        keep = _MAX_NAME - len(suffix) - 1
+        name = f"{stem[:keep]}.{suffix}" if dot and 0 < len(suffix) <= 8 else name[:_MAX_NAME]
+    return name or "upload"
+
+
+def suffix_of(name: str) -> str:
+    """The file's type by its suffix; UploadRefused for anything but the readable types."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUFFIXES:
+        listed = ", ".join(SUFFIXES)
+        raise UploadRefused(415, f"{name} is not a sheet rescheduler can read (use {listed}).")
+    return suffix
+
+
+def too_big(limit: int, size: int | None = None) -> UploadRefused:
+    size_text = f" ({size / 1e6:.1f} MB)" if size else ""
+    return UploadRefused(
+        413,
+        f"The file is too large{size_text}: the limit is {limit / 1e6:g} MB. "
+        "Split it into smaller files and upload them one by one.",
+    )
+
+
+async def read_field(reader: MultipartReader, name: str, max_bytes: int = 1024) -> str:
+    """The next part, which must be the small text field ``name``."""
+    part = await reader.next()
+    if not isinstance(part, BodyPartReader) or part.name != name:
+        raise UploadRefused(400, f"the form is incomplete: {name} missing")
+    data = bytearray()
+    while chunk := await part.read_chunk(256):
+        data += chunk
+        if len(data) > max_bytes:
+            raise UploadRefused(400, f"the form field {name} is too long")
+    return data.decode("utf-8", "replace")
+
+
+async def next_file_part(reader: MultipartReader) -> tuple[BodyPartReader, str, str]:
+    """The ``file`` part, its sanitised name and its suffix; UploadRefused if it is wrong."""
+    part = await reader.next()
+    if not isinstance(part, BodyPartReader) or part.name != "file" or not part.filename:
+        raise UploadRefused(400, "Choose a file to upload.")
+    file_name = safe_file_name(part.filename)
+    return part, file_name, suffix_of(file_name)
+
+
+async def save_part(part: BodyPartReader, target: Path, limit: int) -> int:
+    """Stream ``part`` into ``target`` (a new file); its size, or UploadRefused."""
+    size = 0
+    try:
+        with target.open("xb") as handle:
+            while chunk := await part.read_chunk(_CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise too_big(limit)
+                handle.write(chunk)
+        if size == 0:
+            raise UploadRefused(400, "The file is empty.")
+    except BaseException:
+        _discard(target)
+        raise
+    return size
+
+
+def _discard(path: Path) -> None:
+    # Blocking, but one unlink on the server's own disk: cheaper than a thread hop.
+    path.unlink(missing_ok=True)

@@ -1,0 +1,194 @@
+"""Sending from the page: start, live status, stop, resume, restart, results and history."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from rescheduler.simulator.server import running_simulator
+from rescheduler.web.store import RunState, Store
+from tests.e2e import AK, SK, sim
+from tests.webtools import (
+    Client,
+    add_user,
+    cheap_passwords,  # noqa: F401  (autouse fixture)
+    sample_store,
+    sign_in,
+    site,
+    start,
+    status,
+    upload,
+    wait_for,
+    web_client,
+    web_config,
+)
+
+pytestmark = pytest.mark.anyio
+SAMPLE_OUTCOME = {"succeeded": 12, "failed": 3, "invalid": 4, "skipped": 1, "not_sent": 0}
+
+
+def _ended(data: dict[str, object]) -> bool:
+    return not data["active"]
+
+
+async def _csv(client: Client, url: str) -> list[dict[str, str]]:
+    response = await client.get(url)
+    assert response.status == 200, url
+    return list(csv.DictReader(io.StringIO((await response.read()).decode("utf-8-sig"))))
+
+
+async def test_a_run_from_start_to_downloaded_results(tmp_path: Path) -> None:
+    async with site(tmp_path) as (client, simulator, _config):
+        csrf = await sign_in(client)
+        run_path = await upload(client, csrf)
+        await start(client, run_path, csrf)
+        final = await wait_for(client, run_path, _ended)
+        assert final["state"] == "finished"
+        assert final["counts"] == SAMPLE_OUTCOME
+        assert final["done"] == final["total"] == 20
+        assert simulator.store.total_updates == 12
+        page = await (await client.get(run_path)).text()
+        assert "Download results (.csv)" in page
+        assert "04000004" in page
+        assert "the reservation does not exist" in page
+        results = await _csv(client, run_path + "/files/results")
+        assert [int(r["line"]) for r in results] == list(range(2, 22))
+        by_line = {int(r["line"]): r for r in results}
+        assert by_line[2]["status"] == "succeeded"
+        assert by_line[2]["resultCode"] == "0200000"
+        assert by_line[14]["status"] == "failed"
+        assert by_line[14]["resultCode"] == "04000004"
+        assert by_line[17]["status"] == "invalid"
+        errors = await _csv(client, run_path + "/files/errors")
+        assert sorted(int(r["line"]) for r in errors) == [14, 15, 16, 17, 18, 19, 21]
+        assert all(r["error"] for r in errors)
+        history = await (await client.get("/runs")).text()
+        assert "changes.csv" in history
+        assert ">ann<" in history
+        assert ">12<" in history
+        # Everything a page or the status says is free of the credentials.
+        for body in (page, history, str(final)):
+            assert SK not in body
+            assert AK not in body
+
+
+async def test_excel_results(tmp_path: Path) -> None:
+    async with site(tmp_path) as (client, _sim, _config):
+        csrf = await sign_in(client)
+        run_path = await upload(client, csrf)
+        await start(client, run_path, csrf, fmt="xlsx")
+        assert (await wait_for(client, run_path, _ended))["state"] == "finished"
+        response = await client.get(run_path + "/files/results")
+        assert response.headers["Content-Disposition"].startswith(
+            'attachment; filename="changes.results.xlsx"'
+        )
+        book = load_workbook(io.BytesIO(await response.read()), read_only=True)
+        rows = list(book.worksheets[0].iter_rows(values_only=True))
+        assert len(rows) == 21
+        header = rows[0]
+        assert rows[1][header.index("status")] == "succeeded"
+        assert (await client.get(run_path + "/files/errors")).status == 200
+
+
+async def test_stop_leaves_rows_not_sent_and_resume_finishes_them(tmp_path: Path) -> None:
+    knobs = {"latency_ms": 100}
+    async with site(tmp_path, sim_knobs=knobs, concurrency=1) as (client, simulator, _cfg):
+        csrf = await sign_in(client)
+        run_path = await upload(client, csrf)
+        await start(client, run_path, csrf)
+        await wait_for(client, run_path, lambda s: s.get("counts", {}).get("succeeded", 0) >= 2)
+        response = await client.post(run_path + "/stop", data={"csrf": csrf})
+        assert response.status == 200
+        stopped = await wait_for(client, run_path, _ended)
+        assert stopped["state"] == "stopped"
+        assert stopped["counts"]["not_sent"] > 0
+        page = await (await client.get(run_path)).text()
+        assert "stopped by ann on the web page" in page
+        assert "Resume: send the rows not sent yet" in page
+        results = await _csv(client, run_path + "/files/results")
+        assert len(results) == 20
+        assert sum(r["status"] == "not_sent" for r in results) == stopped["counts"]["not_sent"]
+        sent_before = simulator.store.total_updates
+        await start(client, run_path, csrf)
+        final = await wait_for(client, run_path, _ended)
+        assert final["state"] == "finished"
+        assert final["counts"]["not_sent"] == 0
+        assert final["counts"]["succeeded"] + sent_before == 12
+        results = await _csv(client, run_path + "/files/results")
+        earlier = [r for r in results if r["error"].startswith("succeeded in an earlier run")]
+        assert len(earlier) == sent_before
+
+
+async def test_one_run_sends_at_a_time(tmp_path: Path) -> None:
+    async with site(tmp_path, sim_knobs={"latency_ms": 100}, concurrency=1) as (client, _s, _c):
+        csrf = await sign_in(client)
+        first = await upload(client, csrf)
+        second = await upload(client, csrf)
+        await start(client, first, csrf)
+        response = await client.post(second + "/start", data={"csrf": csrf})
+        assert "?notice=busy" in str(response.url)
+        assert "Another run is sending right now" in await response.text()
+        assert (await status(client, second))["state"] == "ready"
+        await client.post(first + "/stop", data={"csrf": csrf})
+        await wait_for(client, first, _ended)
+
+
+async def test_after_a_restart_a_cut_off_run_is_interrupted_and_resumable(tmp_path: Path) -> None:
+    async with running_simulator(sim(latency_ms=100), sample_store()) as simulator:
+        config = web_config(tmp_path, simulator.base_url, concurrency=1)
+        add_user(config)
+        assert config.web.data_dir is not None
+        async with web_client(config) as client:
+            csrf = await sign_in(client)
+            run_path = await upload(client, csrf)
+            await start(client, run_path, csrf)
+            await wait_for(client, run_path, lambda s: s.get("counts", {}).get("succeeded", 0))
+        # The server shut down cleanly: the run stopped, its report is complete.
+        run_id = run_path.rsplit("/", 1)[1]
+        store = Store(config.web.data_dir)
+        record = store.get_run(run_id)
+        assert record is not None
+        assert record.state == RunState.STOPPED
+        assert record.message == "the web server was shut down"
+        # A crash leaves it "running" in the database; the next start calls it interrupted.
+        store.update_run(run_id, state=RunState.RUNNING)
+        store.close()
+        async with web_client(config) as client:
+            csrf = await sign_in(client)
+            data = await status(client, run_path)
+            assert data["state"] == "interrupted"
+            page = await (await client.get(run_path)).text()
+            assert "Resume: send the rows not sent yet" in page
+            await start(client, run_path, csrf)
+            final = await wait_for(client, run_path, _ended)
+            assert final["state"] == "finished"
+            assert final["counts"]["not_sent"] == 0
+        assert simulator.store.total_updates == 12
+
+
+async def test_rejected_credentials_stop_the_run_without_showing_the_key(tmp_path: Path) -> None:
+    async with site(tmp_path, access_key="not-the-right-ak") as (client, _sim, _config):
+        csrf = await sign_in(client)
+        run_path = await upload(client, csrf)
+        await start(client, run_path, csrf)
+        final = await wait_for(client, run_path, _ended)
+        assert final["state"] == "stopped"
+        assert "not-the-right-ak" not in str(final)
+        assert "rejected access key '***'" in final["message"]
+        page = await (await client.get(run_path)).text()
+        assert "not-the-right-ak" not in page
+        assert SK not in page
+
+
+async def test_missing_credentials_fail_before_sending(tmp_path: Path) -> None:
+    async with site(tmp_path, access_key="") as (client, _sim, _config):
+        csrf = await sign_in(client)
+        run_path = await upload(client, csrf)
+        await start(client, run_path, csrf)
+        final = await wait_for(client, run_path, _ended)
+        assert final["state"] == "failed"
+        assert final["message"].startswith("auth.access_key is not set")

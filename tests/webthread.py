@@ -1,0 +1,71 @@
+"""The simulator and the web server in one background thread, for the browser test.
+
+The browser (Playwright's sync API) drives the page from the main thread, as a person would,
+while the server runs on its own event loop and sends to the simulator over loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from rescheduler.simulator.server import running_simulator
+from rescheduler.web.app import make_app
+from tests.e2e import sim
+from tests.webtools import add_user, sample_store, web_config
+
+
+@dataclass
+class WebHandle:
+    url: str
+    simulator_url: str
+
+
+@contextmanager
+def web_thread(
+    tmp_path: Path, *, sim_knobs: dict[str, Any] | None = None, concurrency: int = 4
+) -> Iterator[WebHandle]:
+    ready = threading.Event()
+    holder: dict[str, Any] = {}
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        holder["stop"], holder["loop"] = stop, asyncio.get_running_loop()
+        try:
+            async with running_simulator(sim(**(sim_knobs or {})), sample_store()) as simulator:
+                config = web_config(tmp_path, simulator.base_url, concurrency=concurrency)
+                add_user(config)
+                assert config.web.data_dir is not None
+                runner = web.AppRunner(make_app(config, config.web.data_dir), access_log=None)
+                await runner.setup()
+                try:
+                    site = web.TCPSite(runner, "127.0.0.1", 0)
+                    await site.start()
+                    port = runner.addresses[0][1]
+                    holder["handle"] = WebHandle(f"http://127.0.0.1:{port}", simulator.base_url)
+                    ready.set()
+                    await stop.wait()
+                finally:
+                    await runner.cleanup()
+        except BaseException as exc:
+            holder["error"] = exc
+            ready.set()
+            raise
+
+    thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
+    thread.start()
+    ready.wait(20)
+    if "handle" not in holder:
+        raise RuntimeError("the web server failed to start") from holder.get("error")
+    try:
+        yield holder["handle"]
+    finally:
+        holder["loop"].call_soon_threadsafe(holder["stop"].set)
+        thread.join(20)
