@@ -11,43 +11,34 @@ from ``auth.secret_key_file`` (a file only its owner may read). It is held in a 
 
 from __future__ import annotations
 
-import contextlib
 import os
-import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import Any
 
-if TYPE_CHECKING:
-    from zoneinfo import ZoneInfo
-
+from rescheduler import config_values as check
 from rescheduler.errors import ConfigError
-from rescheduler.models import FIELDS
+from rescheduler.localzone import resolve_timezone
+from rescheduler.secret import ENV_ACCESS, ENV_SECRET, Secret
 
-ENV_SECRET = "RESCHEDULER_SECRET_KEY"
-ENV_ACCESS = "RESCHEDULER_ACCESS_KEY"
+__all__ = [
+    "ENV_ACCESS",
+    "ENV_SECRET",
+    "AuthConfig",
+    "Config",
+    "InputConfig",
+    "Secret",
+    "SendConfig",
+    "ServerConfig",
+    "WebConfig",
+    "load_config",
+    "resolve_timezone",
+]
+
 DEPLOYMENTS = ("standard", "op-independent")
 CONFLICT_POLICIES = ("reject", "last")
-
-
-class Secret:
-    """A string that does not show itself."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
 
 
 @dataclass(frozen=True)
@@ -128,77 +119,6 @@ class Config:
 # Typed getters: each names the key path in its error.
 
 
-def _show(value: object) -> str:
-    return f'"{value}"' if isinstance(value, str) else repr(value)
-
-
-def _int(key: str, value: object, lo: int, hi: int | None = None) -> int:
-    number: int | None = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        number = int(value.strip())
-    if number is None or number < lo or (hi is not None and number > hi):
-        if hi is not None:
-            raise ConfigError(key, f"must be an integer from {lo} to {hi}, got {_show(value)}")
-        what = "a positive integer" if lo == 1 else f"an integer >= {lo}"
-        raise ConfigError(key, f"must be {what}, got {_show(value)}")
-    return number
-
-
-def _float(key: str, value: object, *, positive: bool = False) -> float:
-    if isinstance(value, str):
-        with contextlib.suppress(ValueError):
-            value = float(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(key, f"must be a number, got {_show(value)}")
-    number = float(value)
-    if number != number or number < 0 or (positive and number == 0):
-        need = "a positive number" if positive else "a number >= 0"
-        raise ConfigError(key, f"must be {need}, got {_show(value)}")
-    return number
-
-
-def _bool(key: str, value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "1", "0"):
-        return value.lower() in ("true", "yes", "1")
-    raise ConfigError(key, f"must be true or false, got {_show(value)}")
-
-
-def _str(key: str, value: object) -> str:
-    if not isinstance(value, str):
-        raise ConfigError(key, f"must be a string, got {_show(value)}")
-    return value
-
-
-def _choice(key: str, value: object, choices: tuple[str, ...]) -> str:
-    text = _str(key, value)
-    if text not in choices:
-        listed = " or ".join(f'"{c}"' for c in choices)
-        raise ConfigError(key, f"must be {listed}, got {_show(value)}")
-    return text
-
-
-def parse_max_failures(key: str, value: object) -> str:
-    """``""``, ``"N"`` (a count >= 1) or ``"N%"`` (0 < N <= 100)."""
-    text = str(value).strip() if isinstance(value, int | str) else None
-    if text is None or isinstance(value, bool):
-        raise ConfigError(key, f'must be a count like "50" or a share like "10%", got {value!r}')
-    if text == "":
-        return ""
-    body = text[:-1] if text.endswith("%") else text
-    try:
-        number = float(body)
-    except ValueError:
-        number = -1.0
-    ok = 0 < number <= 100 if text.endswith("%") else number >= 1 and body.isdigit()
-    if not ok:
-        raise ConfigError(key, f'must be a count like "50" or a share like "10%", got "{text}"')
-    return text
-
-
 # ---------------------------------------------------------------------------------------------
 
 _KNOWN: dict[str, tuple[str, ...]] = {
@@ -247,61 +167,6 @@ def _check_keys(data: Mapping[str, Any]) -> None:
                 raise ConfigError(f"{section}.{key}", "is not a known key")
 
 
-def _read_secret_file(path: Path) -> Secret:
-    key = "auth.secret_key_file"
-    try:
-        info = path.stat()
-        if os.name == "posix" and info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise ConfigError(
-                key, f"{path} can be read by others (mode {stat.filemode(info.st_mode)}): chmod 600"
-            )
-        text = path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ConfigError(key, f"cannot read {path}: {exc.strerror}") from None
-    if not text:
-        raise ConfigError(key, f"{path} is empty")
-    return Secret(text)
-
-
-def _base_url(key: str, value: object) -> str:
-    text = _str(key, value).strip().rstrip("/")
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(
-            key, f'must be an http(s) URL like "https://10.1.2.3:28080", got "{text}"'
-        )
-    if parts.query or parts.fragment:
-        raise ConfigError(key, f'must not have a query or fragment, got "{text}"')
-    return text
-
-
-def _columns(value: object) -> dict[str, str]:
-    if not isinstance(value, dict):
-        raise ConfigError("input.columns", "must be a table of header = field")
-    out: dict[str, str] = {}
-    for header, target in value.items():
-        if target not in FIELDS:
-            raise ConfigError(
-                f"input.columns.{header}", f"must name one of {', '.join(FIELDS)}, got {target!r}"
-            )
-        out[str(header)] = str(target)
-    return out
-
-
-def _timezone(value: object) -> str:
-    text = _str("input.timezone", value).strip()
-    if text:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(text)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(
-                "input.timezone", f'must be an IANA zone like "Asia/Shanghai", got "{text}"'
-            ) from None
-    return text
-
-
 def _merge(data: dict[str, Any], overrides: Mapping[str, object]) -> dict[str, Any]:
     merged = {section: dict(values) for section, values in data.items()}
     for dotted, value in overrides.items():
@@ -323,37 +188,41 @@ def load_config(
     _check_keys(raw)
     data = _merge(raw, overrides or {})
     s, a, n, i, w = (data.get(k, {}) for k in ("server", "auth", "send", "input", "web"))
-    base = _base_url("server.base_url", s.get("base_url", ServerConfig.base_url))
+    base = check.base_url("server.base_url", s.get("base_url", ServerConfig.base_url))
     server = ServerConfig(
         base_url=base,
-        vdn_id=_int("server.vdn_id", s.get("vdn_id", 1), 1, 9999),
-        deployment=_choice("server.deployment", s.get("deployment", "standard"), DEPLOYMENTS),
-        verify_tls=_bool("server.verify_tls", s.get("verify_tls", True)),
-        ca_file=_ca_file(s.get("ca_file"), path),
-        timeout_s=_float("server.timeout_s", s.get("timeout_s", 30.0), positive=True),
+        vdn_id=check.integer("server.vdn_id", s.get("vdn_id", 1), 1, 9999),
+        deployment=check.choice("server.deployment", s.get("deployment", "standard"), DEPLOYMENTS),
+        verify_tls=check.boolean("server.verify_tls", s.get("verify_tls", True)),
+        ca_file=check.ca_file(s.get("ca_file"), path),
+        timeout_s=check.number("server.timeout_s", s.get("timeout_s", 30.0), positive=True),
     )
-    access = env.get(ENV_ACCESS) or _str("auth.access_key", a.get("access_key", ""))
+    access = env.get(ENV_ACCESS) or check.string("auth.access_key", a.get("access_key", ""))
     secret: Secret | None = None
     source = ""
     if env.get(ENV_SECRET):
         secret, source = Secret(env[ENV_SECRET]), ENV_SECRET
     elif a.get("secret_key_file"):
-        file = _relative(Path(_str("auth.secret_key_file", a["secret_key_file"])), path)
-        secret, source = _read_secret_file(file), str(file)
+        file = check.relative_to(
+            Path(check.string("auth.secret_key_file", a["secret_key_file"])), path
+        )
+        secret, source = check.read_secret_file(file), str(file)
     send = SendConfig(
-        concurrency=_int("send.concurrency", n.get("concurrency", 8), 1),
-        rate_per_s=_float("send.rate_per_s", n.get("rate_per_s", 0.0)),
-        max_attempts=_int("send.max_attempts", n.get("max_attempts", 5), 1, 100),
-        backoff_base_s=_float("send.backoff_base_s", n.get("backoff_base_s", 0.5)),
-        backoff_cap_s=_float("send.backoff_cap_s", n.get("backoff_cap_s", 30.0)),
-        max_failures=parse_max_failures("send.max_failures", n.get("max_failures", "")),
+        concurrency=check.integer("send.concurrency", n.get("concurrency", 8), 1),
+        rate_per_s=check.number("send.rate_per_s", n.get("rate_per_s", 0.0)),
+        max_attempts=check.integer("send.max_attempts", n.get("max_attempts", 5), 1, 100),
+        backoff_base_s=check.number("send.backoff_base_s", n.get("backoff_base_s", 0.5)),
+        backoff_cap_s=check.number("send.backoff_cap_s", n.get("backoff_cap_s", 30.0)),
+        max_failures=check.max_failures("send.max_failures", n.get("max_failures", "")),
     )
     inp = InputConfig(
-        timezone=_timezone(i.get("timezone", "")),
-        sheet=_str("input.sheet", i.get("sheet", "")),
-        encoding=_encoding(i.get("encoding", "")),
-        on_conflict=_choice("input.on_conflict", i.get("on_conflict", "reject"), CONFLICT_POLICIES),
-        columns=_columns(i.get("columns", {})),
+        timezone=check.timezone(i.get("timezone", "")),
+        sheet=check.string("input.sheet", i.get("sheet", "")),
+        encoding=check.encoding(i.get("encoding", "")),
+        on_conflict=check.choice(
+            "input.on_conflict", i.get("on_conflict", "reject"), CONFLICT_POLICIES
+        ),
+        columns=check.columns(i.get("columns", {})),
     )
     return Config(
         server=server,
@@ -365,89 +234,19 @@ def load_config(
     )
 
 
-def _relative(target: Path, config_path: Path | None) -> Path:
-    target = target.expanduser()
-    if not target.is_absolute() and config_path is not None:
-        return config_path.parent / target
-    return target
-
-
 def _web(w: Mapping[str, Any], config_path: Path | None) -> WebConfig:
-    data_dir = _str("web.data_dir", w.get("data_dir", "")).strip()
+    data_dir = check.string("web.data_dir", w.get("data_dir", "")).strip()
     cert, key = (
-        _existing_file(f"web.{name}", w.get(name), config_path)
+        check.existing_file(f"web.{name}", w.get(name), config_path)
         for name in ("tls_cert_file", "tls_key_file")
     )
     if (cert is None) != (key is None):
         raise ConfigError("web.tls_key_file", "and web.tls_cert_file must be set together")
     return WebConfig(
-        data_dir=_relative(Path(data_dir), config_path) if data_dir else None,
-        max_upload_mb=_float("web.max_upload_mb", w.get("max_upload_mb", 20.0), positive=True),
+        data_dir=check.relative_to(Path(data_dir), config_path) if data_dir else None,
+        max_upload_mb=check.number(
+            "web.max_upload_mb", w.get("max_upload_mb", 20.0), positive=True
+        ),
         tls_cert_file=cert,
         tls_key_file=key,
     )
-
-
-def _existing_file(key: str, value: object, config_path: Path | None) -> Path | None:
-    if value in (None, ""):
-        return None
-    file = _relative(Path(_str(key, value)), config_path)
-    if not file.is_file():
-        raise ConfigError(key, f"file not found: {file}")
-    return file
-
-
-def _ca_file(value: object, config_path: Path | None) -> Path | None:
-    if value in (None, ""):
-        return None
-    file = _relative(Path(_str("server.ca_file", value)), config_path)
-    if not file.is_file():
-        raise ConfigError("server.ca_file", f"file not found: {file}")
-    return file
-
-
-def _encoding(value: object) -> str:
-    text = _str("input.encoding", value).strip()
-    if text:
-        import codecs
-
-        try:
-            codecs.lookup(text)
-        except LookupError:
-            raise ConfigError(
-                "input.encoding", f'is not an encoding Python knows: "{text}"'
-            ) from None
-    return text
-
-
-def _system_zone_name() -> str:
-    """The machine's IANA zone name: $TZ, /etc/timezone, or the /etc/localtime link; else UTC."""
-    tz = os.environ.get("TZ", "").lstrip(":")
-    if tz and "/" in tz and not tz.startswith("/"):
-        return tz
-    try:
-        text = Path("/etc/timezone").read_text(encoding="utf-8").strip()
-        if text:
-            return text
-    except OSError:
-        pass
-    try:
-        target = os.readlink("/etc/localtime")
-    except OSError:
-        return "UTC"
-    marker = "zoneinfo/"
-    return target.split(marker, 1)[1] if marker in target else "UTC"
-
-
-def resolve_timezone(name: str) -> tuple[ZoneInfo, str]:
-    """The zone for times written without an offset, and a label saying where it came from."""
-    from zoneinfo import ZoneInfo as Zone
-    from zoneinfo import ZoneInfoNotFoundError
-
-    if name:
-        return Zone(name), name
-    system = _system_zone_name()
-    try:
-        return Zone(system), f"{system} (this machine's zone; set input.timezone to choose)"
-    except (ZoneInfoNotFoundError, ValueError):
-        return Zone("UTC"), "UTC (this machine's zone is unknown; set input.timezone to choose)"

@@ -1,0 +1,182 @@
+"""Checks of single config values, each raising ``ConfigError`` that names the key path.
+
+Pure apart from the few that look at files (``existing_file``, ``ca_file``,
+``read_secret_file``). ``config.load_config`` composes them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from rescheduler.errors import ConfigError
+from rescheduler.models import FIELDS
+from rescheduler.secret import Secret
+
+
+def show(value: object) -> str:
+    return f'"{value}"' if isinstance(value, str) else repr(value)
+
+
+def integer(key: str, value: object, lo: int, hi: int | None = None) -> int:
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        number = int(value.strip())
+    if number is None or number < lo or (hi is not None and number > hi):
+        if hi is not None:
+            raise ConfigError(key, f"must be an integer from {lo} to {hi}, got {show(value)}")
+        what = "a positive integer" if lo == 1 else f"an integer >= {lo}"
+        raise ConfigError(key, f"must be {what}, got {show(value)}")
+    return number
+
+
+def number(key: str, value: object, *, positive: bool = False) -> float:
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = float(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(key, f"must be a number, got {show(value)}")
+    number = float(value)
+    if number != number or number < 0 or (positive and number == 0):
+        need = "a positive number" if positive else "a number >= 0"
+        raise ConfigError(key, f"must be {need}, got {show(value)}")
+    return number
+
+
+def boolean(key: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "1", "0"):
+        return value.lower() in ("true", "yes", "1")
+    raise ConfigError(key, f"must be true or false, got {show(value)}")
+
+
+def string(key: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(key, f"must be a string, got {show(value)}")
+    return value
+
+
+def choice(key: str, value: object, choices: tuple[str, ...]) -> str:
+    text = string(key, value)
+    if text not in choices:
+        listed = " or ".join(f'"{c}"' for c in choices)
+        raise ConfigError(key, f"must be {listed}, got {show(value)}")
+    return text
+
+
+def max_failures(key: str, value: object) -> str:
+    """``""``, ``"N"`` (a count >= 1) or ``"N%"`` (0 < N <= 100)."""
+    text = str(value).strip() if isinstance(value, int | str) else None
+    if text is None or isinstance(value, bool):
+        raise ConfigError(key, f'must be a count like "50" or a share like "10%", got {value!r}')
+    if text == "":
+        return ""
+    body = text[:-1] if text.endswith("%") else text
+    try:
+        number = float(body)
+    except ValueError:
+        number = -1.0
+    ok = 0 < number <= 100 if text.endswith("%") else number >= 1 and body.isdigit()
+    if not ok:
+        raise ConfigError(key, f'must be a count like "50" or a share like "10%", got "{text}"')
+    return text
+
+
+def base_url(key: str, value: object) -> str:
+    text = string(key, value).strip().rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            key, f'must be an http(s) URL like "https://10.1.2.3:28080", got "{text}"'
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError(key, f'must not have a query or fragment, got "{text}"')
+    return text
+
+
+def columns(value: object) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise ConfigError("input.columns", "must be a table of header = field")
+    out: dict[str, str] = {}
+    for header, target in value.items():
+        if target not in FIELDS:
+            raise ConfigError(
+                f"input.columns.{header}", f"must name one of {', '.join(FIELDS)}, got {target!r}"
+            )
+        out[str(header)] = str(target)
+    return out
+
+
+def timezone(value: object) -> str:
+    text = string("input.timezone", value).strip()
+    if text:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(text)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                "input.timezone", f'must be an IANA zone like "Asia/Shanghai", got "{text}"'
+            ) from None
+    return text
+
+
+def encoding(value: object) -> str:
+    text = string("input.encoding", value).strip()
+    if text:
+        import codecs
+
+        try:
+            codecs.lookup(text)
+        except LookupError:
+            raise ConfigError(
+                "input.encoding", f'is not an encoding Python knows: "{text}"'
+            ) from None
+    return text
+
+
+def relative_to(target: Path, config_path: Path | None) -> Path:
+    target = target.expanduser()
+    if not target.is_absolute() and config_path is not None:
+        return config_path.parent / target
+    return target
+
+
+def existing_file(key: str, value: object, config_path: Path | None) -> Path | None:
+    if value in (None, ""):
+        return None
+    file = relative_to(Path(string(key, value)), config_path)
+    if not file.is_file():
+        raise ConfigError(key, f"file not found: {file}")
+    return file
+
+
+def ca_file(value: object, config_path: Path | None) -> Path | None:
+    if value in (None, ""):
+        return None
+    file = relative_to(Path(string("server.ca_file", value)), config_path)
+    if not file.is_file():
+        raise ConfigError("server.ca_file", f"file not found: {file}")
+    return file
+
+
+def read_secret_file(path: Path) -> Secret:
+    key = "auth.secret_key_file"
+    try:
+        info = path.stat()
+        if os.name == "posix" and info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise ConfigError(
+                key, f"{path} can be read by others (mode {stat.filemode(info.st_mode)}): chmod 600"
+            )
+        text = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(key, f"cannot read {path}: {exc.strerror}") from None
+    if not text:
+        raise ConfigError(key, f"{path} is empty")
+    return Secret(text)
