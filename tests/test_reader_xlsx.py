@@ -14,7 +14,8 @@ import pytest
 from rescheduler.columns import resolve_columns
 from rescheduler.errors import InputFileError
 from rescheduler.models import Row, UpdateRequest
-from rescheduler.reader import open_table, xlsx_cell_text
+from rescheduler.reader import open_table
+from rescheduler.reader_xlsx import xlsx_cell_text
 from rescheduler.validate import ValidationRules, validate_row
 
 ID = "174729926098016859445364892091"
