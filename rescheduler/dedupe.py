@@ -2,12 +2,15 @@
 
 Pass one feeds ``(line, key, payload_hash)`` for every valid row into a ``DuplicateScan``
 (a private temporary SQLite database on disk, deleted when closed); ``decisions`` then names
-only the lines that must not be sent. Per key (``"{vdnId}:{appointId}"``):
+only the lines that must not be sent (``decide`` + ``decided``: the same, kept on disk and
+streamed back in line order, so even a file of nothing but duplicates is not held in memory).
+Per key (``"{vdnId}:{appointId}"``):
 
 - all rows carry the same changes: the first is sent, the others are ``skipped``
   ("duplicate of line N", N = the line sent);
 - the changes differ, ``on_conflict="reject"``: every row of the key is ``invalid``
-  ("appointId conflicts with line N…", listing the other lines);
+  ("conflicts with line N…", listing the other lines; the engine puts it under the
+  appointId column as written);
 - the changes differ, ``on_conflict="last"``: the last row is sent, the others are ``skipped``
   ("superseded by line N").
 
@@ -72,7 +75,7 @@ def decide_group(rows: Sequence[tuple[int, str]], on_conflict: str) -> list[tupl
             line,
             (
                 Status.INVALID,
-                f"appointId conflicts with {_lines([o for o in lines if o != line])}: same "
+                f"conflicts with {_lines([o for o in lines if o != line])}: same "
                 "appointId, different changes (keep one row, or run with --on-conflict last)",
             ),
         )
@@ -85,7 +88,9 @@ class DuplicateScan:
 
     def __init__(self) -> None:
         # "" = a private temporary on-disk database, deleted by SQLite when closed.
-        self._db = sqlite3.connect("", isolation_level=None)
+        # Not bound to its thread: the engine fills it in a worker thread (pass one) and reads
+        # the decisions on the event loop (pass two), one after the other, never at once.
+        self._db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
         self._db.executescript(
             "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16000;"
             "PRAGMA temp_store=FILE;"
@@ -144,6 +149,31 @@ class DuplicateScan:
         )
         for _, group in itertools.groupby(cursor, key=lambda r: r[0]):
             yield from decide_group([(line, digest) for _, line, digest in group], on_conflict)
+
+    def decide(self, on_conflict: str) -> int:
+        """Store the decisions on disk for ``decided``; return how many lines they cover."""
+        self._db.execute("DROP TABLE IF EXISTS decided")
+        self._db.execute(
+            "CREATE TABLE decided (line INTEGER PRIMARY KEY, status TEXT NOT NULL, why TEXT)"
+        )
+        count = 0
+        batch: list[tuple[int, str, str]] = []
+        self._flush()  # its own transaction, before ours
+        self._db.execute("BEGIN")
+        for line, (status, why) in self.iter_decisions(on_conflict):
+            batch.append((line, status.value, why))
+            count += 1
+            if len(batch) >= _BATCH:
+                self._db.executemany("INSERT INTO decided VALUES (?, ?, ?)", batch)
+                batch.clear()
+        self._db.executemany("INSERT INTO decided VALUES (?, ?, ?)", batch)
+        self._db.execute("COMMIT")
+        return count
+
+    def decided(self) -> Iterator[tuple[int, Decision]]:
+        """The lines ``decide`` stored, in line order, streamed from disk (memory: O(1))."""
+        for line, status, why in self._db.execute("SELECT * FROM decided ORDER BY line"):
+            yield line, (Status(status), why)
 
     def decisions(self, on_conflict: str) -> dict[int, Decision]:
         """line -> (status, message) for the lines not to send (memory: duplicates only)."""

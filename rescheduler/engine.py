@@ -16,21 +16,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rescheduler.columns import ColumnMap, resolve_columns
 from rescheduler.config import Config, Secret, resolve_timezone
-from rescheduler.dedupe import Decision, DuplicateScan
+from rescheduler.dedupe import DuplicateScan
 from rescheduler.errors import ReschedulerError, RunAborted
 from rescheduler.journal import Journal, default_journal_path
-from rescheduler.models import Problem, Row, RowResult, Status, UpdateRequest, WireRequest
-from rescheduler.plan import build
+from rescheduler.models import (
+    Status,
+)
 from rescheduler.pool import Done, FailureLimit, Pool, StopControl, WorkItem
-from rescheduler.reader import Table, open_table
+from rescheduler.reader import open_table
 from rescheduler.report import default_paths, open_errors_file, open_report
-from rescheduler.summary import Summary, join_problems
-from rescheduler.times import format_utc
-from rescheduler.validate import ValidationRules, required_columns, validate_row
+from rescheduler.rows import Decided, RowPlanner, pass_one, pass_two
+from rescheduler.summary import Summary
 
-DRY_RUN_NOTE = "dry run: valid, not sent"
 log = logging.getLogger("rescheduler")
 
 
@@ -103,81 +101,6 @@ class RunResult:
         return self.summary.exit_code(dry_run=self.dry_run)
 
 
-class _Plan:
-    """Turns rows into Done (decided) or WorkItem (to send); used by both passes."""
-
-    def __init__(self, job: Job, columns: ColumnMap, rules: ValidationRules) -> None:
-        from rescheduler.plan import base_path
-
-        self.columns = columns
-        self.rules = rules
-        self.default_vdn = job.config.server.vdn_id
-        self.prefix = base_path(job.config.server.base_url)
-
-    def check(self, row: Row) -> UpdateRequest | list[Problem]:
-        return validate_row(row, self.columns, self.rules)
-
-    def wire(self, request: UpdateRequest) -> WireRequest:
-        return build(request, default_vdn_id=self.default_vdn, prefix=self.prefix)
-
-
-def _key(wire: WireRequest) -> str:
-    return f"{wire.vdn_id}:{wire.appoint_id}"
-
-
-def _scan(table: Table, plan: _Plan, on_conflict: str) -> tuple[int, dict[int, Decision]]:
-    """Pass 1: count rows and decide duplicates."""
-    with DuplicateScan() as scan:
-        rows = 0
-        for row in table.rows():
-            rows += 1
-            checked = plan.check(row)
-            if isinstance(checked, UpdateRequest):
-                wire = plan.wire(checked)
-                scan.add(row.line, _key(wire), wire.payload_hash)
-        return rows, scan.decisions(on_conflict)
-
-
-def _source(
-    table: Table,
-    plan: _Plan,
-    decisions: dict[int, Decision],
-    journal: Journal | None,
-    dry_run: bool,
-) -> Iterator[WorkItem | Done]:
-    """Pass 2: every row becomes exactly one Done or WorkItem."""
-    for row in table.rows():
-        checked = plan.check(row)
-        if not isinstance(checked, UpdateRequest):
-            yield Done(
-                RowResult(row.line, Status.INVALID, row.values, error=join_problems(checked))
-            )
-            continue
-        wire = plan.wire(checked)
-        key = _key(wire)
-        sent = "" if checked.appoint_time_ms is None else format_utc(checked.appoint_time_ms)
-        decided = decisions.get(row.line)
-        if decided is not None:
-            status, why = decided
-            yield Done(RowResult(row.line, status, row.values, error=why, sent_time_utc=sent))
-            continue
-        if dry_run:
-            yield Done(
-                RowResult(
-                    row.line, Status.SKIPPED, row.values, error=DRY_RUN_NOTE, sent_time_utc=sent
-                )
-            )
-            continue
-        earlier = journal.earlier_success(key, wire.payload_hash) if journal else None
-        if earlier is not None:
-            note = f"succeeded in an earlier run at {earlier}"
-            yield Done(
-                RowResult(row.line, Status.SKIPPED, row.values, error=note, sent_time_utc=sent)
-            )
-            continue
-        yield WorkItem(wire, row.values, key, sent)
-
-
 async def run(
     job: Job,
     *,
@@ -203,29 +126,19 @@ async def run(
     table = open_table(
         job.input_path, encoding=cfg.input.encoding or None, sheet=cfg.input.sheet or None
     )
+    scan = DuplicateScan()
     try:
-        columns = resolve_columns(
-            table.headers,
-            cfg.input.columns,
-            str(job.input_path),
-            required=required_columns(cfg.server.deployment),
-            header_line=table.header_line,
+        plan = RowPlanner.for_table(cfg, table, zone, now_ms=int(time.time() * 1000))
+        total, decided = await anyio.to_thread.run_sync(
+            pass_one, table, plan, scan, cfg.input.on_conflict
         )
-        rules = ValidationRules(
-            deployment=cfg.server.deployment,
-            timezone=zone,
-            now_ms=int(time.time() * 1000),
-            default_vdn_id=cfg.server.vdn_id,
-        )
-        plan = _Plan(job, columns, rules)
-        total, decisions = await anyio.to_thread.run_sync(_scan, table, plan, cfg.input.on_conflict)
         progress.total = total
         progress.phase = "sending"
         log.info(
             "%s: %d rows (%d not to send: duplicates/conflicts); %s",
             job.input_path,
             total,
-            len(decisions),
+            decided,
             "dry run"
             if job.dry_run
             else f"sending to {cfg.server.base_url} vdn "
@@ -252,15 +165,19 @@ async def run(
             _journal(journal_path, job.resume, job.input_path) as journal,
         ):
 
+            def record(done: Done) -> None:
+                # As soon as the row is final (not when the report reaches it in input order),
+                # so a crash only costs the rows in flight and the last uncommitted batch.
+                if journal is not None:
+                    journal.record(done.key, done.payload_hash, done.result)
+                    if journal.pending >= 500:
+                        journal.commit()
+
             def sink(done: Done) -> None:
                 result = done.result
                 report.write(result)
                 errors.write(result)
                 summary.add(result)
-                if journal is not None:
-                    journal.record(done.key, done.payload_hash, result)
-                    if journal.pending >= 500:
-                        journal.commit()
                 progress.done += 1
                 progress.counts[result.status] += 1
                 if on_progress is not None:
@@ -271,13 +188,13 @@ async def run(
                 if journal is not None:
                     journal.commit()
 
-            source = _source(table, plan, decisions, journal, job.dry_run)
+            source = pass_two(table, plan, Decided(scan.decided()), journal, job.dry_run)
             if credentials is None:
                 for item in source:
                     assert isinstance(item, Done)
                     sink(item)
             else:
-                await _send_all(job, credentials, source, sink, flush, stop)
+                await _send_all(job, credentials, source, record, sink, flush, stop)
         progress.phase = "finished"
         if stop.reason is not None:
             log.warning("run aborted: %s", stop.reason)
@@ -290,6 +207,7 @@ async def run(
         raise _first_error(group) from None
     finally:
         table.close()
+        scan.close()
     if stop.hard:
         assert stop.reason is not None
         raise stop.reason
@@ -309,6 +227,7 @@ async def _send_all(
     job: Job,
     credentials: tuple[str, Secret],
     source: Iterator[WorkItem | Done],
+    record: Callable[[Done], None],
     sink: Callable[[Done], None],
     flush: Callable[[], None],
     stop: StopControl,
@@ -323,6 +242,7 @@ async def _send_all(
         pool = Pool(
             send=transport.send,
             sink=sink,
+            on_complete=record,
             flush=flush,
             concurrency=cfg.send.concurrency,
             limiter=RateLimiter(cfg.send.rate_per_s),

@@ -15,11 +15,11 @@ whole run; a second run on the same journal gets ``JournalLockedError``.
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
@@ -47,8 +47,14 @@ CREATE TABLE IF NOT EXISTS run (
 """
 
 
+@functools.lru_cache(maxsize=2)
+def _utc_second(second: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(second))
+
+
 def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    """The current UTC time to the second (formatted once a second: it is called per row)."""
+    return _utc_second(int(time.time()))
 
 
 class Journal:

@@ -8,6 +8,7 @@ for duplicate detection and for the resume journal.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import orjson
@@ -26,6 +27,20 @@ def payload_hash(vdn_id: int, body: bytes) -> str:
     return hashlib.sha256(b"%d\n%s" % (vdn_id, body)).hexdigest()[:32]
 
 
+@lru_cache(maxsize=256)
+def api_path(prefix: str, vdn_id: int) -> str:
+    return prefix + API_PATH.format(vdn_id=vdn_id)
+
+
+def identity(request: UpdateRequest, *, default_vdn_id: int) -> tuple[str, str]:
+    """``(key, payload_hash)`` of the request ``build`` makes, without building it.
+
+    ``key`` is ``"{vdnId}:{appointId}"``; the duplicate pass needs only these two.
+    """
+    vdn_id = request.vdn_id if request.vdn_id is not None else default_vdn_id
+    return f"{vdn_id}:{request.appoint_id}", payload_hash(vdn_id, orjson.dumps(request.body()))
+
+
 def build(request: UpdateRequest, *, default_vdn_id: int, prefix: str = "") -> WireRequest:
     vdn_id = request.vdn_id if request.vdn_id is not None else default_vdn_id
     body = orjson.dumps(request.body())
@@ -33,7 +48,7 @@ def build(request: UpdateRequest, *, default_vdn_id: int, prefix: str = "") -> W
         line=request.line,
         appoint_id=request.appoint_id,
         vdn_id=vdn_id,
-        path=prefix + API_PATH.format(vdn_id=vdn_id),
+        path=api_path(prefix, vdn_id),
         body=body,
         payload_hash=payload_hash(vdn_id, body),
     )

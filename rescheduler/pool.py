@@ -1,8 +1,15 @@
 """The worker pool: the project's only task group.
 
-    producer ──(bounded stream, `concurrency` items)──> N workers ──┐
-        └──────────── rows decided without sending ─────────────────┴──> writer (report, journal)
+    source (lazy rows) ──next()──> N workers ──> on_complete (journal) ──> reorder ──> sink (report)
 
+* Each worker pulls its next row straight from the shared source iterator: a synchronous
+  ``next()`` in a single-threaded loop, so no queue is needed between reader and workers and at
+  most ``concurrency`` rows are out of the file at once (plus the bounded reorder window).
+  Rows decided without sending (invalid, skipped) go straight to the writer side.
+* A result is handed to ``on_complete`` (the journal) the moment it is final, then to ``sink``
+  (the report) in input order. Both run synchronously on the loop: no stream, no writer task.
+  (anyio memory streams cost a few microseconds per item in context checks; at 8,000 rows/s
+  that was the pool's largest cost.)
 * At most ``concurrency`` requests are in flight (one per worker).
 * Every attempt waits for the shared ``RateLimiter`` first, then is signed afresh by ``send``.
 * The retry policy (pure) decides each next step; ``Retry-After`` pauses every worker.
@@ -17,12 +24,13 @@ import heapq
 import math
 import random
 import signal
+import time
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 
 import anyio
-from anyio.abc import ObjectReceiveStream, ObjectSendStream
+import anyio.lowlevel
 
 from rescheduler.errors import CredentialsRejected, Interrupted, RunAborted, TooManyFailures
 from rescheduler.models import Outcome, OutcomeKind, RowResult, Status, WireRequest
@@ -141,6 +149,7 @@ class Pool:
     access_key: str = ""
     random: Callable[[], float] = random.random
     flush: Callable[[], None] = lambda: None
+    on_complete: Callable[[Done], None] = lambda done: None
     flush_every_s: float = 0.5
     reorder_window: int = 4096
     handle_signals: bool = False
@@ -149,46 +158,46 @@ class Pool:
     answered: int = 0
 
     async def run(self, source: Iterator[WorkItem | Done]) -> None:
-        work_send, work_recv = anyio.create_memory_object_stream[WorkItem](self.concurrency)
-        done_send, done_recv = anyio.create_memory_object_stream[Done](self.concurrency * 4)
-        async with anyio.create_task_group() as tg:
-            if self.handle_signals:
-                tg.start_soon(self._watch_signals, tg.cancel_scope)
-            async with done_send:
-                tg.start_soon(self._produce, source, work_send, done_send.clone())
+        self._rows = enumerate(source)
+        self._order = _Reorder(self.sink, self.reorder_window)
+        self._last_flush = time.monotonic()
+        self._working = self.concurrency
+        try:
+            async with anyio.create_task_group() as tg:
+                if self.handle_signals:
+                    tg.start_soon(self._watch_signals, tg.cancel_scope)
                 for _ in range(self.concurrency):
-                    tg.start_soon(self._work, work_recv.clone(), done_send.clone())
-                work_recv.close()
-            await self._write(done_recv)
-            tg.cancel_scope.cancel()  # only the signal watcher is left
-
-    async def _produce(
-        self,
-        source: Iterator[WorkItem | Done],
-        work: ObjectSendStream[WorkItem],
-        done: ObjectSendStream[Done],
-    ) -> None:
-        async with work, done:
-            for seq, item in enumerate(source):
-                if isinstance(item, Done):
-                    await done.send(replace(item, seq=seq))
-                elif self.stop.requested:
-                    result = _final(item, None, 0, self._why())
-                    await done.send(Done(result, item.key, item.wire.payload_hash, seq))
-                else:
-                    await work.send(replace(item, seq=seq))
+                    tg.start_soon(self._work, tg.cancel_scope)
+        finally:  # after a hard stop too: every result that is final reaches the report
+            self._order.drain()
+            self.flush()
 
     def _why(self) -> str:
         reason = self.stop.reason
         return f"run stopped before this row was sent: {reason}" if reason else ""
 
-    async def _work(
-        self, work: ObjectReceiveStream[WorkItem], done: ObjectSendStream[Done]
-    ) -> None:
-        async with work, done:
-            async for item in work:
+    async def _work(self, everything: anyio.CancelScope) -> None:
+        await self._work_rows()
+        self._working -= 1
+        if self._working == 0 and self.handle_signals:
+            everything.cancel()  # the rows are done: stop watching for signals
+
+    async def _work_rows(self) -> None:
+        unsent = 0
+        for seq, item in self._rows:  # shared: each next() runs whole, no await inside
+            if isinstance(item, Done):
+                self._deliver(Done(item.result, item.key, item.payload_hash, seq))
+            elif self.stop.requested:
+                result = _final(item, None, 0, self._why())
+                self._deliver(Done(result, item.key, item.wire.payload_hash, seq))
+            else:
                 result = await self._attempts(item)
-                await done.send(Done(result, item.key, item.wire.payload_hash, item.seq))
+                self._deliver(Done(result, item.key, item.wire.payload_hash, seq))
+                unsent = 0
+                continue
+            unsent += 1
+            if unsent % 256 == 0:  # a long run of rows not sent: let the loop breathe
+                await anyio.lowlevel.checkpoint()
 
     async def _attempts(self, item: WorkItem) -> RowResult:
         outcome: Outcome | None = None
@@ -200,6 +209,8 @@ class Pool:
                 return self._stopped(item, outcome, attempt)
             attempt += 1
             outcome = await self.send(item.wire)
+            if outcome.kind is OutcomeKind.SUCCEEDED:  # the usual answer: nothing to decide
+                return _final(item, outcome, attempt)
             if outcome.kind == OutcomeKind.UNAUTHORIZED:
                 self.stop.request(
                     CredentialsRejected(
@@ -221,19 +232,14 @@ class Pool:
             return _final(item, None, 0, self._why())
         return _final(item, outcome, attempts, f"not retried: {self.stop.reason}")
 
-    async def _write(self, done: ObjectReceiveStream[Done]) -> None:
-        order = _Reorder(self.sink, self.reorder_window)
-        last_flush = anyio.current_time()
-        async with done:
-            async for item in done:
-                self._count(item.result.status)
-                order.add(item)
-                now = anyio.current_time()
-                if now - last_flush >= self.flush_every_s:
-                    self.flush()
-                    last_flush = now
-        order.drain()
-        self.flush()
+    def _deliver(self, done: Done) -> None:
+        self._count(done.result.status)
+        self.on_complete(done)
+        self._order.add(done)
+        now = time.monotonic()
+        if now - self._last_flush >= self.flush_every_s:
+            self.flush()
+            self._last_flush = now
 
     def _count(self, status: Status) -> None:
         if status not in (Status.SUCCEEDED, Status.FAILED):

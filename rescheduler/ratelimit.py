@@ -51,4 +51,7 @@ class RateLimiter:
 
     def must_wait(self) -> bool:
         """False when ``acquire`` would return at once (no rate, no pause): the fast path."""
-        return bool(self._interval) or self._clock() < self._paused_until
+        if self._interval:
+            return True
+        # No clock read unless a pause was ever set: the clock costs microseconds per request.
+        return self._paused_until != float("-inf") and self._clock() < self._paused_until

@@ -134,7 +134,7 @@ class Table:
         for line, cells in self._records():
             if line <= self.header_line:
                 continue
-            if not any(c.strip() for c in cells):
+            if not (cells and cells[0].strip()) and not any(c.strip() for c in cells):
                 pending += 1
                 continue
             blank, pending = blank + pending, 0

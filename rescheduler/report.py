@@ -149,8 +149,10 @@ class _Writer:
     def _put(self, cells: Sequence[Cell]) -> None:
         if self._closed:
             raise ValueError(f"{self.path}: write after close")
-        with _mapped(self.path):
+        try:  # what _mapped does, inline: this runs once per row
             self._sink.write_row(cells)
+        except OSError as exc:
+            raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
         self.rows += 1
 
     def flush(self) -> None:

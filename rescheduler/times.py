@@ -22,6 +22,7 @@ twice (the hour repeated when clocks go back) is refused: write it with an offse
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -42,6 +43,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE = datetime(1970, 1, 1)
 _MS = timedelta(milliseconds=1)
 _EXCEL_BASE = datetime(1899, 12, 30)  # serial 61 and later: base + serial days
+_GMTIME_MAX_MS = 32_503_680_000_000  # 3000-01-01: time.gmtime's range on every platform
 
 
 class AppointTimeError(ValueError):
@@ -50,8 +52,10 @@ class AppointTimeError(ValueError):
 
 def format_utc(ms: int) -> str:
     """Epoch milliseconds as ISO 8601 UTC: ``2026-12-01T02:00:00Z`` (``.250Z`` if not whole)."""
-    dt = _EPOCH + timedelta(milliseconds=ms)
-    text = dt.strftime("%Y-%m-%dT%H:%M:%S")
+    if 0 <= ms < _GMTIME_MAX_MS:  # the fast path (once per row): years 1970..2999
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000))
+    else:
+        text = (_EPOCH + timedelta(milliseconds=ms)).strftime("%Y-%m-%dT%H:%M:%S")
     if ms % 1000:
         text += f".{ms % 1000:03d}"
     return text + "Z"

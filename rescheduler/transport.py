@@ -8,17 +8,21 @@ The Authorization header is built inside ``send`` and never stored, logged or pu
 
 from __future__ import annotations
 
+import hmac
 import ssl
 import time
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
+from yarl import URL
 
-from rescheduler.auth import sign, utc_timestamp
+from rescheduler.auth import SCHEME, enc, format_timestamp, signing_key
 from rescheduler.config import Secret, ServerConfig
 from rescheduler.models import Outcome, OutcomeKind, WireRequest
 
@@ -47,7 +51,22 @@ def parse_retry_after(value: str | None, now_epoch_s: float) -> float | None:
 
 
 def classify(status: int, reason: str, body: bytes, retry_after: float | None) -> Outcome:
-    """Pure: an HTTP answer -> Outcome."""
+    """Pure: an HTTP answer -> Outcome.
+
+    A server's answers repeat byte for byte ("update success"), and an Outcome is immutable,
+    so short answers are classified once and shared (a small bounded cache).
+    """
+    if len(body) <= 512:
+        return _classify_short(status, reason, body, retry_after)
+    return _classify(status, reason, body, retry_after)
+
+
+@lru_cache(maxsize=64)
+def _classify_short(status: int, reason: str, body: bytes, retry_after: float | None) -> Outcome:
+    return _classify(status, reason, body, retry_after)
+
+
+def _classify(status: int, reason: str, body: bytes, retry_after: float | None) -> Outcome:
     if status == 401:
         return Outcome(
             OutcomeKind.UNAUTHORIZED,
@@ -71,22 +90,25 @@ def classify(status: int, reason: str, body: bytes, retry_after: float | None) -
             http_status=status,
             message=f"HTTP 200 but the answer is not an iSales JSON reply: {_snippet(body)!r}",
         )
-    fields = {k: "" if data.get(k) is None else str(data.get(k)) for k in _FIELDS}
-    code = fields["resultCode"] or fields["returnCode"]
-    ok = code == SUCCESS and fields["returnCode"] in ("", SUCCESS)
-    message = "" if ok else f"{code}: {fields['resultDesc'] or fields['returnDesc']}".rstrip(": ")
+    result_code, result_desc = _text(data.get("resultCode")), _text(data.get("resultDesc"))
+    return_code, return_desc = _text(data.get("returnCode")), _text(data.get("returnDesc"))
+    code = result_code or return_code
+    ok = code == SUCCESS and return_code in ("", SUCCESS)
+    message = "" if ok else f"{code}: {result_desc or return_desc}".rstrip(": ")
     return Outcome(
         OutcomeKind.SUCCEEDED if ok else OutcomeKind.REJECTED,
         http_status=status,
-        result_code=fields["resultCode"],
-        result_desc=fields["resultDesc"],
-        return_code=fields["returnCode"],
-        return_desc=fields["returnDesc"],
+        result_code=result_code,
+        result_desc=result_desc,
+        return_code=return_code,
+        return_desc=return_desc,
         message=message,
     )
 
 
-_FIELDS = ("resultCode", "resultDesc", "returnCode", "returnDesc")
+def _text(value: object) -> str:
+    """A JSON field as text: None -> "", str as is, anything else ``str()``."""
+    return value if type(value) is str else "" if value is None else str(value)
 
 
 def ssl_context(server: ServerConfig) -> ssl.SSLContext | bool:
@@ -96,6 +118,42 @@ def ssl_context(server: ServerConfig) -> ssl.SSLContext | bool:
         return False
     context = ssl.create_default_context(cafile=str(server.ca_file) if server.ca_file else None)
     return context
+
+
+_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_ENC_BYTE = [chr(b) if b in _SAFE else f"%{b:02X}" for b in range(256)]  # auth.enc, per byte
+
+
+class RequestSigner:
+    """``auth.sign`` for one access key and one Host, with the per-second work done once.
+
+    Signs what the transport sends: method POST, no query, only the ``host`` header. The
+    signing key depends on the timestamp alone (whole seconds), so it is derived once a second
+    instead of once a request; the body is percent-encoded byte by byte from a table. The
+    result is byte-identical to ``auth.sign`` (tests/test_transport_signer.py).
+    """
+
+    __slots__ = ("_access_key", "_host_lines", "_key", "_prefix", "_second", "_secret")
+
+    def __init__(self, access_key: str, secret_key: Secret, host: str) -> None:
+        self._access_key = access_key
+        self._secret = secret_key
+        self._host_lines = f"host\nhost:{enc(host)}\n"  # signed headers; canonical headers
+        self._second = -1
+        self._prefix = ""
+        self._key = b""
+
+    def __call__(self, path: str, body: bytes, now: float | None = None) -> str:
+        """The Authorization value for ``POST path`` with ``body``, at ``now`` (epoch s)."""
+        second = int(time.time() if now is None else now)
+        if second != self._second:
+            stamp = format_timestamp(datetime.fromtimestamp(second, UTC))
+            self._prefix = f"{SCHEME}/{self._access_key}/{stamp}/host"
+            self._key = signing_key(self._secret.reveal(), self._prefix).encode("ascii")
+            self._second = second
+        table = _ENC_BYTE
+        canonical = f"POST\n{path}\n{self._host_lines}{''.join([table[b] for b in body])}"
+        return f"{self._prefix}/{hmac.digest(self._key, canonical.encode(), 'sha256').hex()}"
 
 
 class Transport:
@@ -108,10 +166,10 @@ class Transport:
         self._origin = f"{parts.scheme}://{parts.netloc}"
         self._host = parts.netloc  # exactly what is sent in Host, and signed
         self._server = server
-        self._access_key = access_key
-        self._secret = secret_key
+        self._sign = RequestSigner(access_key, secret_key, self._host)
         self._concurrency = concurrency
         self._session: aiohttp.ClientSession | None = None
+        self._urls: dict[str, URL] = {}  # path -> absolute URL, joined as aiohttp would
 
     async def __aenter__(self) -> Transport:
         connector = aiohttp.TCPConnector(
@@ -141,18 +199,16 @@ class Transport:
 
     async def send(self, wire: WireRequest) -> Outcome:
         assert self._session is not None, "use 'async with Transport(...)'"
-        headers = {"Host": self._host, "Content-Type": CONTENT_TYPE}
-        headers["Authorization"] = sign(
-            access_key=self._access_key,
-            secret_key=self._secret.reveal(),
-            method="POST",
-            path=wire.path,
-            headers={"host": self._host},
-            body=wire.body,
-            timestamp=utc_timestamp(),
-        )
+        headers = {
+            "Host": self._host,
+            "Content-Type": CONTENT_TYPE,
+            "Authorization": self._sign(wire.path, wire.body),
+        }
+        url = self._urls.get(wire.path)
+        if url is None:  # once per vdnId: spares aiohttp parsing and joining it per request
+            url = self._urls[wire.path] = URL(self._origin).join(URL(wire.path))
         try:
-            async with self._session.post(wire.path, data=wire.body, headers=headers) as resp:
+            async with self._session.post(url, data=wire.body, headers=headers) as resp:
                 body = await resp.read()
                 retry_after = None
                 if resp.status in (429, 503):

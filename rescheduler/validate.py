@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from rescheduler.columns import ColumnMap, strip_edges
+from rescheduler.columns import INVISIBLE, ColumnMap, strip_edges
 from rescheduler.models import (
     APPOINT_ID,
     APPOINT_TIME,
@@ -50,6 +50,7 @@ VDN_MIN, VDN_MAX = 1, 9999
 
 _NUMBERISH = re.compile(r"[+-]?\d+(?:[.,]\d*)?[eE][+-]?\d+|[+-]?\d+[.,]\d+")
 _EXCEL_LOST_DIGITS = re.compile(r"[1-9]\d{0,14}0+")
+_LEADING = INVISIBLE + "'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,11 @@ def required_columns(deployment: str) -> dict[str, str]:
 
 def clean_cell(text: str) -> str:
     """Strip surrounding (also non-breaking, ideographic, zero-width) spaces and one leading '."""
+    if not text:
+        return text
+    first, last = text[0], text[-1]
+    if not (first.isspace() or last.isspace() or first in _LEADING or last in INVISIBLE):
+        return text  # the usual cell: nothing to strip (str.strip uses str.isspace's set)
     text = strip_edges(text)
     if text.startswith("'"):
         text = strip_edges(text[1:])
@@ -101,7 +107,7 @@ def check_appoint_id(text: str, header: str) -> str | None:
     """Why ``text`` (cleaned, non-empty) is not a reservation ID, or None when it is one."""
     is_digits = text.isascii() and text.isdigit()
     if (not is_digits and _NUMBERISH.fullmatch(text)) or (
-        is_digits and len(text) > 15 and _EXCEL_LOST_DIGITS.fullmatch(text)
+        is_digits and len(text) > 15 and text[-1] == "0" and _EXCEL_LOST_DIGITS.fullmatch(text)
     ):
         return (
             f"looks like a number Excel converted ({text}): format the {header} column as Text "

@@ -28,20 +28,20 @@ def test_same_changes_first_is_sent(mode: str) -> None:
 
 def test_conflict_reject_makes_every_row_invalid() -> None:
     assert decide_group([(2, "a"), (5, "b"), (8, "a")], "reject") == [
-        (2, (INV, "appointId conflicts with lines 5, 8" + TAIL)),
-        (5, (INV, "appointId conflicts with lines 2, 8" + TAIL)),
-        (8, (INV, "appointId conflicts with lines 2, 5" + TAIL)),
+        (2, (INV, "conflicts with lines 5, 8" + TAIL)),
+        (5, (INV, "conflicts with lines 2, 8" + TAIL)),
+        (8, (INV, "conflicts with lines 2, 5" + TAIL)),
     ]
     assert decide_group([(2, "a"), (5, "b")], "reject")[0] == (
         2,
-        (INV, "appointId conflicts with line 5" + TAIL),
+        (INV, "conflicts with line 5" + TAIL),
     )
 
 
 def test_conflict_listing_is_capped() -> None:
     decided = dict(decide_group([(n, str(n)) for n in range(2, 20)], "reject"))
     assert decided[2][1] == (
-        "appointId conflicts with lines 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 and 7 more" + TAIL
+        "conflicts with lines 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 and 7 more" + TAIL
     )
 
 
@@ -74,8 +74,8 @@ def test_scan_groups_by_key() -> None:
         assert len(scan) == 6
         assert scan.decisions("reject") == {
             4: (S, "duplicate of line 2"),
-            6: (INV, "appointId conflicts with line 7" + TAIL),
-            7: (INV, "appointId conflicts with line 6" + TAIL),
+            6: (INV, "conflicts with line 7" + TAIL),
+            7: (INV, "conflicts with line 6" + TAIL),
         }
         assert scan.decisions("last") == {
             4: (S, "duplicate of line 2"),
@@ -113,3 +113,14 @@ def test_200k_rows_fast() -> None:
     assert len(decided) == 5_000 + 10_000  # 5,000 duplicates + 5,000 conflicts (both rows)
     assert sum(1 for status, _ in decided.values() if status is INV) == 10_000
     assert elapsed < 5, elapsed
+
+
+def test_decided_streams_the_decisions_in_line_order() -> None:
+    with DuplicateScan() as scan:
+        rows = [(9, "1:a", "x"), (2, "1:a", "x"), (5, "1:b", "p"), (3, "1:b", "q")]
+        for line, key, digest in rows:
+            scan.add(line, key, digest)
+        scan.add(4, "1:c", "z")
+        for policy in ("reject", "last"):
+            assert scan.decide(policy) == len(scan.decisions(policy))
+            assert list(scan.decided()) == sorted(scan.decisions(policy).items())

@@ -33,3 +33,17 @@ def test_row_vdn_overrides_default_and_changes_the_hash() -> None:
 def test_base_path() -> None:
     assert base_path("https://10.0.0.1:28080") == ""
     assert base_path("https://gw.example:443/isales/") == "/isales"
+
+
+def test_identity_is_the_key_and_hash_of_the_built_request() -> None:
+    from rescheduler.plan import identity
+
+    for request in (
+        UpdateRequest(line=2, appoint_id="17", user_account="a", remark="改约"),
+        UpdateRequest(line=3, appoint_id="18", work_no="9", vdn_id=42, appoint_time_ms=1),
+    ):
+        wire = build(request, default_vdn_id=5, prefix="/p")
+        assert identity(request, default_vdn_id=5) == (
+            f"{wire.vdn_id}:{wire.appoint_id}",
+            wire.payload_hash,
+        )

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from rescheduler.models import Problem
 from rescheduler.web import passwords
-from rescheduler.web.preview import Problem, split_problems
+from rescheduler.web.preview import split_problems
 from rescheduler.web.store import SESSION_IDLE_S, SESSION_MAX_S, Store
 from rescheduler.web.throttle import LoginThrottle
 from rescheduler.web.uploads import UploadRefused, safe_file_name, suffix_of
@@ -145,7 +146,8 @@ def test_split_problems() -> None:
     assert split_problems("remark: too long; really: yes", headers | {"remark"}) == [
         Problem("remark", "too long; really: yes")
     ]
-    assert split_problems("appointId conflicts with line 5: same ID", headers) == [
-        Problem("appointId", "appointId conflicts with line 5: same ID")
+    assert split_problems("appointId: conflicts with line 5: same ID", headers) == [
+        Problem("appointId", "conflicts with line 5: same ID")
     ]
+    assert split_problems("duplicate of line 5", headers) == [Problem("", "duplicate of line 5")]
     assert split_problems("something else", headers) == [Problem("", "something else")]

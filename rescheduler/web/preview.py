@@ -17,18 +17,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rescheduler.config import Config, resolve_timezone
-from rescheduler.models import Status, UpdateRequest
+from rescheduler.models import Problem, Status, UpdateRequest
 
 MAX_LISTED = 1000  # invalid rows shown on the page; the validation report has all of them
 SAMPLE_SIZE = 5
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 VALIDATION_NAME = "validation.csv"
-
-
-@dataclass(frozen=True)
-class Problem:
-    column: str  # the header as written in the file, or "" for the row as a whole
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -87,7 +81,8 @@ class Preview:
 
 def check(input_path: Path, run_dir: Path, config: Config, file_name: str) -> Preview:
     """Dry-run ``input_path``; raises the engine's ``ReschedulerError`` if it cannot be read."""
-    from rescheduler.engine import DRY_RUN_NOTE, Job, run_sync
+    from rescheduler.engine import Job, run_sync
+    from rescheduler.rows import DRY_RUN_NOTE
 
     started = time.monotonic()
     out = run_dir / VALIDATION_NAME
@@ -138,7 +133,8 @@ def split_problems(error: str, headers: set[str]) -> list[Problem]:
 
     The engine joins a row's problems with ``"; "``, each ``"column: reason"``. A part that does
     not start with a known header continues the previous reason (a reason may contain ``"; "``);
-    a reason like ``"appointId conflicts with line 5: ..."`` is put under its first word.
+    a duplicate's reason (``"duplicate of line 5"``) has no column and is put under its first
+    word.
     """
     from rescheduler.summary import PROBLEM_SEPARATOR
 
@@ -149,7 +145,7 @@ def split_problems(error: str, headers: set[str]) -> list[Problem]:
             problems.append(Problem(column, reason))
         elif problems:
             last = problems[-1]
-            problems[-1] = Problem(last.column, f"{last.reason}{PROBLEM_SEPARATOR}{part}")
+            problems[-1] = Problem(last.column, f"{last.message}{PROBLEM_SEPARATOR}{part}")
         else:
             first = part.split(" ", 1)[0]
             problems.append(Problem(first if first in headers else "", part))
@@ -160,10 +156,9 @@ def _sample(input_path: Path, config: Config, lines: set[int]) -> list[SampleReq
     """The wire requests of ``lines``, built as the engine builds them."""
     from datetime import UTC, datetime
 
-    from rescheduler.columns import resolve_columns
-    from rescheduler.plan import base_path, build
+    from rescheduler.plan import base_path
     from rescheduler.reader import open_table
-    from rescheduler.validate import ValidationRules, required_columns, validate_row
+    from rescheduler.rows import RowPlanner
 
     if not lines:
         return []
@@ -173,29 +168,13 @@ def _sample(input_path: Path, config: Config, lines: set[int]) -> list[SampleReq
     with open_table(
         input_path, encoding=cfg.input.encoding or None, sheet=cfg.input.sheet or None
     ) as table:
-        columns = resolve_columns(
-            table.headers,
-            cfg.input.columns,
-            str(input_path),
-            required=required_columns(cfg.server.deployment),
-            header_line=table.header_line,
-        )
-        rules = ValidationRules(
-            deployment=cfg.server.deployment,
-            timezone=zone,
-            now_ms=int(time.time() * 1000),
-            default_vdn_id=cfg.server.vdn_id,
-        )
+        planner = RowPlanner.for_table(cfg, table, zone, now_ms=int(time.time() * 1000))
         for row in table.rows():
             if row.line not in lines:
                 continue
-            checked = validate_row(row, columns, rules)
+            checked = planner.check(row)
             if isinstance(checked, UpdateRequest):
-                wire = build(
-                    checked,
-                    default_vdn_id=cfg.server.vdn_id,
-                    prefix=base_path(cfg.server.base_url),
-                )
+                wire = planner.wire(checked)
                 when = ""
                 if checked.appoint_time_ms is not None:
                     moment = datetime.fromtimestamp(checked.appoint_time_ms / 1000, UTC)

@@ -1,0 +1,147 @@
+"""What each input row becomes, in the engine's two passes over the table (pure but for reading).
+
+Pass one (``pass_one``) validates every row, counts them and feeds each valid row's identity
+to the ``DuplicateScan``. Pass two (``pass_two``) validates again and turns every row into
+exactly one ``Done`` (invalid, duplicate, dry run, already done in an earlier run) or one
+``WorkItem`` (to send). ``RowPlanner`` holds the header mapping and validation rules both use;
+the upload page's preview uses it too, so a preview never disagrees with a run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from zoneinfo import ZoneInfo
+
+from rescheduler.columns import ColumnMap, resolve_columns
+from rescheduler.config import Config
+from rescheduler.dedupe import Decision, DuplicateScan
+from rescheduler.journal import Journal
+from rescheduler.models import (
+    APPOINT_ID,
+    Problem,
+    Row,
+    RowResult,
+    Status,
+    UpdateRequest,
+    WireRequest,
+)
+from rescheduler.plan import base_path, build, identity
+from rescheduler.pool import Done, WorkItem
+from rescheduler.reader import Table
+from rescheduler.summary import join_problems
+from rescheduler.times import format_utc
+from rescheduler.validate import ValidationRules, required_columns, validate_row
+
+DRY_RUN_NOTE = "dry run: valid, not sent"
+
+
+class RowPlanner:
+    """Validates rows and builds their requests, the same way in both passes (and previews)."""
+
+    def __init__(self, config: Config, columns: ColumnMap, rules: ValidationRules) -> None:
+        self.columns = columns
+        self.rules = rules
+        self.default_vdn = config.server.vdn_id
+        self.prefix = base_path(config.server.base_url)
+
+    @classmethod
+    def for_table(cls, config: Config, table: Table, zone: ZoneInfo, now_ms: int) -> RowPlanner:
+        """Match ``table``'s headers (``InputFileError`` if a required one is missing)."""
+        columns = resolve_columns(
+            table.headers,
+            config.input.columns,
+            str(table.path),
+            required=required_columns(config.server.deployment),
+            header_line=table.header_line,
+        )
+        rules = ValidationRules(
+            deployment=config.server.deployment,
+            timezone=zone,
+            now_ms=now_ms,
+            default_vdn_id=config.server.vdn_id,
+        )
+        return cls(config, columns, rules)
+
+    def check(self, row: Row) -> UpdateRequest | list[Problem]:
+        return validate_row(row, self.columns, self.rules)
+
+    def wire(self, request: UpdateRequest) -> WireRequest:
+        return build(request, default_vdn_id=self.default_vdn, prefix=self.prefix)
+
+    def identity(self, request: UpdateRequest) -> tuple[str, str]:
+        """``(_key(wire), wire.payload_hash)`` without building the wire request."""
+        return identity(request, default_vdn_id=self.default_vdn)
+
+
+def _key(wire: WireRequest) -> str:
+    return f"{wire.vdn_id}:{wire.appoint_id}"
+
+
+def pass_one(
+    table: Table, plan: RowPlanner, scan: DuplicateScan, on_conflict: str
+) -> tuple[int, int]:
+    """Pass 1: count rows and decide duplicates (kept on disk); ``(rows, lines decided)``."""
+    rows = 0
+    for row in table.rows():
+        rows += 1
+        checked = plan.check(row)
+        if isinstance(checked, UpdateRequest):
+            scan.add(row.line, *plan.identity(checked))
+    return rows, scan.decide(on_conflict)
+
+
+class Decided:
+    """Pass 1's decisions, streamed from disk in line order; ``get`` takes increasing lines."""
+
+    def __init__(self, decided: Iterator[tuple[int, Decision]]) -> None:
+        self._decided = decided
+        self._next = next(decided, None)
+
+    def get(self, line: int) -> Decision | None:
+        while self._next is not None and self._next[0] < line:
+            self._next = next(self._decided, None)
+        if self._next is not None and self._next[0] == line:
+            return self._next[1]
+        return None
+
+
+def pass_two(
+    table: Table,
+    plan: RowPlanner,
+    decisions: Decided,
+    journal: Journal | None,
+    dry_run: bool,
+) -> Iterator[WorkItem | Done]:
+    """Pass 2: every row becomes exactly one Done or WorkItem."""
+    for row in table.rows():
+        checked = plan.check(row)
+        if not isinstance(checked, UpdateRequest):
+            yield Done(
+                RowResult(row.line, Status.INVALID, row.values, error=join_problems(checked))
+            )
+            continue
+        wire = plan.wire(checked)
+        key = _key(wire)
+        sent = "" if checked.appoint_time_ms is None else format_utc(checked.appoint_time_ms)
+        decided = decisions.get(row.line)
+        if decided is not None:
+            status, why = decided
+            if status is Status.INVALID:  # a conflict: a problem of the appointId column
+                why = str(Problem(plan.columns.header(APPOINT_ID), why))
+            yield Done(RowResult(row.line, status, row.values, error=why, sent_time_utc=sent))
+            continue
+        if dry_run:
+            yield Done(
+                RowResult(
+                    row.line, Status.SKIPPED, row.values, error=DRY_RUN_NOTE, sent_time_utc=sent
+                )
+            )
+            continue
+        earlier = journal.earlier_success(key, wire.payload_hash) if journal else None
+        if earlier is not None:
+            note = f"succeeded in an earlier run at {earlier}"
+            yield Done(
+                RowResult(row.line, Status.SKIPPED, row.values, error=note, sent_time_utc=sent)
+            )
+            continue
+        yield WorkItem(wire, row.values, key, sent)
