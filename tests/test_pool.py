@@ -116,9 +116,8 @@ async def test_rate_limit_spaces_all_attempts_retries_included() -> None:
     await make_pool(send, sink, concurrency=8, rate=100.0).run(items(20))
     times.sort()
     assert len(times) > 20
-    # Evenly spaced at 10 ms: one late wake-up may shorten the next gap, never a window.
-    assert all(times[i + 5] - times[i] >= 0.05 - 0.003 for i in range(len(times) - 5))
-    assert min(b - a for a, b in itertools.pairwise(times)) >= 0.005
+    # Never closer than 10 ms (timer rounding only), however late a wake-up was.
+    assert min(b - a for a, b in itertools.pairwise(times)) >= 0.01 - 0.0005
 
 
 @pytest.mark.anyio

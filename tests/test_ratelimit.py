@@ -35,9 +35,9 @@ async def test_no_initial_burst_and_even_spacing() -> None:
             tg.start_soon(take)
     times.sort()
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert times[0] - start < 0.015
-    assert min(gaps) >= 0.018  # 20 ms apart, a little scheduling slack
-    assert times[-1] - start == pytest.approx(0.18, abs=0.04)
+    assert times[0] - start < 0.1  # the first caller does not wait for a slot
+    assert min(gaps) >= 0.02 - 0.0005  # never closer than the interval (timer rounding only)
+    assert times[-1] - start >= 0.18 - 0.001
 
 
 @pytest.mark.anyio
