@@ -13,6 +13,7 @@ Run-level problems stop the run and map to an exit code::
     └── RunAborted                   exit 3  the run stopped early; the report is complete
         ├── CredentialsRejected              HTTP 401: names the access key, never the secret
         ├── TooManyFailures                  --max-failures reached
+        ├── ServerUnreachable                many rows in a row got no answer at all
         └── Interrupted                      SIGINT / SIGTERM
 
 Third-party exceptions are mapped to these (or to row outcomes) once, where they arise.
@@ -82,6 +83,10 @@ class CredentialsRejected(RunAborted):
 
 class TooManyFailures(RunAborted):
     """Failures reached the ``--max-failures`` limit."""
+
+
+class ServerUnreachable(RunAborted):
+    """Row after row, every attempt failed to connect or timed out: the server is not there."""
 
 
 class Interrupted(RunAborted):

@@ -13,7 +13,8 @@
 * At most ``concurrency`` requests are in flight (one per worker).
 * Every attempt waits for the shared ``RateLimiter`` first, then is signed afresh by ``send``.
 * The retry policy (pure) decides each next step; ``Retry-After`` pauses every worker.
-* ``StopControl.request(reason)`` (HTTP 401, too many failures, a signal, the Stop button):
+* ``StopControl.request(reason)`` (HTTP 401, too many failures, ``max(20, 2 x concurrency)``
+  rows in a row with no answer at all, a signal, the Stop button):
   no new request starts, requests in flight finish, every row not attempted becomes
   ``not_sent``. The report still holds every row. A second signal cancels everything at once.
 """
@@ -32,7 +33,13 @@ from functools import partial
 import anyio
 import anyio.lowlevel
 
-from rescheduler.errors import CredentialsRejected, Interrupted, RunAborted, TooManyFailures
+from rescheduler.errors import (
+    CredentialsRejected,
+    Interrupted,
+    RunAborted,
+    ServerUnreachable,
+    TooManyFailures,
+)
 from rescheduler.models import Outcome, OutcomeKind, RowResult, Status, WireRequest
 from rescheduler.ratelimit import RateLimiter
 from rescheduler.retry import RetryPolicy
@@ -156,6 +163,7 @@ class Pool:
 
     failed: int = 0
     answered: int = 0
+    _silent_rows: int = 0
 
     async def run(self, source: Iterator[WorkItem | Done]) -> None:
         self._rows = enumerate(source)
@@ -210,6 +218,7 @@ class Pool:
             attempt += 1
             outcome = await self.send(item.wire)
             if outcome.kind is OutcomeKind.SUCCEEDED:  # the usual answer: nothing to decide
+                self._silent_rows = 0
                 return _final(item, outcome, attempt)
             if outcome.kind == OutcomeKind.UNAUTHORIZED:
                 self.stop.request(
@@ -223,9 +232,25 @@ class Pool:
             if outcome.retry_after_s is not None and delay is not None:
                 self.limiter.pause_for(outcome.retry_after_s)
             if delay is None:
+                self._note_silence(outcome)
                 return _final(item, outcome, attempt)
             if not await self.stop.interruptible(partial(anyio.sleep, delay)):
                 return self._stopped(item, outcome, attempt)
+
+    def _note_silence(self, outcome: Outcome) -> None:
+        """Count rows in a row that never got any answer; stop when the server is clearly gone."""
+        if outcome.kind not in (OutcomeKind.CONNECTION, OutcomeKind.TIMEOUT):
+            self._silent_rows = 0
+            return
+        self._silent_rows += 1
+        limit = max(20, 2 * self.concurrency)
+        if self._silent_rows >= limit:
+            self.stop.request(
+                ServerUnreachable(
+                    f"{self._silent_rows} rows in a row got no answer from the server "
+                    f"({outcome.message}); check server.base_url and the network"
+                )
+            )
 
     def _stopped(self, item: WorkItem, outcome: Outcome | None, attempts: int) -> RowResult:
         if outcome is None:

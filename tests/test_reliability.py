@@ -120,3 +120,24 @@ def test_rate_limit_measured_at_the_simulator(tmp_path: Path) -> None:
     assert arrivals[1] - arrivals[0] >= 0.03  # no initial burst
     # Measured at the server, so network and scheduling jitter blur single gaps a little.
     assert all(arrivals[i + 10] - arrivals[i] >= 0.5 - 0.06 for i in range(count - 10))
+
+
+def test_unreachable_server_stops_the_run_early(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a loopback port with nobody listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    count = 120
+    write_csv(tmp_path / "in.csv", simple_rows(count))
+    config = write_config(
+        tmp_path / "c.toml", f"http://127.0.0.1:{port}", concurrency=4, max_attempts=2
+    )
+    result = invoke("run", str(tmp_path / "in.csv"), "-c", str(config))
+    assert result.exit_code == 3
+    assert "rows in a row got no answer from the server" in result.output
+    rows = by_line(read_results(tmp_path / "in.results.csv"))
+    assert sorted(rows) == list(range(2, count + 2))
+    statuses = [r["status"] for r in rows.values()]
+    assert 20 <= statuses.count("failed") <= 20 + 4
+    assert statuses.count("not_sent") == count - statuses.count("failed")
