@@ -183,3 +183,59 @@ class DuplicateScan:
         """Drop the temporary database (idempotent)."""
         self._pending.clear()
         self._db.close()
+
+
+class KeyCounter:
+    """Pass one's cheap half: which reservation keys occur more than once in the file?
+
+    Keys are 64-bit hashes (``hash()`` of the cleaned vdnId and appointId cells), stored on
+    disk in batches. ``repeated`` is True for every key seen twice or more; a hash collision
+    only makes the engine validate a few more rows, never decides anything by itself.
+    """
+
+    SET_LIMIT = 200_000  # repeated keys held in memory up to this many; beyond, asked of SQLite
+
+    def __init__(self) -> None:
+        self._db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
+        self._db.executescript(
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA temp_store=FILE;"
+            "CREATE TABLE k (h INTEGER NOT NULL);"
+        )
+        self._pending: list[tuple[int]] = []
+        self._repeated: set[int] | None = None
+        self.repeats = 0
+
+    def add(self, key_hash: int) -> None:
+        self._pending.append((key_hash,))
+        if len(self._pending) >= _BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT INTO k VALUES (?)", self._pending)
+            self._db.execute("COMMIT")
+            self._pending.clear()
+
+    def finish(self) -> int:
+        """Find the repeated keys; return how many there are."""
+        self._flush()
+        self._db.execute("CREATE TABLE dup AS SELECT h FROM k GROUP BY h HAVING COUNT(*) > 1")
+        self._db.execute("DROP TABLE k")
+        self.repeats = self._db.execute("SELECT COUNT(*) FROM dup").fetchone()[0]
+        if self.repeats <= self.SET_LIMIT:
+            self._repeated = {h for (h,) in self._db.execute("SELECT h FROM dup")}
+        else:
+            self._db.execute("CREATE INDEX dup_h ON dup (h)")
+        return int(self.repeats)
+
+    def repeated(self, key_hash: int) -> bool:
+        if self._repeated is not None:
+            return key_hash in self._repeated
+        found = self._db.execute("SELECT 1 FROM dup WHERE h = ? LIMIT 1", (key_hash,))
+        return found.fetchone() is not None
+
+    def close(self) -> None:
+        self._pending.clear()
+        self._repeated = None
+        self._db.close()

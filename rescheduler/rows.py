@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 
 from rescheduler.columns import ColumnMap, resolve_columns
 from rescheduler.config import Config
-from rescheduler.dedupe import Decision, DuplicateScan
+from rescheduler.dedupe import Decision, DuplicateScan, KeyCounter
 from rescheduler.journal import Journal
 from rescheduler.models import (
     APPOINT_ID,
+    VDN_ID,
     Problem,
     Row,
     RowResult,
@@ -30,7 +31,7 @@ from rescheduler.pool import Done, WorkItem
 from rescheduler.reader import Table
 from rescheduler.summary import join_problems
 from rescheduler.times import format_utc
-from rescheduler.validate import ValidationRules, required_columns, validate_row
+from rescheduler.validate import ValidationRules, clean_cell, required_columns, validate_row
 
 DRY_RUN_NOTE = "dry run: valid, not sent"
 
@@ -43,6 +44,8 @@ class RowPlanner:
         self.rules = rules
         self.default_vdn = config.server.vdn_id
         self.prefix = base_path(config.server.base_url)
+        self._id = columns.index[APPOINT_ID]
+        self._vdn = columns.get(VDN_ID)
 
     @classmethod
     def for_table(cls, config: Config, table: Table, zone: ZoneInfo, now_ms: int) -> RowPlanner:
@@ -62,6 +65,21 @@ class RowPlanner:
         )
         return cls(config, columns, rules)
 
+    def raw_key(self, row: Row) -> int:
+        """A hash of the row's reservation key from its cells, without validating the row.
+
+        Rows whose validated keys (``"{vdnId}:{appointId}"``) are equal have equal raw keys:
+        the same cleaning applies and a numeric vdnId is read as the validator reads it.
+        """
+        values = row.values
+        ident = clean_cell(values[self._id]) if self._id < len(values) else ""
+        vdn: int | str = self.default_vdn
+        if self._vdn is not None and self._vdn < len(values):
+            text = clean_cell(values[self._vdn])
+            if text:
+                vdn = int(text) if text.isascii() and text.isdigit() else text
+        return hash((vdn, ident))
+
     def check(self, row: Row) -> UpdateRequest | list[Problem]:
         return validate_row(row, self.columns, self.rules)
 
@@ -80,13 +98,27 @@ def _key(wire: WireRequest) -> str:
 def pass_one(
     table: Table, plan: RowPlanner, scan: DuplicateScan, on_conflict: str
 ) -> tuple[int, int]:
-    """Pass 1: count rows and decide duplicates (kept on disk); ``(rows, lines decided)``."""
-    rows = 0
-    for row in table.rows():
-        rows += 1
-        checked = plan.check(row)
-        if isinstance(checked, UpdateRequest):
-            scan.add(row.line, *plan.identity(checked))
+    """Pass 1: count rows and decide duplicates (kept on disk); ``(rows, lines decided)``.
+
+    Cheap first: count every row's raw reservation key without validating anything. Only if
+    some key repeats is the file read again, validating just the rows of repeated keys, so
+    their decisions compare the exact requests (``"10:00"`` and ``"10:00:00"`` are the same
+    change). A file without duplicates, the usual case, is validated once, in pass two.
+    """
+    counter = KeyCounter()
+    try:
+        rows = 0
+        for row in table.rows():
+            rows += 1
+            counter.add(plan.raw_key(row))
+        if counter.finish():
+            for row in table.rows():
+                if counter.repeated(plan.raw_key(row)):
+                    checked = plan.check(row)
+                    if isinstance(checked, UpdateRequest):
+                        scan.add(row.line, *plan.identity(checked))
+    finally:
+        counter.close()
     return rows, scan.decide(on_conflict)
 
 
