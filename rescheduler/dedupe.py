@@ -26,6 +26,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
+from typing import Any
 
 from rescheduler.models import Status, UpdateRequest
 
@@ -83,6 +84,15 @@ def decide_group(rows: Sequence[tuple[int, str]], on_conflict: str) -> list[tupl
     ]
 
 
+def _insert(db: sqlite3.Connection, sql: str, rows: list[Any]) -> None:
+    """Insert a batch in one transaction and empty it."""
+    if rows:
+        db.execute("BEGIN")
+        db.executemany(sql, rows)
+        db.execute("COMMIT")
+        rows.clear()
+
+
 class DuplicateScan:
     """Collects every valid row's key on disk; use as a context manager (or call ``close``)."""
 
@@ -129,11 +139,7 @@ class DuplicateScan:
             self.add(line, key, digest)
 
     def _flush(self) -> None:
-        if self._pending:
-            self._db.execute("BEGIN")
-            self._db.executemany("INSERT INTO seen VALUES (?, ?, ?)", self._pending)
-            self._db.execute("COMMIT")
-            self._pending.clear()
+        _insert(self._db, "INSERT INTO seen VALUES (?, ?, ?)", self._pending)
 
     def iter_decisions(self, on_conflict: str) -> Iterator[tuple[int, Decision]]:
         """Stream ``(line, (status, message))`` for every line that must not be sent."""
@@ -211,11 +217,7 @@ class KeyCounter:
             self._flush()
 
     def _flush(self) -> None:
-        if self._pending:
-            self._db.execute("BEGIN")
-            self._db.executemany("INSERT INTO k VALUES (?)", self._pending)
-            self._db.execute("COMMIT")
-            self._pending.clear()
+        _insert(self._db, "INSERT INTO k VALUES (?)", self._pending)
 
     def finish(self) -> int:
         """Find the repeated keys; return how many there are."""
