@@ -8,6 +8,7 @@ import string
 from pathlib import Path
 
 import anyio
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -108,3 +109,33 @@ def test_any_valid_row_reaches_the_store_exactly(
         )
     report = by_line(read_results(folder / "in.results.csv"))
     assert [r["status"] for r in report.values()] == ["succeeded"] * len(rows)
+
+
+_ANY_CELL = st.text(
+    # NUL is refused on purpose by the reader (it means UTF-16 read as UTF-8).
+    alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"),
+    max_size=30,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(cells=st.lists(st.tuples(_ANY_CELL, _ANY_CELL), min_size=1, max_size=8))
+def test_any_cell_text_survives_read_to_report(
+    tmp_path_factory: pytest.TempPathFactory, cells: list[tuple[str, str]]
+) -> None:
+    """Extra columns and free text go from the input file to the results file unchanged."""
+    from rescheduler.safecell import restore
+
+    folder = tmp_path_factory.mktemp("cells")
+    path = folder / "in.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["appointId", "userAccount", "note", "customer"])
+        for n, (note, customer) in enumerate(cells, 1):
+            writer.writerow([f"{n:030d}", "agent", note, customer])
+    config = Config(input=InputConfig(timezone="UTC"))
+    anyio.run(lambda: run(Job(input_path=path, config=config, dry_run=True)))
+    report = read_results(folder / "in.results.csv")
+    assert len(report) == len(cells)
+    got = [(restore(r["note"]), restore(r["customer"])) for r in report]
+    assert got == cells
