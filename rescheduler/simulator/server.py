@@ -14,6 +14,7 @@ import contextlib
 import os
 import signal
 import socket
+import ssl
 import sys
 import traceback
 from collections.abc import AsyncIterator, Callable
@@ -93,19 +94,26 @@ async def start_simulator(
     port: int = 0,
     *,
     shutdown_timeout: float = 1.0,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> RunningSimulator:
-    """Serve on ``host:port`` (0 = a free port) in the running loop; ``close()`` it when done."""
+    """Serve on ``host:port`` (0 = a free port) in the running loop; ``close()`` it when done.
+
+    With ``ssl_context`` it serves HTTPS (to rehearse TLS verification and ``server.ca_file``).
+    """
     app = make_app(config, store)
     runner = _runner(app, shutdown_timeout)
     await runner.setup()
     try:
         sock = _bind(host, port, reuse_port=False)
         bound_port = sock.getsockname()[1]
-        await web.SockSite(runner, sock).start()
+        await web.SockSite(runner, sock, ssl_context=ssl_context).start()
     except BaseException:
         await runner.cleanup()
         raise
-    return RunningSimulator(host, bound_port, _url(host, bound_port), app, runner)
+    url = _url(host, bound_port)
+    if ssl_context is not None:
+        url = "https" + url[len("http") :]
+    return RunningSimulator(host, bound_port, url, app, runner)
 
 
 @contextlib.asynccontextmanager
@@ -116,9 +124,12 @@ async def running_simulator(
     port: int = 0,
     *,
     shutdown_timeout: float = 1.0,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> AsyncIterator[RunningSimulator]:
     """``async with running_simulator(cfg, store) as sim:`` — ``sim.base_url``, ``sim.stats``."""
-    sim = await start_simulator(config, store, host, port, shutdown_timeout=shutdown_timeout)
+    sim = await start_simulator(
+        config, store, host, port, shutdown_timeout=shutdown_timeout, ssl_context=ssl_context
+    )
     try:
         yield sim
     finally:

@@ -1,0 +1,85 @@
+"""TLS: the server's certificate is verified by default; ``server.ca_file`` trusts a private CA."""
+
+from __future__ import annotations
+
+import shutil
+import ssl
+import subprocess
+from pathlib import Path
+
+import anyio
+import pytest
+
+from rescheduler.config import AuthConfig, Config, InputConfig, Secret, SendConfig, ServerConfig
+from rescheduler.engine import Job, RunResult, run
+from rescheduler.simulator.server import running_simulator
+from tests.e2e import AK, SK, read_results, sim, simple_rows, store_of, write_csv
+
+pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+def run_against_tls(tmp_path: Path, ca_file: Path | None, verify: bool = True) -> RunResult:
+    cert, key = self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    write_csv(tmp_path / "in.csv", simple_rows(3))
+
+    async def main() -> RunResult:
+        async with running_simulator(sim(), store_of(3), ssl_context=context) as server:
+            assert server.base_url.startswith("https://127.0.0.1:")
+            config = Config(
+                server=ServerConfig(
+                    base_url=server.base_url,
+                    verify_tls=verify,
+                    ca_file=cert if ca_file is not None else None,
+                    timeout_s=5,
+                ),
+                auth=AuthConfig(access_key=AK, secret_key=Secret(SK)),
+                send=SendConfig(concurrency=2, max_attempts=1),
+                input=InputConfig(timezone="UTC"),
+            )
+            return await run(Job(input_path=tmp_path / "in.csv", config=config))
+
+    return anyio.run(main)
+
+
+def test_untrusted_certificate_is_refused_with_a_hint(tmp_path: Path) -> None:
+    result = run_against_tls(tmp_path, ca_file=None)
+    rows = read_results(tmp_path / "in.results.csv")
+    assert {r["status"] for r in rows} == {"failed"}
+    assert all("set server.ca_file" in r["error"] for r in rows)
+    assert result.summary.exit_code() == 1
+
+
+def test_private_ca_file_is_trusted(tmp_path: Path) -> None:
+    result = run_against_tls(tmp_path, ca_file=tmp_path / "cert.pem")
+    rows = read_results(tmp_path / "in.results.csv")
+    assert {r["status"] for r in rows} == {"succeeded"}
+    assert result.exit_code == 0
