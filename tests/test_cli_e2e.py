@@ -210,3 +210,52 @@ def test_demo_csv_and_xlsx_samples_give_the_same_outcomes(tmp_path: Path) -> Non
         assert from_xlsx[line][header.index("appointId")] == row["appointId"], line
     assert from_csv[2]["status"] == "succeeded"
     assert sum(1 for r in from_csv.values() if int(r["attempts"]) > 1) == 3  # seeded 503s
+
+
+def test_duplicates_and_conflicts_never_send_one_reservation_twice(tmp_path: Path) -> None:
+    rows = [
+        [appoint_id(1), "a", "", "2031-01-01 10:00", "same"],
+        [appoint_id(1), "a", "", "2031-01-01 10:00:00", "same"],  # the same change
+        [appoint_id(2), "a", "", "2031-01-01 10:00", "first"],
+        [appoint_id(2), "b", "", "2031-01-01 10:00", "second"],  # a different change
+        [appoint_id(3), "a", "", "2031-01-01 10:00", "alone"],
+    ]
+    write_csv(tmp_path / "in.csv", rows)
+    store = store_of(3)
+    with serving(store) as sim:
+        config = write_config(tmp_path / "c.toml", sim.base_url)
+        rejected = invoke("run", str(tmp_path / "in.csv"), "-c", str(config))
+        first = by_line(read_results(tmp_path / "in.results.csv"))
+        last = invoke(
+            "run",
+            str(tmp_path / "in.csv"),
+            "-c",
+            str(config),
+            "--on-conflict",
+            "last",
+            "--out",
+            str(tmp_path / "last.csv"),
+        )
+        second = by_line(read_results(tmp_path / "last.csv"))
+    assert rejected.exit_code == 1
+    assert [first[n]["status"] for n in range(2, 7)] == [
+        "succeeded",
+        "skipped",
+        "invalid",
+        "invalid",
+        "succeeded",
+    ]
+    assert first[3]["error"] == "duplicate of line 2"
+    assert first[4]["error"].startswith("appointId: conflicts with line 5: ")
+    assert last.exit_code == 0
+    assert [second[n]["status"] for n in range(2, 7)] == [
+        "succeeded",
+        "skipped",
+        "skipped",
+        "succeeded",
+        "succeeded",
+    ]
+    assert second[4]["error"] == "superseded by line 5"
+    updates = {n: store.get(appoint_id(n)).updates for n in (1, 2, 3)}  # type: ignore[union-attr]
+    assert updates == {1: 2, 2: 1, 3: 2}  # one request per reservation per run
+    assert store.get(appoint_id(2)).remark == "second"  # type: ignore[union-attr]
