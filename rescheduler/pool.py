@@ -21,7 +21,6 @@
 
 from __future__ import annotations
 
-import heapq
 import math
 import random
 import signal
@@ -42,6 +41,7 @@ from rescheduler.errors import (
 )
 from rescheduler.models import Outcome, OutcomeKind, RowResult, Status, WireRequest
 from rescheduler.ratelimit import RateLimiter
+from rescheduler.reorder import Reorder
 from rescheduler.retry import RetryPolicy
 
 
@@ -167,7 +167,7 @@ class Pool:
 
     async def run(self, source: Iterator[WorkItem | Done]) -> None:
         self._rows = enumerate(source)
-        self._order = _Reorder(self.sink, self.reorder_window)
+        self._order = Reorder[Done](self.sink, self.reorder_window)
         self._last_flush = time.monotonic()
         self._working = self.concurrency
         try:
@@ -292,41 +292,3 @@ class Pool:
                         self.stop.reason = Interrupted(f"interrupted by {name}")
                     everything.cancel()
                     return
-
-
-class _Reorder:
-    """Hands results to ``sink`` in input order, holding at most ``window`` of them.
-
-    Workers finish out of order. Results wait here until every earlier row is out, so the
-    report follows the input; when one slow row (a hang, a long backoff) would make more than
-    ``window`` results wait, the waiting ones go out and the slow row is written when it ends.
-    """
-
-    def __init__(self, sink: Callable[[Done], None], window: int) -> None:
-        self._sink = sink
-        self._window = window
-        self._next = 0
-        self._held: dict[int, Done] = {}
-        self._heap: list[int] = []
-
-    def add(self, item: Done) -> None:
-        if item.seq < self._next:  # a late row whose turn was given away
-            self._sink(item)
-            return
-        self._held[item.seq] = item
-        heapq.heappush(self._heap, item.seq)
-        self._release()
-        if len(self._held) > self._window:
-            self._next = self._heap[0]
-            self._release()
-
-    def _release(self) -> None:
-        while self._heap and self._heap[0] == self._next:
-            heapq.heappop(self._heap)
-            self._sink(self._held.pop(self._next))
-            self._next += 1
-
-    def drain(self) -> None:
-        while self._heap:
-            self._next = self._heap[0]
-            self._release()
