@@ -9,7 +9,7 @@ import pytest
 from rescheduler.auth import sign, utc_timestamp
 from rescheduler.simulator.config import Deployment, SimConfig
 from rescheduler.simulator.store import Store
-from tests.test_simulator_support import (
+from tests.simclient import (
     AUTOMATIC_ID,
     MANUAL_ID,
     SUCCESS,

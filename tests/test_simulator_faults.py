@@ -12,7 +12,7 @@ import pytest
 from rescheduler.simulator.config import SimConfig
 from rescheduler.simulator.faults import Decision, FaultKind, FaultPlan, RateLimiter, decide
 from rescheduler.simulator.store import Store, generated_id
-from tests.test_simulator_support import MANUAL_ID, SUCCESS, SimClient, envelope, serve
+from tests.simclient import MANUAL_ID, SUCCESS, SimClient, envelope, serve
 
 # pure decisions ----------------------------------------------------------------------------------
 

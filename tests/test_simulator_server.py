@@ -15,7 +15,7 @@ from anyio.abc import Process
 from rescheduler.simulator.config import SimConfig
 from rescheduler.simulator.server import ready_line, running_simulator
 from rescheduler.simulator.store import Store, generated_id
-from tests.test_simulator_support import SUCCESS, Client
+from tests.simclient import SUCCESS, Client
 
 pytestmark = pytest.mark.anyio
 
