@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 import pytest
@@ -85,10 +86,12 @@ def test_scan_groups_by_key() -> None:
             scan.add(8, "1:1", "a")
 
 
-def test_close_is_idempotent() -> None:
+def test_close_is_idempotent_and_final() -> None:
     scan = DuplicateScan()
     scan.close()
-    scan.close()
+    scan.close()  # a second close is harmless
+    with pytest.raises(sqlite3.ProgrammingError):
+        scan.decide("reject")  # the temporary database is gone
 
 
 def test_key_and_hash_from_requests() -> None:
