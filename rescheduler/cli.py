@@ -132,6 +132,7 @@ def _run(
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
         )
+    job: Job | None = None
     try:
         config = _config(config_path, overrides)
         job = Job(
@@ -149,7 +150,18 @@ def _run(
         _fail(exc)
         return
     except KeyboardInterrupt:
+        from rescheduler.engine import report_not_started
+
         click.echo("rescheduler: interrupted before sending started; nothing was sent", err=True)
+        if job is not None:
+            try:
+                path = report_not_started(job)
+            except ReschedulerError as exc:
+                _fail(exc)
+            except KeyboardInterrupt:
+                click.echo("rescheduler: interrupted again: results incomplete", err=True)
+                sys.exit(3)
+            click.echo(f"every row is 'not_sent' in {path}", err=True)
         sys.exit(3)
     click.echo(format_run(result, brief=quiet), err=True)
     sys.exit(result.exit_code)

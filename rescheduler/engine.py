@@ -20,9 +20,7 @@ from rescheduler.config import Config, Secret, resolve_timezone
 from rescheduler.dedupe import DuplicateScan
 from rescheduler.errors import ReschedulerError, RunAborted
 from rescheduler.journal import Journal, default_journal_path
-from rescheduler.models import (
-    Status,
-)
+from rescheduler.models import RowResult, Status
 from rescheduler.pool import Done, FailureLimit, Pool, StopControl, WorkItem
 from rescheduler.reader import open_table
 from rescheduler.report import default_paths, open_errors_file, open_report
@@ -305,3 +303,29 @@ def run_sync(job: Job, **kwargs: object) -> RunResult:
         return await run(job, **kwargs)  # type: ignore[arg-type]
 
     return anyio.run(main, backend="asyncio", backend_options=options)
+
+
+NOT_STARTED = "run interrupted before sending started: nothing was sent"
+
+
+def report_not_started(job: Job) -> Path:
+    """After Ctrl-C before sending began: a results file with every row ``not_sent``.
+
+    Nothing was sent, so that is every row's true outcome; the errors file lists them all,
+    ready to run again. Rows are not validated (that is what was interrupted). A second
+    Ctrl-C here stops at once and leaves the files incomplete.
+    """
+    cfg = job.config
+    results_path, errors_path = default_paths(job.input_path, job.out_path)
+    with (
+        open_table(
+            job.input_path, encoding=cfg.input.encoding or None, sheet=cfg.input.sheet or None
+        ) as table,
+        open_report(results_path, table.headers) as report,
+        open_errors_file(errors_path, table.headers) as errors,
+    ):
+        for row in table.rows():
+            result = RowResult(row.line, Status.NOT_SENT, row.values, error=NOT_STARTED)
+            report.write(result)
+            errors.write(result)
+    return results_path

@@ -6,6 +6,7 @@ hit it exactly as they would in production; the simulator runs in this process o
 
 from __future__ import annotations
 
+import csv
 import os
 import signal
 import sqlite3
@@ -166,3 +167,25 @@ def test_second_sigint_exits_at_once_leaving_files_resumable(tmp_path: Path) -> 
         after = updates_per_id(store)
     assert result.exit_code == 0, result.output
     check_resumed(tmp_path, store, before, after, done_before)
+
+
+def test_sigint_before_sending_started_still_reports_every_row(tmp_path: Path) -> None:
+    count = 150_000  # enough rows that the first pass is still reading when SIGINT lands
+    write_csv(tmp_path / "in.csv", simple_rows(count))
+    with serving(store_of(10)) as sim:
+        config = write_config(tmp_path / "c.toml", sim.base_url, concurrency=2, rate_per_s=5.0)
+        client = start_client(tmp_path, config)
+        time.sleep(0.4)
+        client.send_signal(signal.SIGINT)
+        _, err = client.communicate(timeout=60)
+        sent = sim.sim.stats.total_requests
+    assert client.returncode == 3, err.decode()
+    with (tmp_path / "in.results.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == count
+    assert len({r["line"] for r in rows}) == count
+    if b"interrupted before sending started" in err:  # the usual case: caught in pass one
+        assert sent == 0
+        assert {r["status"] for r in rows} == {"not_sent"}
+    else:  # the pool caught it: in-flight finished, the rest not_sent
+        assert sum(r["status"] == "succeeded" for r in rows) == sent
