@@ -22,7 +22,7 @@ from rescheduler.errors import ReschedulerError, RunAborted
 from rescheduler.journal import Journal, default_journal_path
 from rescheduler.models import RowResult, Status
 from rescheduler.pool import Done, FailureLimit, Pool, StopControl, WorkItem
-from rescheduler.reader import open_table
+from rescheduler.reader import Table, open_table
 from rescheduler.report import default_paths, open_errors_file, open_report
 from rescheduler.rows import Decided, RowPlanner, pass_one, pass_two
 from rescheduler.summary import Summary
@@ -121,9 +121,7 @@ async def run(
     results_path, errors_path = default_paths(job.input_path, job.out_path)
     credentials = None if job.dry_run else cfg.require_credentials()
     zone, zone_label = resolve_timezone(cfg.input.timezone)
-    table = open_table(
-        job.input_path, encoding=cfg.input.encoding or None, sheet=cfg.input.sheet or None
-    )
+    table = open_input(cfg, job.input_path)
     scan = DuplicateScan()
     try:
         plan = RowPlanner.for_table(cfg, table, zone, now_ms=int(time.time() * 1000))
@@ -305,6 +303,13 @@ def run_sync(job: Job, **kwargs: object) -> RunResult:
     return anyio.run(main, backend="asyncio", backend_options=options)
 
 
+def open_input(config: Config, path: Path) -> Table:
+    """The input file as the config says to read it (encoding, sheet)."""
+    return open_table(
+        path, encoding=config.input.encoding or None, sheet=config.input.sheet or None
+    )
+
+
 NOT_STARTED = "run interrupted before sending started: nothing was sent"
 
 
@@ -318,9 +323,7 @@ def report_not_started(job: Job) -> Path:
     cfg = job.config
     results_path, errors_path = default_paths(job.input_path, job.out_path)
     with (
-        open_table(
-            job.input_path, encoding=cfg.input.encoding or None, sheet=cfg.input.sheet or None
-        ) as table,
+        open_input(cfg, job.input_path) as table,
         open_report(results_path, table.headers) as report,
         open_errors_file(errors_path, table.headers) as errors,
     ):

@@ -31,6 +31,7 @@ from tests.e2e import (
     write_config,
     write_csv,
 )
+from tests.simthread import SimHandle
 
 COUNT = 240
 
@@ -122,16 +123,23 @@ def test_sigkill_mid_run_then_resume(tmp_path: Path) -> None:
     assert len(twice) <= 4 + 50
 
 
+def interrupt_mid_run(tmp_path: Path, sim: SimHandle, config: Path, signals: int) -> bytes:
+    """Start the client, let a third of the rows go out, send SIGINT ``signals`` times."""
+    client = start_client(tmp_path, config)
+    wait_for(lambda: sim.sim.stats.total_requests, COUNT // 3)
+    for _ in range(signals):
+        client.send_signal(signal.SIGINT)
+    _, err = client.communicate(timeout=15)
+    assert client.returncode == 3, err.decode()
+    return err
+
+
 def test_sigint_stops_cleanly_then_resume_finishes(tmp_path: Path) -> None:
     write_csv(tmp_path / "in.csv", simple_rows(COUNT))
     store = store_of(COUNT)
     with serving(store, latency_ms=15) as sim:
         config = write_config(tmp_path / "c.toml", sim.base_url, concurrency=4)
-        client = start_client(tmp_path, config)
-        wait_for(lambda: sim.sim.stats.total_requests, COUNT // 3)
-        client.send_signal(signal.SIGINT)
-        _, err = client.communicate(timeout=15)
-        assert client.returncode == 3, err.decode()
+        err = interrupt_mid_run(tmp_path, sim, config, signals=1)
         assert b"interrupted by SIGINT" in err
         first = by_line(read_results(tmp_path / "in.results.csv"))
         assert sorted(first) == list(range(2, COUNT + 2))  # complete, though stopped
@@ -153,12 +161,7 @@ def test_second_sigint_exits_at_once_leaving_files_resumable(tmp_path: Path) -> 
     store = store_of(COUNT)
     with serving(store, latency_ms=15) as sim:
         config = write_config(tmp_path / "c.toml", sim.base_url, concurrency=4)
-        client = start_client(tmp_path, config)
-        wait_for(lambda: sim.sim.stats.total_requests, COUNT // 3)
-        client.send_signal(signal.SIGINT)
-        client.send_signal(signal.SIGINT)
-        _, err = client.communicate(timeout=15)
-        assert client.returncode == 3, err.decode()
+        interrupt_mid_run(tmp_path, sim, config, signals=2)
         partial = read_results(tmp_path / "in.results.csv")  # parses: not corrupt
         assert len({r["line"] for r in partial}) == len(partial)
         before = updates_per_id(store)

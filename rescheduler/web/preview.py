@@ -156,8 +156,8 @@ def _sample(input_path: Path, config: Config, lines: set[int]) -> list[SampleReq
     """The wire requests of ``lines``, built as the engine builds them."""
     from datetime import UTC, datetime
 
+    from rescheduler.engine import open_input
     from rescheduler.plan import base_path
-    from rescheduler.reader import open_table
     from rescheduler.rows import RowPlanner
 
     if not lines:
@@ -165,9 +165,7 @@ def _sample(input_path: Path, config: Config, lines: set[int]) -> list[SampleReq
     cfg = config
     zone, _ = resolve_timezone(cfg.input.timezone)
     out: list[SampleRequest] = []
-    with open_table(
-        input_path, encoding=cfg.input.encoding or None, sheet=cfg.input.sheet or None
-    ) as table:
+    with open_input(cfg, input_path) as table:
         planner = RowPlanner.for_table(cfg, table, zone, now_ms=int(time.time() * 1000))
         for row in table.rows():
             if row.line not in lines:
