@@ -5,7 +5,7 @@
 Reads the CSV with the ``csv`` module (lazily), builds each body with orjson exactly as
 rescheduler does (``appointId``, ``userAccount``, ``workNo``, ``appointTime``, ``remark``, blank
 cells left out, ``appointTime`` already epoch milliseconds), signs it with
-``rescheduler.auth.sign`` and POSTs it; ``--concurrency`` worker tasks share one iterator over
+``rescheduler.send.auth.sign`` and POSTs it; ``--concurrency`` worker tasks share one iterator over
 the rows and one ``aiohttp.ClientSession`` configured like rescheduler's transport. No
 validation, no duplicate check, no retries, no journal, no report.
 
@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import orjson
 
-from rescheduler.auth import sign, utc_timestamp
+from rescheduler.send.auth import sign, utc_timestamp
 
 API_PATH = "/rest/isales/v1/openapi/campaigns/{vdn_id}/appoint/update"
 CONTENT_TYPE = "application/json; charset=UTF-8"

@@ -23,7 +23,7 @@ def main() -> None:
     out, args = Path(sys.argv[1]), sys.argv[2:]
 
     from rescheduler.models import Outcome, WireRequest
-    from rescheduler.transport import Transport
+    from rescheduler.send.transport import Transport
 
     latencies: array[float] = array("d")
     original = Transport.send

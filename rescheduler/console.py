@@ -76,7 +76,7 @@ class ProgressDisplay:
 def format_run(result: RunResult, *, brief: bool = False) -> str:
     """The one-screen summary printed at the end of a run."""
     from rescheduler.models import Status
-    from rescheduler.summary import format_summary
+    from rescheduler.write.summary import format_summary
 
     info = result.info
     how = ", ".join(

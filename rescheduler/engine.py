@@ -17,15 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rescheduler.config import Config, Secret, resolve_timezone
-from rescheduler.dedupe import DuplicateScan
 from rescheduler.errors import ReschedulerError, RunAborted
-from rescheduler.journal import Journal, default_journal_path
 from rescheduler.models import RowResult, Status
-from rescheduler.pool import Done, FailureLimit, Pool, StopControl, WorkItem
-from rescheduler.reader import Table, open_table
-from rescheduler.report import default_paths, open_errors_file, open_report
+from rescheduler.read.dedupe import DuplicateScan
+from rescheduler.read.reader import Table, open_table
 from rescheduler.rows import Decided, RowPlanner, pass_one, pass_two
-from rescheduler.summary import Summary
+from rescheduler.send.pool import Done, FailureLimit, Pool, StopControl, WorkItem
+from rescheduler.write.journal import Journal, default_journal_path
+from rescheduler.write.report import default_paths, open_errors_file, open_report
+from rescheduler.write.summary import Summary
 
 log = logging.getLogger("rescheduler")
 
@@ -228,9 +228,9 @@ async def _send_all(
     flush: Callable[[], None],
     stop: StopControl,
 ) -> None:
-    from rescheduler.ratelimit import RateLimiter
-    from rescheduler.retry import RetryPolicy
-    from rescheduler.transport import Transport
+    from rescheduler.send.ratelimit import RateLimiter
+    from rescheduler.send.retry import RetryPolicy
+    from rescheduler.send.transport import Transport
 
     cfg = job.config
     access_key, secret = credentials

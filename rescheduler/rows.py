@@ -12,10 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
-from rescheduler.columns import ColumnMap, resolve_columns
 from rescheduler.config import Config
-from rescheduler.dedupe import Decision, DuplicateScan, KeyCounter
-from rescheduler.journal import Journal
 from rescheduler.models import (
     APPOINT_ID,
     VDN_ID,
@@ -26,12 +23,15 @@ from rescheduler.models import (
     UpdateRequest,
     WireRequest,
 )
-from rescheduler.plan import base_path, build, identity
-from rescheduler.pool import Done, WorkItem
-from rescheduler.reader import Table
-from rescheduler.summary import join_problems
-from rescheduler.times import format_utc
-from rescheduler.validate import ValidationRules, clean_cell, required_columns, validate_row
+from rescheduler.read.columns import ColumnMap, resolve_columns
+from rescheduler.read.dedupe import Decision, DuplicateScan, KeyCounter
+from rescheduler.read.reader import Table
+from rescheduler.read.times import format_utc
+from rescheduler.read.validate import ValidationRules, clean_cell, required_columns, validate_row
+from rescheduler.send.plan import base_path, build, identity
+from rescheduler.send.pool import Done, WorkItem
+from rescheduler.write.journal import Journal
+from rescheduler.write.summary import join_problems
 
 DRY_RUN_NOTE = "dry run: valid, not sent"
 

@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from rescheduler.auth import format_timestamp, sign
+from rescheduler.send.auth import format_timestamp, sign
 from rescheduler.simulator.config import DEMO_ACCESS_KEY, DEMO_SECRET_KEY, SimConfig
 from rescheduler.simulator.server import RunningSimulator, running_simulator
 from rescheduler.simulator.store import AUTOMATIC, MANUAL, Reservation, Store

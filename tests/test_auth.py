@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from rescheduler.auth import canonical_request, enc, format_timestamp, sign, signing_key, verify
+from rescheduler.send.auth import (
+    canonical_request,
+    enc,
+    format_timestamp,
+    sign,
+    signing_key,
+    verify,
+)
 
 AK, SK, TS = "globalaktest", "example-secret-key", "2025-06-06T09:30:00Z"
 PATH = "/rest/isales/v1/openapi/campaigns/1/appoint/update"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rescheduler.columns import ColumnMap, normalise_header, resolve_columns, strip_edges
 from rescheduler.errors import ConfigError, InputFileError
 from rescheduler.models import APPOINT_ID, APPOINT_TIME, REMARK, USER_ACCOUNT, VDN_ID, WORK_NO
+from rescheduler.read.columns import ColumnMap, normalise_header, resolve_columns, strip_edges
 
 
 @pytest.mark.parametrize(

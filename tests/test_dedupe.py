@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from rescheduler.dedupe import DuplicateScan, decide_group, dedupe_key, payload_hash
 from rescheduler.models import Status, UpdateRequest
+from rescheduler.read.dedupe import DuplicateScan, decide_group, dedupe_key, payload_hash
 
 S, INV = Status.SKIPPED, Status.INVALID
 TAIL = ": same appointId, different changes (keep one row, or run with --on-conflict last)"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from rescheduler.errors import JournalLockedError
-from rescheduler.journal import Journal, default_journal_path
 from rescheduler.models import RowResult, Status
+from rescheduler.write.journal import Journal, default_journal_path
 
 
 def ok(line: int) -> RowResult:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import orjson
 
 from rescheduler.models import UpdateRequest
-from rescheduler.plan import base_path, build, payload_hash
+from rescheduler.send.plan import base_path, build, payload_hash
 
 
 def test_body_holds_only_given_fields_in_order_and_is_serialised_once() -> None:
@@ -36,7 +36,7 @@ def test_base_path() -> None:
 
 
 def test_identity_is_the_key_and_hash_of_the_built_request() -> None:
-    from rescheduler.plan import identity
+    from rescheduler.send.plan import identity
 
     for request in (
         UpdateRequest(line=2, appoint_id="17", user_account="a", remark="改约"),

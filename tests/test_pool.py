@@ -14,9 +14,9 @@ import pytest
 
 from rescheduler.errors import CredentialsRejected, Interrupted
 from rescheduler.models import Outcome, OutcomeKind, RowResult, Status, WireRequest
-from rescheduler.pool import Done, FailureLimit, Pool, StopControl, WorkItem
-from rescheduler.ratelimit import RateLimiter
-from rescheduler.retry import RetryPolicy
+from rescheduler.send.pool import Done, FailureLimit, Pool, StopControl, WorkItem
+from rescheduler.send.ratelimit import RateLimiter
+from rescheduler.send.retry import RetryPolicy
 
 OK = Outcome(OutcomeKind.SUCCEEDED, http_status=200, result_code="0200000")
 

@@ -7,7 +7,7 @@ import itertools
 import anyio
 import pytest
 
-from rescheduler.ratelimit import RateLimiter
+from rescheduler.send.ratelimit import RateLimiter
 
 
 class FakeClock:

@@ -9,7 +9,7 @@ import pytest
 
 from rescheduler.errors import InputFileError
 from rescheduler.models import Row
-from rescheduler.reader import column_letter, open_table
+from rescheduler.read.reader import column_letter, open_table
 
 ID = "174729926098016859445364892091"
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rescheduler.reader import open_table
-from rescheduler.validate import clean_cell
+from rescheduler.read.reader import open_table
+from rescheduler.read.validate import clean_cell
 
 # Any text but NUL (refused: it signals UTF-16 without a BOM) and lone surrogates (not encodable).
 cell_text = st.text(

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
-from rescheduler.columns import resolve_columns
 from rescheduler.errors import InputFileError
 from rescheduler.models import Row, UpdateRequest
-from rescheduler.reader import open_table
-from rescheduler.reader_xlsx import xlsx_cell_text
-from rescheduler.validate import ValidationRules, validate_row
+from rescheduler.read.columns import resolve_columns
+from rescheduler.read.reader import open_table
+from rescheduler.read.validate import ValidationRules, validate_row
+from rescheduler.read.xlsx import xlsx_cell_text
 
 ID = "174729926098016859445364892091"
 

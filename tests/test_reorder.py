@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rescheduler.reorder import Reorder
+from rescheduler.write.reorder import Reorder
 
 
 @dataclass(frozen=True)

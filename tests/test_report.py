@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rescheduler import report
 from rescheduler.errors import OutputError
 from rescheduler.models import RowResult, Status
-from rescheduler.report import (
+from rescheduler.write import report
+from rescheduler.write.report import (
     REPORT_COLUMNS,
     default_paths,
     error_text,
@@ -25,7 +25,7 @@ from rescheduler.report import (
     open_report,
     unique_columns,
 )
-from rescheduler.safecell import FORMULA_CHARS, neutralise, restore
+from rescheduler.write.safecell import FORMULA_CHARS, neutralise, restore
 
 ID = "174729926098016859445364892091"
 HEADERS = ("appointId", "remark")
@@ -353,7 +353,7 @@ def test_any_text_survives_the_csv_round_trip(rows: list[tuple[str, str]]) -> No
 
 def test_openpyxl_is_imported_only_for_xlsx() -> None:
     code = (
-        "import sys, rescheduler.report, rescheduler.summary, rescheduler.template\n"
+        "import sys, rescheduler.write.report, rescheduler.write.summary, rescheduler.template\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'openpyxl'))"
     )
     root = Path(__file__).resolve().parents[1]

@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 
 from rescheduler.errors import OutputError
 from rescheduler.models import RowResult, Status
-from rescheduler.report import REPORT_COLUMNS, open_errors_file, open_report
-from rescheduler.safecell import xlsx_text
+from rescheduler.write.report import REPORT_COLUMNS, open_errors_file, open_report
+from rescheduler.write.safecell import xlsx_text
 
 ID = "174729926098016859445364892091"
 HEADERS = ("appointId", "remark")

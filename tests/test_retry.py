@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rescheduler.models import Outcome, OutcomeKind
-from rescheduler.retry import RetryPolicy, is_transient
+from rescheduler.send.retry import RetryPolicy, is_transient
 
 
 def http(status: int, retry_after: float | None = None) -> Outcome:

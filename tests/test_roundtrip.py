@@ -124,7 +124,7 @@ def test_any_cell_text_survives_read_to_report(
     tmp_path_factory: pytest.TempPathFactory, cells: list[tuple[str, str]]
 ) -> None:
     """Extra columns and free text go from the input file to the results file unchanged."""
-    from rescheduler.safecell import restore
+    from rescheduler.write.safecell import restore
 
     folder = tmp_path_factory.mktemp("cells")
     path = folder / "in.csv"

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from rescheduler.config import Config, InputConfig
-from rescheduler.dedupe import DuplicateScan, KeyCounter
 from rescheduler.models import Status
-from rescheduler.reader import open_table
+from rescheduler.read.dedupe import DuplicateScan, KeyCounter
+from rescheduler.read.reader import open_table
 from rescheduler.rows import RowPlanner, pass_one
 
 HEADERS = ["appointId", "userAccount", "appointTime", "remark", "vdnId"]

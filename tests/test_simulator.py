@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from rescheduler.auth import sign, utc_timestamp
+from rescheduler.send.auth import sign, utc_timestamp
 from rescheduler.simulator.config import Deployment, SimConfig
 from rescheduler.simulator.store import Store
 from tests.simclient import (

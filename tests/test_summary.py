@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from rescheduler.models import Problem, RowResult, Status
-from rescheduler.summary import (
+from rescheduler.write.summary import (
     CODE_MEANINGS,
     Summary,
     describe_code,

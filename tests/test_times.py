@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from rescheduler.times import (
+from rescheduler.read.times import (
     AppointTimeError,
     excel_serial_to_datetime,
     format_utc,

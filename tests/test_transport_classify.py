@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 
 from rescheduler.models import OutcomeKind
-from rescheduler.transport import classify, parse_retry_after
+from rescheduler.send.transport import classify, parse_retry_after
 
 OK = b'{"returnCode":"0200000","resultCode":"0200000","resultDesc":"update success","returnDesc":"update success"}'  # noqa: E501
 

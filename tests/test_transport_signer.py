@@ -8,9 +8,9 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rescheduler.auth import format_timestamp, sign
 from rescheduler.config import Secret
-from rescheduler.transport import RequestSigner
+from rescheduler.send.auth import format_timestamp, sign
+from rescheduler.send.transport import RequestSigner
 
 PATH = "/rest/isales/v1/openapi/campaigns/{vdn}/appoint/update"
 

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from rescheduler.columns import ColumnMap, resolve_columns
 from rescheduler.models import Problem, Row, UpdateRequest
-from rescheduler.validate import (
+from rescheduler.read.columns import ColumnMap, resolve_columns
+from rescheduler.read.validate import (
     ValidationRules,
     clean_cell,
     quote,

@@ -7,8 +7,8 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rescheduler.columns import INVISIBLE, strip_edges
-from rescheduler.validate import check_appoint_id, clean_cell
+from rescheduler.read.columns import INVISIBLE, strip_edges
+from rescheduler.read.validate import check_appoint_id, clean_cell
 
 EDGES = " \t\n\u00a0\u3000'" + INVISIBLE
 texts = st.text(alphabet=st.sampled_from(EDGES) | st.characters(), max_size=12)
@@ -40,7 +40,7 @@ def test_excel_check_needs_a_trailing_zero(text: str) -> None:
 def test_format_utc_matches_datetime(ms: int) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from rescheduler.times import format_utc
+    from rescheduler.read.times import format_utc
 
     moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)
     expected = moment.strftime("%Y-%m-%dT%H:%M:%S")

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from rescheduler.columns import resolve_columns
 from rescheduler.models import Row, UpdateRequest
-from rescheduler.times import AppointTimeError, format_utc, parse_appoint_time, wall_time_ms
-from rescheduler.validate import ValidationRules, check_appoint_id, clean_cell
+from rescheduler.read.columns import resolve_columns
+from rescheduler.read.times import AppointTimeError, format_utc, parse_appoint_time, wall_time_ms
+from rescheduler.read.validate import ValidationRules, check_appoint_id, clean_cell
 
 NOW = 1_780_000_000_000  # 2026-05-28
 HEADERS = ("appointId", "userAccount", "workNo", "appointTime", "remark", "vdnId")
@@ -77,7 +77,7 @@ def test_valid_values_come_through(
 
 
 def validate_row_checked(row: Row, rules: ValidationRules) -> UpdateRequest:
-    from rescheduler.validate import validate_row
+    from rescheduler.read.validate import validate_row
 
     result = validate_row(row, COLUMNS, rules)
     assert isinstance(result, UpdateRequest), result

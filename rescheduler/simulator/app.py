@@ -3,7 +3,7 @@
 Checks run in this order, the first failure answers:
 
 1. rate limit (``FaultPlan.rate_limit_per_s``)      -> HTTP 429, ``Retry-After``, code 0200022
-2. auth-v2 signature (``rescheduler.auth.verify``)   -> HTTP 401, JSON body with the reason
+2. auth-v2 signature (``rescheduler.send.auth.verify``)   -> HTTP 401, JSON body with the reason
 3. ``Content-Type`` is not JSON                      -> HTTP 415, JSON body, code 0200001
 4. vdnId not 1..9999 or not served                   -> HTTP 200, code 0200001
 5. body is not JSON                                  -> HTTP 200, code 0200001
@@ -29,7 +29,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from rescheduler.auth import verify
+from rescheduler.send.auth import verify
 from rescheduler.simulator.config import SimConfig
 from rescheduler.simulator.faults import FaultKind, RateLimiter, decide
 from rescheduler.simulator.stats import Stats

@@ -15,8 +15,8 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from rescheduler.summary import CODE_MEANINGS
 from rescheduler.web.context import SESSION
+from rescheduler.write.summary import CODE_MEANINGS
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"

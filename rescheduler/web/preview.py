@@ -136,7 +136,7 @@ def split_problems(error: str, headers: set[str]) -> list[Problem]:
     a duplicate's reason (``"duplicate of line 5"``) has no column and is put under its first
     word.
     """
-    from rescheduler.summary import PROBLEM_SEPARATOR
+    from rescheduler.write.summary import PROBLEM_SEPARATOR
 
     problems: list[Problem] = []
     for part in error.split(PROBLEM_SEPARATOR):
@@ -157,8 +157,8 @@ def _sample(input_path: Path, config: Config, lines: set[int]) -> list[SampleReq
     from datetime import UTC, datetime
 
     from rescheduler.engine import open_input
-    from rescheduler.plan import base_path
     from rescheduler.rows import RowPlanner
+    from rescheduler.send.plan import base_path
 
     if not lines:
         return []

@@ -22,7 +22,7 @@ from typing import Any
 from rescheduler.config import Config
 from rescheduler.engine import Job, Progress, RunResult
 from rescheduler.errors import Interrupted, ReschedulerError
-from rescheduler.pool import StopControl
+from rescheduler.send.pool import StopControl
 from rescheduler.web.preview import Preview
 from rescheduler.web.store import ACTIVE, STARTABLE, RunRecord, RunState, Store
 

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, MultipartReader
 
-from rescheduler.reader import CSV_SUFFIXES, XLSX_SUFFIXES
+from rescheduler.read.reader import CSV_SUFFIXES, XLSX_SUFFIXES
 
 SUFFIXES = (*CSV_SUFFIXES, *XLSX_SUFFIXES)
 _CHUNK = 1 << 16

@@ -35,9 +35,9 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 from types import TracebackType
 
-from rescheduler.columns import normalise_header, strip_edges
 from rescheduler.errors import InputFileError
 from rescheduler.models import Row
+from rescheduler.read.columns import normalise_header, strip_edges
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -276,7 +276,7 @@ def open_table(path: Path, *, encoding: str | None = None, sheet: str | None = N
     if suffix in CSV_SUFFIXES:
         return CsvTable(path, encoding)
     if suffix in XLSX_SUFFIXES:
-        from rescheduler.reader_xlsx import XlsxTable  # openpyxl only when needed
+        from rescheduler.read.xlsx import XlsxTable  # openpyxl only when needed
 
         return XlsxTable(path, sheet)
     known = ", ".join(CSV_SUFFIXES + XLSX_SUFFIXES)

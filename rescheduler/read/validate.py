@@ -28,7 +28,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from rescheduler.columns import INVISIBLE, ColumnMap, strip_edges
 from rescheduler.models import (
     APPOINT_ID,
     APPOINT_TIME,
@@ -40,7 +39,8 @@ from rescheduler.models import (
     Row,
     UpdateRequest,
 )
-from rescheduler.times import AppointTimeError, format_utc, parse_appoint_time
+from rescheduler.read.columns import INVISIBLE, ColumnMap, strip_edges
+from rescheduler.read.times import AppointTimeError, format_utc, parse_appoint_time
 
 STANDARD = "standard"
 OP_INDEPENDENT = "op-independent"

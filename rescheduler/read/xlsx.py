@@ -1,7 +1,7 @@
 """XLSX input: one worksheet read with openpyxl in read-only mode, every cell as text.
 
 The ``Table`` contract (lazy, re-readable ``rows()``, spreadsheet line numbers) is in
-``rescheduler.reader``; this module is imported only when an .xlsx/.xlsm file is opened.
+``rescheduler.read.reader``; this module is imported only when an .xlsx/.xlsm file is opened.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rescheduler.errors import InputFileError
-from rescheduler.reader import Table, column_letter
+from rescheduler.read.reader import Table, column_letter
 
 __all__ = ["XlsxTable", "xlsx_cell_text"]
 

@@ -40,9 +40,9 @@ from rescheduler.errors import (
     TooManyFailures,
 )
 from rescheduler.models import Outcome, OutcomeKind, RowResult, Status, WireRequest
-from rescheduler.ratelimit import RateLimiter
-from rescheduler.reorder import Reorder
-from rescheduler.retry import RetryPolicy
+from rescheduler.send.ratelimit import RateLimiter
+from rescheduler.send.retry import RetryPolicy
+from rescheduler.write.reorder import Reorder
 
 
 @dataclass(frozen=True, slots=True)

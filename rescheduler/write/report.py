@@ -6,7 +6,7 @@ O(1) in rows: CSV rows go straight to the file (its buffer reaches the OS at lea
 ``FLUSH_INTERVAL_S`` seconds or ``FLUSH_ROWS`` rows), XLSX rows go to openpyxl's write-only
 stream, which spools them to a temporary file until :meth:`close` zips the workbook.
 
-CSV: UTF-8 with BOM, CRLF, every cell passed through :func:`rescheduler.safecell.neutralise`.
+CSV: UTF-8 with BOM, CRLF, every cell passed through :func:`rescheduler.write.safecell.neutralise`.
 XLSX: text is written as string cells (never formulas, never numbers), input columns formatted
 as Text (``@``) so a 30-digit ID stays text when a supervisor edits it; ``line``,
 ``http_status`` and ``attempts`` are numbers. The workbook is written to a temporary file in
@@ -28,10 +28,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from rescheduler.columns import normalise_header
 from rescheduler.errors import OutputError
 from rescheduler.models import RowResult, Status
-from rescheduler.safecell import neutralise, xlsx_text
+from rescheduler.read.columns import normalise_header
+from rescheduler.write.safecell import neutralise, xlsx_text
 
 REPORT_COLUMNS: tuple[str, ...] = (
     "line", "status", "http_status", "resultCode", "resultDesc",

@@ -22,9 +22,9 @@ import aiohttp
 import orjson
 from yarl import URL
 
-from rescheduler.auth import SCHEME, enc, format_timestamp, signing_key
 from rescheduler.config import Secret, ServerConfig
 from rescheduler.models import Outcome, OutcomeKind, WireRequest
+from rescheduler.send.auth import SCHEME, enc, format_timestamp, signing_key
 
 SUCCESS = "0200000"
 CONTENT_TYPE = "application/json; charset=UTF-8"

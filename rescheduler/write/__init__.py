@@ -1,0 +1,6 @@
+"""Writing: every row's outcome, recorded durably and reported.
+
+``journal`` records each final row for ``--resume``; ``reorder`` puts results back in input
+order; ``report`` streams the results and errors files; ``safecell`` neutralises formulas;
+``summary`` counts outcomes for the one-screen summary.
+"""
