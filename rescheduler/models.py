@@ -32,10 +32,16 @@ class Row:
 
     ``line`` is the row number a spreadsheet shows (header = 1, first data row = 2).
     ``values`` follows the order of the input headers.
+    ``unreadable`` lists the cells the reader could not read faithfully, as
+    ``(column index, reason)``: a formula with no saved value, an error cell (``#N/A``), a
+    quoted cell that swallowed what look like rows. Their text in ``values`` is whatever the
+    file holds (often ""), so it must never be taken for "leave unchanged": validation makes
+    the row invalid when such a cell is in a column that would be sent.
     """
 
     line: int
     values: tuple[str, ...]
+    unreadable: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -244,3 +244,29 @@ def test_required_columns() -> None:
 def test_quote() -> None:
     assert quote("x" * 41) == repr("x" * 40 + "…")
     assert quote("a\u00a0b") == "'a\\xa0b'"
+
+
+def test_unreadable_cell_in_a_sent_column_makes_the_row_invalid() -> None:
+    columns = ColumnMap(("appointId", "userAccount", "appointTime", "note"),
+                        {"appointId": 0, "userAccount": 1, "appointTime": 2})
+    row = Row(2, ("123", "li.na", "", ""), unreadable=((2, "the cell shows #N/A"),))
+    result = validate_row(row, columns, STD)
+    assert result == [Problem("appointTime", "the cell shows #N/A")]
+
+
+def test_unreadable_cell_in_an_extra_column_does_not_matter() -> None:
+    columns = ColumnMap(("appointId", "userAccount", "note"), {"appointId": 0, "userAccount": 1})
+    row = Row(2, ("123", "li.na", ""), unreadable=((2, "the cell shows #REF!"),))
+    result = validate_row(row, columns, STD)
+    assert isinstance(result, UpdateRequest)
+    assert result.user_account == "li.na"
+
+
+def test_unreadable_cell_reported_beside_other_problems() -> None:
+    columns = ColumnMap(("appointId", "userAccount", "remark"),
+                        {"appointId": 0, "userAccount": 1, "remark": 2})
+    row = Row(2, ("12x", "", ""), unreadable=((1, "formula without a saved value"),))
+    result = validate_row(row, columns, STD)
+    assert isinstance(result, list)
+    assert [p.column for p in result] == ["userAccount", "appointId"]
+    assert result[0].message == "formula without a saved value"

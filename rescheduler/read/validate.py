@@ -128,6 +128,24 @@ def _cell(row: Row, columns: ColumnMap, name: str) -> str:
     return clean_cell(row.values[idx])
 
 
+def _unreadable_problems(
+    row: Row, columns: ColumnMap, rules: ValidationRules
+) -> UpdateRequest | list[Problem]:
+    """A row with unreadable cells: one in a column that would be sent makes it invalid.
+
+    Unreadable cells in other columns (copied to the report, never sent) do not matter.
+    """
+    sent = set(columns.index.values())
+    problems = [Problem(columns.headers[i], why) for i, why in row.unreadable if i in sent]
+    rest = validate_row(Row(row.line, row.values), columns, rules)
+    if not problems:
+        return rest
+    if isinstance(rest, list):
+        flagged = {p.column for p in problems}
+        problems += [p for p in rest if p.column not in flagged]
+    return problems
+
+
 def validate_row(
     row: Row, columns: ColumnMap, rules: ValidationRules
 ) -> UpdateRequest | list[Problem]:
@@ -136,6 +154,9 @@ def validate_row(
 
     def problem(name: str, message: str) -> None:
         problems.append(Problem(columns.header(name), message))
+
+    if row.unreadable:
+        return _unreadable_problems(row, columns, rules)
 
     appoint_id = _cell(row, columns, APPOINT_ID)
     if not appoint_id:
