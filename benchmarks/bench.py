@@ -113,6 +113,7 @@ def write_config(path: Path, base_url: str, concurrency: int) -> Path:
                 f"concurrency = {concurrency}",
                 "[input]",
                 'timezone = "UTC"',
+                "max_days_ahead = 3660",  # FUTURE_MS (2030) lies years ahead
                 "",
             ]
         ),

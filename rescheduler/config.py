@@ -20,6 +20,7 @@ from typing import Any
 
 from rescheduler import config_values as check
 from rescheduler.errors import ConfigError
+from rescheduler.i18n import _
 from rescheduler.localzone import resolve_timezone
 from rescheduler.secret import ENV_ACCESS, ENV_SECRET, Secret
 
@@ -78,6 +79,7 @@ class InputConfig:
     sheet: str = ""
     encoding: str = ""
     on_conflict: str = "reject"
+    max_days_ahead: int = 366  # an appointTime later than this many days ahead is a misreading
     columns: Mapping[str, str] = field(default_factory=dict)  # header as written -> field
 
 
@@ -132,7 +134,7 @@ _KNOWN: dict[str, tuple[str, ...]] = {
         "backoff_cap_s",
         "max_failures",
     ),
-    "input": ("timezone", "sheet", "encoding", "on_conflict", "columns"),
+    "input": ("timezone", "sheet", "encoding", "on_conflict", "max_days_ahead", "columns"),
     "web": ("data_dir", "max_upload_mb", "tls_cert_file", "tls_key_file"),
 }
 
@@ -145,6 +147,13 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError("config", f"file not found: {path}") from None
     except OSError as exc:
         raise ConfigError("config", f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            "config",
+            _("{path} is not UTF-8 text (byte offset {offset}); save it as UTF-8").format(
+                path=path, offset=exc.start
+            ),
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("config", f"{path} is not valid TOML: {exc}") from None
 
@@ -221,6 +230,9 @@ def load_config(
         encoding=check.encoding(i.get("encoding", "")),
         on_conflict=check.choice(
             "input.on_conflict", i.get("on_conflict", "reject"), CONFLICT_POLICIES
+        ),
+        max_days_ahead=check.integer(
+            "input.max_days_ahead", i.get("max_days_ahead", 366), 1, 36_500
         ),
         columns=check.columns(i.get("columns", {})),
     )

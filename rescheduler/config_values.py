@@ -130,14 +130,12 @@ def timezone(value: object) -> str:
 def encoding(value: object) -> str:
     text = string("input.encoding", value).strip()
     if text:
-        import codecs
+        from rescheduler.read.encoding import check_encoding_name
 
         try:
-            codecs.lookup(text)
-        except LookupError:
-            raise ConfigError(
-                "input.encoding", f'is not an encoding Python knows: "{text}"'
-            ) from None
+            check_encoding_name(text)
+        except ValueError as exc:
+            raise ConfigError("input.encoding", str(exc)) from None
     return text
 
 

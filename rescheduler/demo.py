@@ -52,7 +52,8 @@ async def _demo(input_path: Path, xlsx: bool) -> int:
                 access_key=DEMO_ACCESS_KEY, secret_key=Secret(DEMO_SECRET_KEY), secret_source="demo"
             ),
             send=SendConfig(concurrency=4, rate_per_s=0, max_attempts=4, backoff_base_s=0.05),
-            input=InputConfig(timezone="Asia/Shanghai"),
+            # The sample's dates (January 2030) lie years ahead of the default horizon.
+            input=InputConfig(timezone="Asia/Shanghai", max_days_ahead=3660),
         )
         out = input_path.with_name("changes.results.xlsx" if xlsx else "changes.results.csv")
         job = Job(input_path=input_path, config=config, out_path=out, handle_signals=True)

@@ -62,6 +62,7 @@ class RowPlanner:
             timezone=zone,
             now_ms=now_ms,
             default_vdn_id=config.server.vdn_id,
+            max_days_ahead=config.input.max_days_ahead,
         )
         return cls(config, columns, rules)
 

@@ -61,7 +61,8 @@ def write_config(path: Path, base_url: str, **send: object) -> Path:
     ]
     for key, value in send.items():
         lines.append(f"{key} = {value!r}" if not isinstance(value, str) else f'{key} = "{value}"')
-    lines += ["[input]", 'timezone = "Asia/Shanghai"']
+    # The tests' fixed dates (2030, 2031) lie years ahead: widen the horizon for them.
+    lines += ["[input]", 'timezone = "Asia/Shanghai"', "max_days_ahead = 3660"]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

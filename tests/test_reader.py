@@ -70,15 +70,23 @@ def test_gbk_chinese_headers_and_remarks(tmp_path: Path, codec: str) -> None:
         ]
 
 
-def test_latin1_fits_nothing_error_names_offset_and_line(tmp_path: Path) -> None:
-    data = "appointId,remark\n1,ok\n2,Café\n".encode("latin-1")
+def test_western_8bit_file_is_read_as_windows_1252(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", "appointId,remark\n1,ok\n2,Café\n".encode("latin-1"))
+    with open_table(path) as table:
+        assert table.encoding == "cp1252"
+        assert list(table.rows())[1] == Row(3, ("2", "Café"))
+
+
+def test_bytes_no_known_encoding_reads_error_names_offset_and_line(tmp_path: Path) -> None:
+    data = b"appointId,remark\n1,ok\n2,Caf\x81\n"  # 0x81: nothing in cp1252, no GB pair
     path = write(tmp_path, "a.csv", data)
     with pytest.raises(InputFileError) as info:
         open_table(path)
-    offset = data.index(b"\xe9")
+    offset = data.index(b"\x81")
     assert str(info.value) == (
-        f"{path}: text line 3: cannot decode byte(s) E9 at byte offset {offset} as utf-8, and "
-        "the file is not GB18030 either. Save it as 'CSV UTF-8' or give --encoding"
+        f"{path}: text line 3: cannot decode byte(s) 81 at byte offset {offset} as utf-8, and "
+        "the file does not read as Chinese (GB18030) or Western European (Windows-1252) text "
+        "either. Save it as 'CSV UTF-8' or give --encoding"
     )
 
 

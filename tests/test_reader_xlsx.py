@@ -85,7 +85,7 @@ def test_serial_number_cell_reads_as_time_in_zone(tmp_path: Path) -> None:
         row = next(table.rows())
         columns = resolve_columns(table.headers, {}, str(path))
     assert row.values[2] == "54789.5"
-    rules = ValidationRules("op-independent", ZoneInfo("Asia/Shanghai"), 0, 1)
+    rules = ValidationRules("op-independent", ZoneInfo("Asia/Shanghai"), 0, 1, 36_500)
     checked = validate_row(row, columns, rules)
     assert isinstance(checked, UpdateRequest)
     # serial 54789.5 = 2050-01-01 12:00 wall time in Shanghai = 04:00 UTC

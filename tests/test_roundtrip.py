@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import shutil
 import string
+import time
 from pathlib import Path
 
 import anyio
@@ -63,7 +64,8 @@ _TEXT = (
     .filter(lambda s: s != "" and not s.startswith("'") and " " not in s[:1])
 )
 _ACCOUNT = st.text(alphabet=string.ascii_letters + string.digits + "._", min_size=1, max_size=20)
-_FUTURE_MS = st.integers(min_value=1_900_000_000_000, max_value=4_000_000_000_000)
+_NOW_MS = int(time.time() * 1000)
+_FUTURE_MS = st.integers(min_value=_NOW_MS + 3_600_000, max_value=_NOW_MS + 365 * 86_400_000)
 
 
 @settings(

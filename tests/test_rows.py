@@ -26,7 +26,7 @@ def decide(
         writer = csv.writer(handle)
         writer.writerow(HEADERS)
         writer.writerows(rows)
-    config = Config(input=InputConfig(timezone="UTC"))
+    config = Config(input=InputConfig(timezone="UTC", max_days_ahead=3660))
     with open_table(path) as table, DuplicateScan() as scan:
         planner = RowPlanner.for_table(config, table, ZoneInfo("UTC"), NOW_MS)
         total, _ = pass_one(table, planner, scan, on_conflict)

@@ -63,7 +63,7 @@ def run_against_tls(tmp_path: Path, ca_file: Path | None, verify: bool = True) -
                 ),
                 auth=AuthConfig(access_key=AK, secret_key=Secret(SK)),
                 send=SendConfig(concurrency=2, max_attempts=1),
-                input=InputConfig(timezone="UTC"),
+                input=InputConfig(timezone="UTC", max_days_ahead=3660),
             )
             return await run(Job(input_path=tmp_path / "in.csv", config=config))
 

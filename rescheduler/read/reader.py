@@ -12,14 +12,12 @@
   two headers equal after ``normalise_header``, is an ``InputFileError``.
 - Short rows are padded with ""; extra cells beyond the header are dropped when empty and an
   ``InputFileError`` (line and count) otherwise: it usually means a wrong delimiter.
-- CSV encoding, decided before any row is produced by a strict streaming pre-scan (fast; it
-  also counts lines for ``estimate_rows``): a BOM (UTF-8, UTF-16 LE/BE) wins; else strict UTF-8;
-  else strict GB18030 (covers GBK; refused if it only decodes to private-use characters); else
-  an error naming the byte offset and text line of the first byte UTF-8 could not decode.
-  ``encoding=`` skips detection, not the strict pre-scan. NUL characters are refused (usually
-  UTF-16 without a BOM).
-- CSV delimiter: the most frequent of ``,`` ``;`` tab ``|`` outside quotes in the header line;
-  ties and none favour tab for .tsv and UTF-16 files, comma otherwise. RFC 4180 quoting.
+- CSV (``csvtable.py``): the encoding is decided before any row is produced, never guessed
+  (``encoding.py``: byte-order marks, strict UTF-8, then GB18030 or Windows-1252 only when
+  exactly one reads as real text; otherwise the file is refused and ``--encoding`` asked for).
+  Records come from ``csvrecords.py``: RFC 4180 quoting; a quote never closed, a quoted cell
+  that swallowed lines looking like rows, or a cell over ``MAX_CELL_CHARS`` refuses the file.
+- ``MAX_CELL_CHARS`` (Excel's 32,767) is the one cell-size limit of every input format.
 - XLSX: openpyxl ``read_only`` (imported lazily), cached formula values, the first worksheet
   or ``sheet=``. Cells become text: see ``xlsx_cell_text``. The sheet's stored dimension is
   ignored when reading (it may be wrong); it only feeds ``estimate_rows``.
@@ -27,10 +25,6 @@
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
-import re
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from types import TracebackType
@@ -40,10 +34,8 @@ from rescheduler.models import Row
 from rescheduler.read.columns import normalise_header, strip_edges
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+MAX_CELL_CHARS = 32_767  # Excel's own cell maximum: the one cell-size limit of every format
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
-_CHUNK = 1 << 20
-_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
-_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
 def column_letter(index: int) -> str:
@@ -149,131 +141,13 @@ class Table:
         self.blank_rows = blank
 
 
-class CsvTable(Table):
-    """A delimited text file; ``encoding`` is the codec name detected or given."""
-
-    def __init__(self, path: Path, encoding: str | None) -> None:
-        super().__init__(path)
-        self._codec, self._skip, self._newlines = self._detect(encoding)
-        self.delimiter = self._sniff_delimiter()
-        self._read_header()
-
-    def _detect(self, forced: str | None) -> tuple[str, int, int]:
-        """Choose the encoding; returns (codec, BOM bytes to skip, newline count)."""
-        with _opened(self.path) as f:
-            head = f.read(4)
-        if forced is not None:
-            try:
-                codecs.lookup(forced)
-            except LookupError:
-                raise self._error(f"unknown encoding {forced!r}") from None
-            candidates = [(forced, forced, 0)]
-        elif head.startswith(codecs.BOM_UTF8):
-            candidates = [("utf-8-sig", "utf-8", 3)]
-        elif head.startswith(codecs.BOM_UTF16_LE):
-            candidates = [("utf-16-le", "utf-16-le", 2)]
-        elif head.startswith(codecs.BOM_UTF16_BE):
-            candidates = [("utf-16-be", "utf-16-be", 2)]
-        else:
-            candidates = [("utf-8", "utf-8", 0), ("gb18030", "gb18030", 0)]
-        first_error = ""
-        for name, codec, skip in candidates:
-            result = self._scan(codec, skip, strict_guess=forced is None and skip == 0)
-            if isinstance(result, int):
-                self.encoding = name
-                return codec, skip, result
-            first_error = first_error or result
-        if forced is None and len(candidates) > 1:
-            first_error += (
-                ", and the file is not GB18030 either. Save it as 'CSV UTF-8' or give --encoding"
-            )
-        raise self._error(first_error)
-
-    def _scan(self, codec: str, skip: int, *, strict_guess: bool) -> int | str:
-        """Decode the whole file strictly; the newline count, or why it failed."""
-        decoder = codecs.getincrementaldecoder(codec)("strict")
-        newlines, pos, last = 0, skip, "\n"
-        with _opened(self.path) as f:
-            f.seek(skip)
-            while True:
-                chunk = f.read(_CHUNK)
-                pending = decoder.getstate()[0]
-                try:
-                    text = decoder.decode(chunk, final=not chunk)
-                except UnicodeDecodeError as exc:
-                    data = pending + chunk
-                    line = newlines + codecs.decode(data[: exc.start], codec, "replace").count("\n")
-                    offset = pos - len(pending) + exc.start
-                    bad = data[exc.start : exc.end][:4].hex(" ").upper()
-                    return (
-                        f"text line {line + 1}: cannot decode byte(s) {bad} at byte offset "
-                        f"{offset} as {codec}"
-                    )
-                if strict_guess and "\x00" in text:
-                    raise self._error(
-                        "the file contains NUL characters: it is probably UTF-16 without a "
-                        "byte-order mark; give --encoding utf-16-le (or utf-16-be)"
-                    )
-                if strict_guess and codec == "gb18030" and _PRIVATE_USE.search(text):
-                    return "not GB18030 text (private-use characters)"
-                newlines += text.count("\n")
-                last = text[-1:] or last
-                if not chunk:
-                    return newlines + (last != "\n")  # an unterminated last line counts
-                pos += len(chunk)
-
-    def _text(self) -> io.TextIOWrapper:
-        raw = _opened(self.path)
-        raw.seek(self._skip)
-        return io.TextIOWrapper(raw, encoding=self._codec, errors="strict", newline="")
-
-    def _sniff_delimiter(self) -> str:
-        tab_first = self.path.suffix.lower() == ".tsv" or self._codec.startswith("utf-16")
-        order = ("\t", ",", ";", "|") if tab_first else (",", ";", "\t", "|")
-        with self._text() as text:
-            line = next((ln for ln in text if ln.strip()), "")
-        counts = dict.fromkeys(order, 0)
-        inside = False
-        for ch in line:
-            if ch == '"':
-                inside = not inside
-            elif not inside and ch in counts:
-                counts[ch] += 1
-        return max(order, key=lambda d: (counts[d], -order.index(d)))
-
-    def _records(self) -> Generator[tuple[int, list[str]], None, None]:
-        line = 0
-        with self._text() as text:
-            try:
-                for line, cells in enumerate(csv.reader(text, delimiter=self.delimiter or ","), 1):
-                    yield line, cells
-            except (csv.Error, UnicodeDecodeError, OSError) as exc:
-                raise self._error(f"cannot read the file: {exc}", line + 1) from exc
-
-    def _too_wide(self, line: int, cells: list[str]) -> InputFileError:
-        name = _DELIMITER_NAMES.get(self.delimiter or ",", repr(self.delimiter))
-        return self._error(
-            f"the row has {len(cells)} cells but the header has {len(self.headers)}; check the "
-            f"delimiter ({name}) and put cells that contain it in double quotes",
-            line,
-        )
-
-    def estimate_rows(self) -> int | None:
-        return max(self._newlines - self.header_line, 0)
-
-
-def _opened(path: Path) -> io.BufferedReader:
-    try:
-        return open(path, "rb")  # closed by the caller
-    except OSError as exc:
-        raise InputFileError(str(path), f"cannot open the file: {exc.strerror or exc}") from exc
-
-
 def open_table(path: Path, *, encoding: str | None = None, sheet: str | None = None) -> Table:
     """Open an input file (format by extension); raises ``InputFileError`` for any problem."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
+        from rescheduler.read.csvtable import CsvTable
+
         return CsvTable(path, encoding)
     if suffix in XLSX_SUFFIXES:
         from rescheduler.read.xlsx import XlsxTable  # openpyxl only when needed

@@ -1,19 +1,26 @@
 """Pure time parsing: an ``appointTime`` cell -> epoch milliseconds UTC.
 
-Accepted forms (anything else is an ``AppointTimeError`` listing them):
+Accepted forms (anything else is an ``AppointTimeError`` that says what to write instead):
 
 - epoch milliseconds, 12 or 13 digits (absolute). 10 digits look like epoch *seconds* and are
   refused rather than guessed; other digit counts are refused too.
-- an Excel serial day number, up to 7 digits with an optional decimal part (``46000.5``, from
-  a numeric date cell or a CSV Excel wrote), 1 <= serial < 2958466, 1900 date system:
-  serial 1 = 1900-01-01, serial 60 is Excel's fictitious 1900-02-29 (refused), serial 61 =
-  1900-03-01. Read as wall time in ``tz``,
-  rounded to the millisecond.
 - ``YYYY-MM-DD HH:MM[:SS[.fff]]``, also with ``/`` between the date parts or ``T`` before the
   time; optionally followed by ``Z`` or an offset (``+08:00``, ``+0800``) -> absolute.
   Without an offset it is wall time in ``tz``. Any other ISO 8601 text ``datetime.fromisoformat``
   reads (e.g. ``20261201T100000Z``) is accepted on the same terms. A date without a time of day
-  is refused (a reservation needs a time).
+  (``2030-01-15``; also how a spreadsheet date cell formatted date-only is read) is refused: a
+  reservation needs a time.
+- an Excel day number written as text (``46000.5``: from a CSV Excel wrote, or a number typed
+  into a cell not formatted as a date), only when it is plainly one: it has a fraction (the
+  time of day; ``46000`` or ``46000.0`` is a date without a time) and, when ``now_ms`` is
+  given, it lands within the horizon. 1900 date system: serial 1 = 1900-01-01, serial 60 is
+  Excel's fictitious 1900-02-29 (refused), serial 61 = 1900-03-01; wall time in ``tz``, rounded
+  to the millisecond. Digits that only make sense as a misreading (``093000``, a time typed as
+  digits, would be the year 2154) are refused with a message saying what to write.
+
+The horizon: with ``now_ms``, any reading later than ``max_days_ahead`` days after it
+(``input.max_days_ahead``, default 366) is refused, whatever its form: the year 2154 is a
+misreading, not a reservation. Times in the past are refused by validation, not here.
 
 A wall time that does not exist in ``tz`` (the hour skipped when clocks go forward) or exists
 twice (the hour repeated when clocks go back) is refused: write it with an offset instead.
@@ -27,11 +34,16 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from rescheduler.i18n import _
+
 ACCEPTED_FORMS = (
     "use YYYY-MM-DD HH:MM[:SS] (or with / or T), ISO 8601 with an offset "
     "(2026-12-01T10:00:00+08:00), epoch milliseconds (13 digits) or an Excel date cell"
 )
 EXCEL_SERIAL_MAX = 2958466  # exclusive: serial 2958465 is 9999-12-31
+DEFAULT_MAX_DAYS_AHEAD = 366
+HORIZON_KEY = "input.max_days_ahead"
+_DAY_MS = 86_400_000
 
 _DATETIME = re.compile(
     r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})[T ]\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
@@ -39,6 +51,7 @@ _DATETIME = re.compile(
 )
 _DATE_ONLY = re.compile(r"\d{4}[-/]\d{1,2}[-/]\d{1,2}")
 _SERIAL = re.compile(r"\d{1,7}\.\d+")
+_CLOCK_DIGITS = re.compile(r"([01]\d|2[0-3])([0-5]\d)([0-5]\d)?")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE = datetime(1970, 1, 1)
 _MS = timedelta(milliseconds=1)
@@ -135,26 +148,41 @@ def excel_serial_to_datetime(serial: float) -> datetime:
 
 
 @lru_cache(maxsize=4096)
-def parse_appoint_time(text: str, tz: ZoneInfo) -> int:
+def parse_appoint_time(
+    text: str,
+    tz: ZoneInfo,
+    *,
+    now_ms: int | None = None,
+    max_days_ahead: int = DEFAULT_MAX_DAYS_AHEAD,
+) -> int:
     """Parse one cleaned, non-empty ``appointTime`` cell to epoch milliseconds UTC.
 
+    With ``now_ms``, a reading more than ``max_days_ahead`` days after it is refused.
     Cached (bounded): bulk reschedules repeat the same few times; errors are not cached.
     """
+    horizon = _Horizon(tz, now_ms, max_days_ahead)
     if text.isascii() and text.isdigit():
         if len(text) in (12, 13):
-            return int(text)
+            return horizon.check(int(text), text)
         if len(text) <= 7:
-            return wall_time_ms(excel_serial_to_datetime(float(text)), tz)
+            raise AppointTimeError(horizon.digits_refusal(text))
         if len(text) == 10:
             raise AppointTimeError(
-                f"{_q(text)} looks like epoch seconds; give epoch milliseconds (13 digits)"
+                _("{text} looks like epoch seconds; give epoch milliseconds (13 digits)").format(
+                    text=_q(text)
+                )
             )
         raise AppointTimeError(f"{_q(text)} is not a time; {ACCEPTED_FORMS}")
     if text.isascii() and _SERIAL.fullmatch(text):
-        return wall_time_ms(excel_serial_to_datetime(float(text)), tz)
+        if not text.split(".")[1].strip("0"):
+            raise AppointTimeError(horizon.digits_refusal(text))
+        ms = wall_time_ms(excel_serial_to_datetime(float(text)), tz)
+        if not horizon.within(ms):
+            raise AppointTimeError(horizon.digits_refusal(text))
+        return ms
     m = _DATETIME.fullmatch(text)
     if m is not None:
-        return _from_match(m, text, tz)
+        return horizon.check(_from_match(m, text, tz), text)
     if _DATE_ONLY.fullmatch(text):
         raise AppointTimeError(f"{_q(text)} has no time of day; add one, e.g. {text} 10:00")
     if text.isascii() and "T" in text.upper():
@@ -163,7 +191,85 @@ def parse_appoint_time(text: str, tz: ZoneInfo) -> int:
         except ValueError:
             pass
         else:
-            if dt.tzinfo is None:
-                return wall_time_ms(dt, tz)
-            return _to_ms(dt)
+            ms = wall_time_ms(dt, tz) if dt.tzinfo is None else _to_ms(dt)
+            return horizon.check(ms, text)
     raise AppointTimeError(f"{_q(text)} is not a time; {ACCEPTED_FORMS}")
+
+
+class _Horizon:
+    """``now_ms`` + ``max_days_ahead``: the latest plausible time, and messages about it."""
+
+    def __init__(self, tz: ZoneInfo, now_ms: int | None, days: int) -> None:
+        self.tz, self.now_ms, self.days = tz, now_ms, days
+        self.latest_ms = None if now_ms is None else now_ms + days * _DAY_MS
+
+    def within(self, ms: int) -> bool:
+        return self.latest_ms is None or ms <= self.latest_ms
+
+    def check(self, ms: int, text: str) -> int:
+        if self.within(ms):
+            return ms
+        raise AppointTimeError(
+            _(
+                "{text} is more than {days} days ahead ({key}); write a date up to {latest}, "
+                "or, if the date is right, raise {key} in the config"
+            ).format(text=_q(text), days=self.days, key=HORIZON_KEY, latest=self._latest())
+        )
+
+    def _local(self, ms: int) -> datetime:
+        return (_EPOCH + timedelta(milliseconds=ms)).astimezone(self.tz)
+
+    def _latest(self) -> str:
+        assert self.latest_ms is not None
+        return self._local(self.latest_ms).strftime("%Y-%m-%d")
+
+    def _example_day(self) -> str:
+        if self.now_ms is None:
+            return "2026-12-01"
+        return self._local(self.now_ms + _DAY_MS).strftime("%Y-%m-%d")
+
+    def _plausible_day(self, day: datetime) -> bool:
+        """A date within ten years (or the horizon) of now (any of 1950..2100 without now)."""
+        if self.now_ms is None:
+            return 1950 <= day.year <= 2100
+        now = self._local(self.now_ms).replace(tzinfo=None)
+        return abs(day - now) <= timedelta(days=max(self.days, 3653))
+
+    def digits_refusal(self, text: str) -> str:
+        """Why a day number that is not plainly one is refused, and what to write instead."""
+        try:
+            day: datetime | None = excel_serial_to_datetime(float(text))
+        except AppointTimeError:
+            day = None
+        fraction = "." in text and bool(text.split(".")[1].strip("0"))
+        clock = None if "." in text else _CLOCK_DIGITS.fullmatch(text)
+        plausible = day is not None and self._plausible_day(day)
+        example = self._example_day()
+        if clock is not None and not plausible:
+            hh, mm = clock.group(1), clock.group(2)
+            return _(
+                "{text} looks like a time typed as digits ({hh}:{mm}) with no date; write the "
+                "date and time, e.g. {day} {hh}:{mm}"
+            ).format(text=_q(text), hh=hh, mm=mm, day=example)
+        if day is None:
+            return f"{_q(text)} is not a time; {ACCEPTED_FORMS}"
+        date = day.strftime("%Y-%m-%d")
+        if plausible and not fraction:
+            return _(
+                "{text} is an Excel day number for {date} with no time of day; write the date "
+                "and time, e.g. {date} 10:00"
+            ).format(text=_q(text), date=date)
+        shown = day.strftime("%Y-%m-%d %H:%M") if fraction else date
+        return _(
+            "{text} is not a time: read as an Excel day number it would be {shown}, more than "
+            "{days} days from now ({key}); write the date and time as YYYY-MM-DD HH:MM, "
+            "e.g. {day} 10:00"
+        ).format(text=_q(text), shown=shown, days=self.days, key=HORIZON_KEY, day=example)
+
+
+def wall_time_ms_or_none(naive: datetime, tz: ZoneInfo) -> int | None:
+    """``wall_time_ms``, or None where that refuses (a DST gap or fold, out of range)."""
+    try:
+        return wall_time_ms(naive, tz)
+    except AppointTimeError:
+        return None

@@ -13,7 +13,8 @@ Choices (the README's "Preparing your file" explains them to supervisors):
   workNo); the other one is sent when given. Neither is checked further (the server judges).
 - A row needs nothing besides appointId and the agent field: that request (re)assigns the
   reservation to that agent, so there is no "nothing to change" rule.
-- ``appointTime``: see ``times.py``; a time before ``now_ms`` is refused.
+- ``appointTime``: see ``times.py``; a time before ``now_ms`` or more than
+  ``max_days_ahead`` days after it is refused.
 - ``vdnId``: a whole number 1..9999; blank means the configured default (always set on the
   ``UpdateRequest``, so the duplicate key and the URL never depend on a missing value).
 - ``remark``: any text, kept as written inside the cell; the server judges characters and
@@ -61,6 +62,7 @@ class ValidationRules:
     timezone: ZoneInfo
     now_ms: int
     default_vdn_id: int
+    max_days_ahead: int = 366  # input.max_days_ahead: later appointTimes are misreadings
 
     def __post_init__(self) -> None:
         if self.deployment not in AGENT_FIELD:
@@ -176,7 +178,9 @@ def validate_row(
     appoint_time_ms: int | None = None
     if text := _cell(row, columns, APPOINT_TIME):
         try:
-            appoint_time_ms = parse_appoint_time(text, rules.timezone)
+            appoint_time_ms = parse_appoint_time(
+                text, rules.timezone, now_ms=rules.now_ms, max_days_ahead=rules.max_days_ahead
+            )
         except AppointTimeError as exc:
             problem(APPOINT_TIME, str(exc))
         else:
