@@ -127,3 +127,89 @@ def test_format_utc() -> None:
     assert format_utc(ms(2026, 12, 1, 2)) == "2026-12-01T02:00:00Z"
     assert format_utc(ms(2026, 12, 1, 2) + 250) == "2026-12-01T02:00:00.250Z"
     assert format_utc(0) == "1970-01-01T00:00:00Z"
+
+
+# --- issue 9: the horizon and day numbers that are not plainly day numbers -----------------
+
+NOW = ms(2026, 11, 30, 2)  # 2026-11-30 10:00 in Shanghai
+
+
+def read(text: str, days: int = 366) -> int:
+    return parse_appoint_time(text, SHANGHAI, now_ms=NOW, max_days_ahead=days)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # times typed as digits: as day numbers they were sent as 2154 and 2173
+        (
+            "093000",
+            "'093000' looks like a time typed as digits (09:30) with no date; write the date "
+            "and time, e.g. 2026-12-01 09:30",
+        ),
+        ("100000", "'100000' looks like a time typed as digits (10:00) with no date"),
+        ("0930", "'0930' looks like a time typed as digits (09:30)"),
+        # a date typed as digits (DDMMYY), year 2721 as a day number
+        (
+            "300115",
+            "'300115' is not a time: read as an Excel day number it would be 2721-09-07, more "
+            "than 366 days from now (input.max_days_ahead); write the date and time as "
+            "YYYY-MM-DD HH:MM, e.g. 2026-12-01 10:00",
+        ),
+        # a day number with a fraction, year 7087
+        ("1894675.2", "would be 7087-06-10 04:48, more than 366 days from now"),
+        # day numbers without a time of day are dates without a time, like 2030-01-15
+        (
+            "47498",
+            "'47498' is an Excel day number for 2030-01-15 with no time of day; write the date "
+            "and time, e.g. 2030-01-15 10:00",
+        ),
+        ("46400.000", "'46400.000' is an Excel day number for 2027-01-13 with no time of day"),
+        # a day number with a fraction beyond the horizon
+        ("47498.4375", "would be 2030-01-15 10:30, more than 366 days from now"),
+    ],
+)
+def test_day_numbers_only_when_plainly_one(text: str, message: str) -> None:
+    with pytest.raises(AppointTimeError) as info:
+        read(text)
+    assert message in str(info.value)
+
+
+def test_day_number_with_a_fraction_inside_the_horizon_is_read() -> None:
+    assert read("46400.4375") == ms(2027, 1, 13, 2, 30)  # 10:30 in Shanghai
+    assert read("47498.4375", days=3660) == ms(2030, 1, 15, 2, 30)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2154-08-14 10:00",
+        "2027-12-02 10:00",  # one day past the horizon
+        "2154-08-14T10:00:00+08:00",
+        "21540814T100000Z",
+        "5804611200000",  # epoch ms, 2153
+    ],
+)
+def test_every_form_beyond_the_horizon_is_refused_naming_the_key(text: str) -> None:
+    with pytest.raises(AppointTimeError) as info:
+        read(text)
+    assert str(info.value) == (
+        f"{text!r} is more than 366 days ahead (input.max_days_ahead); write a date up to "
+        "2027-12-01, or, if the date is right, raise input.max_days_ahead in the config"
+    )
+
+
+def test_the_horizon_is_inclusive_and_configurable() -> None:
+    assert read("2027-12-01 10:00") == NOW + 366 * 86_400_000
+    with pytest.raises(AppointTimeError, match="more than 30 days ahead"):
+        read("2027-01-01 10:00", days=30)
+    assert read("2100-08-14 10:00", days=36_500) == ms(2100, 8, 14, 2)
+
+
+def test_spreadsheet_cells_as_the_reader_renders_them() -> None:
+    """The contract with the XLSX/ODS reader: date+time cells are times, date-only cells not."""
+    assert read("2027-01-13 10:30:00") == ms(2027, 1, 13, 2, 30)
+    assert read("2027-01-13 00:00:00") == ms(2027, 1, 12, 16)  # a time of day, even 00:00
+    assert read("2027-01-13 10:30:00.250") == ms(2027, 1, 13, 2, 30) + 250
+    with pytest.raises(AppointTimeError, match="has no time of day; add one"):
+        read("2027-01-13")

@@ -128,14 +128,21 @@ def _check_swallowed(
 
 
 def _too_long(path: Path, line: int, column: str, length: int | None) -> InputFileError:
-    size = _("{n:,} characters").format(n=length) if length else _("more characters")
+    if length is None:
+        size = _("the cell is longer than {limit:,} characters, the most a cell holds").format(
+            limit=MAX_CELL_CHARS
+        )
+    else:
+        size = _("the cell has {n:,} characters; a cell holds at most {limit:,}").format(
+            n=length, limit=MAX_CELL_CHARS
+        )
     return InputFileError(
         str(path),
         _(
-            "text line {line}, column {column}: the cell has {size}; a cell holds at most "
-            "{limit:,} (Excel's limit). Shorten it, or, if it should not be that long, look "
-            'for a quote (") opened there and not closed where the cell ends'
-        ).format(line=line, column=column, size=size, limit=MAX_CELL_CHARS),
+            "text line {line}, column {column}: {size} (Excel's limit). Shorten it, or, if it "
+            'should not be that long, look for a quote (") opened there and not closed where '
+            "the cell ends"
+        ).format(line=line, column=column, size=size),
     )
 
 

@@ -7,7 +7,9 @@ the same pass counts lines for progress) and returns a ``Decoding`` or raises
 - A file that is not text at all (a zip such as .xlsx/.ods, an old .xls) is named as such.
 - A byte-order mark decides: UTF-8, UTF-16 LE/BE, UTF-32 LE/BE. ``forced`` (``--encoding``)
   must agree with a mark (``utf-16`` on a UTF-16 LE file is fine, ``gb18030`` on it is not).
-- Without a mark: strict UTF-8. When that fails, the two 8-bit encodings the tool knows,
+- Without a mark: strict UTF-8 (a short GBK text can be valid UTF-8 by chance: when the
+  UTF-8 reading has only 2-byte, non-Latin characters and the GB18030 reading is Chinese, the
+  file is refused as unclear). When UTF-8 fails, the two 8-bit encodings the tool knows,
   GB18030 (Chinese Windows; GBK is a subset) and Windows-1252 (Western European Windows), are
   tried. Nearly every file decodes in both, so decoding proves nothing: each reading is judged
   over the whole file (``ChineseJudge``, ``WesternJudge``) and one is chosen only when it
@@ -36,7 +38,7 @@ from pathlib import Path
 from rescheduler.errors import InputFileError
 from rescheduler.i18n import _
 
-__all__ = ["ChineseJudge", "Decoding", "WesternJudge", "detect_encoding"]
+__all__ = ["ChineseJudge", "Decoding", "Utf8Judge", "WesternJudge", "detect_encoding"]
 
 _CHUNK = 1 << 20
 _HEAD = 4096
@@ -112,6 +114,31 @@ class WesternJudge:
         return self.odd <= _SHARE * self.non_ascii
 
 
+class Utf8Judge:
+    """Whether a UTF-8 reading could be a misread GBK file: only 2-byte characters, not Latin.
+
+    GBK bytes form valid UTF-8 only by chance, for a character or two: a UTF-8 reading
+    whose non-ASCII characters all lie below U+0800 and include some beyond Latin-1 and
+    Latin Extended-A (``ΰ`` from 伟) is checked against the GB18030 reading. Left open: a
+    GBK file whose only Chinese is one or two of the ~120 characters that read as Latin
+    letters or symbols in UTF-8 (茅 reads é); a BOM or ``--encoding`` settles it.
+    """
+
+    def __init__(self) -> None:
+        self.wide = False  # a character of 3 or more UTF-8 bytes: UTF-8 for sure
+        self.not_latin = False
+
+    def feed(self, text: str) -> None:
+        if not self.wide and not text.isascii():
+            self.wide = self.wide or _WIDE.search(text) is not None
+            self.not_latin = self.not_latin or _NOT_LATIN.search(text) is not None
+
+    def suspect(self) -> bool:
+        return self.not_latin and not self.wide
+
+
+_WIDE = re.compile("[\u0800-\U0010ffff]")
+_NOT_LATIN = re.compile("[^\x00-\x7f\u00a0-\u017f]")
 _LONG_RUN = re.compile(r"[^\x00-\x7f]{3,}")
 _SUSPECT = re.compile("[ðÐþÞýÝ]")
 _LETTER = r"[^\W\d_]"
@@ -178,7 +205,11 @@ def check_encoding_name(name: str) -> str:
     try:
         info = codecs.lookup(name)
     except LookupError:
-        raise ValueError(_("unknown encoding {name!r}").format(name=name)) from None
+        raise ValueError(
+            _(
+                "{name!r} is not an encoding Python knows; use one like utf-8, gb18030 or cp1252"
+            ).format(name=name)
+        ) from None
     if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_FILE_ENCODINGS:
         raise ValueError(
             _("{name!r} is not a text encoding; use one like utf-8, gb18030 or cp1252").format(
@@ -200,10 +231,22 @@ def detect_encoding(path: Path, forced: str | None) -> Decoding:
     if bom is not None:
         mark, codec = bom
         return _decoded_or_raise(path, codec, codec, len(mark))
-    first = _scan(path, "utf-8", 0, guessing=True)
+    judge = Utf8Judge()
+    first = _scan(path, "utf-8", 0, guessing=True, judge=judge)
     if isinstance(first, int):
+        if judge.suspect():
+            _refuse_if_chinese_too(path)
         return Decoding("utf-8", "utf-8", 0, first)
     return _eight_bit(path, first)
+
+
+def _refuse_if_chinese_too(path: Path) -> None:
+    """A short GBK text can be valid UTF-8 (伟 is ΰ): refuse when it reads as Chinese too."""
+    chinese = ChineseJudge()
+    if isinstance(_scan(path, "gb18030", 0, guessing=True, judge=chinese), int) and (
+        chinese.plausible()
+    ):
+        raise _error(path, _ambiguous(path, ["utf-8", "gb18030"]))
 
 
 def _forced(path: Path, forced: str, bom: tuple[bytes, str] | None) -> Decoding:
@@ -269,14 +312,14 @@ def _eight_bit(path: Path, utf8_error: str) -> Decoding:
 def _ambiguous(path: Path, decodes: list[str]) -> str:
     """The refusal: one line of the file as each encoding that decodes it reads it."""
     number, raw = _first_non_ascii_line(path)
-    labels = dict(_GUESSES)
+    labels = dict((*_GUESSES, ("utf-8", "UTF-8")))
     shown = "".join(
         f"\n  --encoding {codec:<8} ({labels[codec]}): {_excerpt(raw.decode(codec, 'replace'))}"
         for codec in decodes
     )
     return _(
-        "the file is not UTF-8 and its encoding is not clear (it has too little text, or "
-        "text that reads oddly either way). Text line {line} reads:{shown}\nRun again with "
+        "the file's encoding is not clear (it has too little text, or text that reads "
+        "oddly either way). Text line {line} reads:{shown}\nRun again with "
         "the --encoding that reads right, or save the file as 'CSV UTF-8'"
     ).format(line=number, shown=shown)
 
@@ -303,7 +346,7 @@ def _scan(
     skip: int,
     *,
     guessing: bool,
-    judge: ChineseJudge | WesternJudge | None = None,
+    judge: ChineseJudge | WesternJudge | Utf8Judge | None = None,
 ) -> int | str:
     """Decode the whole file strictly; the newline count, or why it failed."""
     decoder = codecs.getincrementaldecoder(codec)("strict")

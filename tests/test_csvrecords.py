@@ -1,0 +1,105 @@
+"""csvrecords.py: stray quotes and over-long cells refuse the file (issue 9, items 5 and 15)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rescheduler.errors import InputFileError
+from rescheduler.models import Row
+from rescheduler.read.reader import MAX_CELL_CHARS, open_table
+
+HEADER = "appointId,userAccount,appointTime,remark\n"
+
+
+def rows(tmp_path: Path, text: str) -> list[Row]:
+    path = tmp_path / "in.csv"
+    path.write_text(text, encoding="utf-8", newline="")
+    with open_table(path) as table:
+        return list(table.rows())
+
+
+def refusal(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "in.csv"
+    path.write_text(text, encoding="utf-8", newline="")
+    with pytest.raises(InputFileError) as info, open_table(path) as table:
+        list(table.rows())
+    return str(info.value).removeprefix(f"{path}: ")
+
+
+def test_a_quote_that_swallows_rows_refuses_the_file(tmp_path: Path) -> None:
+    # the issue's case: three records became one, two reservations never sent nor reported
+    text = HEADER + (
+        '1001,agent01,2027-01-01 10:00,"Customer said\n'
+        "1002,agent02,2027-01-02 10:00,ok\n"
+        '1003,agent03,2027-01-03 10:00,call back" later\n'
+        "1004,agent04,2027-01-04 10:00,fine\n"
+    )
+    assert refusal(tmp_path, text) == (
+        "text line 2: the quote (\") that opens the cell in column 'remark' (D) runs over the "
+        "next 2 text line(s), and text line 3 looks like a row of its own (it starts with "
+        "1002): a quote is probably missing or extra. Close the quote where the cell ends, or "
+        'write a quote mark that belongs to the text twice ("")'
+    )
+
+
+def test_the_swallowed_line_may_be_the_one_the_quote_closes_on(tmp_path: Path) -> None:
+    text = HEADER + '1001,"agent01,2027-01-01 10:00,x\n1002",agent02,2027-01-02 10:00,y\n'
+    assert "column 'userAccount' (B) runs over the next 1 text line(s), and text line 3" in (
+        refusal(tmp_path, text)
+    )
+
+
+def test_an_unclosed_quote_refuses_the_file_naming_its_line(tmp_path: Path) -> None:
+    body = "1001,agent01,2027-01-01 10:00,ok\n1002,agent02,2027-01-02 10:00,\"it's\n"
+    message = refusal(tmp_path, HEADER + body + "nothing like a row\n")
+    assert message == (
+        "text line 3: the quote (\") that opens the cell in column 'remark' (D) is never "
+        "closed, so everything after it would be one cell. Close it, or write a quote mark "
+        'that belongs to the text twice ("")'
+    )
+    assert refusal(tmp_path, HEADER + '1001,agent01,2027-01-01 10:00,"oops').startswith(
+        "text line 2: the quote"
+    )
+
+
+def test_the_line_counts_text_lines_before_the_quote(tmp_path: Path) -> None:
+    text = HEADER + '1001,a,2027-01-01 10:00,"two\nlines"\n1002,b,2027-01-02 10:00,"open\n'
+    assert refusal(tmp_path, text).startswith("text line 4: the quote")
+
+
+def test_real_multiline_cells_still_read(tmp_path: Path) -> None:
+    text = HEADER + (
+        '1001,agent01,2027-01-01 10:00,"line one\nline two, with a comma\n""quoted"""\n'
+        "1002,agent02,2027-01-02 10:00,x"
+    )
+    assert rows(tmp_path, text) == [
+        Row(
+            2, ("1001", "agent01", "2027-01-01 10:00", 'line one\nline two, with a comma\n"quoted"')
+        ),
+        Row(3, ("1002", "agent02", "2027-01-02 10:00", "x")),
+    ]
+
+
+def test_a_cell_at_the_limit_reads_and_one_over_it_refuses_the_file(tmp_path: Path) -> None:
+    assert MAX_CELL_CHARS == 32_767
+    longest = "x" * MAX_CELL_CHARS
+    assert rows(tmp_path, HEADER + f"1001,a,,{longest}\n")[0].values[3] == longest
+    assert refusal(tmp_path, HEADER + f"1001,a,,{longest}y\n1002,b,,c\n") == (
+        "text line 2, column 'remark' (D): the cell has 32,768 characters; a cell holds at "
+        "most 32,767 (Excel's limit). Shorten it, or, if it should not be that long, look for "
+        'a quote (") opened there and not closed where the cell ends'
+    )
+
+
+def test_a_huge_cell_gets_the_same_message_not_pythons(tmp_path: Path) -> None:
+    # over the csv module's own 128 KiB limit: "field larger than field limit" before
+    message = refusal(tmp_path, HEADER + "1001,a,," + "é" * 200_000 + "\n")
+    assert message == (
+        "text line 2, column 'remark' (D): the cell is longer than 32,767 characters, the most "
+        "a cell holds (Excel's limit). Shorten it, or, if it should not be that long, look for "
+        'a quote (") opened there and not closed where the cell ends'
+    )
+    quoted = HEADER + '1001,"agent' + "\n1002,b,c,d" * 30_000 + "\n"
+    assert refusal(tmp_path, quoted).startswith("text line 2, column 'userAccount' (B): the cell")
