@@ -106,3 +106,55 @@ def test_wall_time_round_trips_or_is_refused(naive: datetime, zone: str) -> None
     back = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)
     assert back.astimezone(tz).replace(tzinfo=None) == naive
     assert parse_appoint_time(format_utc(ms), tz) == ms
+
+
+# --- issue 9: every accepted appointTime is the instant it says; nothing beyond the horizon --
+
+HORIZON_MS = 366 * 86_400_000
+EXCEL_EPOCH = datetime(1899, 12, 30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    offset_ms=st.integers(min_value=0, max_value=HORIZON_MS // 60_000).map(lambda m: m * 60_000),
+    zone=st.sampled_from(ZONES),
+    form=st.sampled_from(["wall", "iso-offset", "utc", "epoch-ms", "day-number"]),
+)
+def test_every_accepted_form_is_the_instant_shown_in_utc(
+    offset_ms: int, zone: str, form: str
+) -> None:
+    tz = ZoneInfo(zone)
+    instant = NOW + offset_ms
+    local = (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=instant)).astimezone(tz)
+    naive = local.replace(tzinfo=None)
+    text = {
+        "wall": naive.strftime("%Y-%m-%d %H:%M:%S"),
+        "iso-offset": local.isoformat(),
+        "utc": format_utc(instant),
+        "epoch-ms": str(instant),
+        "day-number": repr((naive - EXCEL_EPOCH) / timedelta(days=1)),
+    }[form]
+    try:
+        ms: int | None = parse_appoint_time(text, tz, now_ms=NOW, max_days_ahead=366)
+        why = ""
+    except AppointTimeError as exc:
+        ms, why = None, str(exc)
+    if ms is None:
+        # only a wall time the clocks skip or repeat, or a day number at exactly midnight
+        assert form in ("wall", "day-number"), (text, why)
+        assert any(w in why for w in ("does not exist", "ambiguous", "no time of day")), why
+        return
+    assert abs(ms - instant) <= (1 if form == "day-number" else 0)  # float day numbers: 1 ms
+    assert parse_appoint_time(format_utc(ms), tz, now_ms=NOW) == ms  # appointTime_utc
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.from_regex(r"\A\d{1,8}(\.\d{1,6})?\Z"), zone=st.sampled_from(ZONES))
+def test_no_number_is_read_beyond_the_horizon_or_without_a_time(text: str, zone: str) -> None:
+    try:
+        ms = parse_appoint_time(text, ZoneInfo(zone), now_ms=NOW, max_days_ahead=366)
+    except AppointTimeError:
+        return  # refused (the message is checked in test_times)
+    assert ms <= NOW + HORIZON_MS
+    assert "." in text  # a bare number is never a time (no day numbers without a fraction)
+    assert text.split(".")[1].strip("0")
