@@ -103,15 +103,21 @@ class WesternJudge:
     def __init__(self) -> None:
         self.non_ascii = 0
         self.odd = 0
+        self.settled = False  # clearly not Western text: stop looking (it is slow on such text)
 
     def feed(self, text: str) -> None:
+        if self.settled:
+            return
         self.non_ascii += _non_ascii(text)
         self.odd += sum(len(m) for m in _LONG_RUN.findall(text))
+        if self.non_ascii >= 4096 and self.odd > self.non_ascii // 2:
+            self.settled = True
+            return
         self.odd += len(_SUSPECT.findall(text)) + len(_SYMBOL_IN_WORD.findall(text))
         self.odd += 2 * len(_LONE_PAIR.findall(text))
 
     def plausible(self) -> bool:
-        return self.odd <= _SHARE * self.non_ascii
+        return not self.settled and self.odd <= _SHARE * self.non_ascii
 
 
 class Utf8Judge:
