@@ -99,6 +99,17 @@ def envelope(code: str, desc: str) -> dict[str, str]:
 
 
 SUCCESS = envelope("0200000", "update success")
+# A reservation's read-only list fields when none were given (``Reservation.to_json``).
+NO_CONTEXT = {
+    "calledNo": "",
+    "taskId": "",
+    "taskName": "",
+    "taskStatus": "",
+    "timeout": False,
+    "userName": "",
+    "beginTime": None,
+    "endTime": None,
+}
 
 
 MANUAL_ID = "174729926098016859445364892091"  # the API reference's example ID

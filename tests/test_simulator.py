@@ -12,6 +12,7 @@ from rescheduler.simulator.store import Store
 from tests.simclient import (
     AUTOMATIC_ID,
     MANUAL_ID,
+    NO_CONTEXT,
     SUCCESS,
     envelope,
     serve,
@@ -41,6 +42,7 @@ async def test_valid_update_succeeds_and_is_applied() -> None:
         "appointTime": 1_749_290_400_000,
         "remark": "改约 0516",
         "updates": 1,
+        **NO_CONTEXT,
     }
 
 
@@ -360,45 +362,3 @@ async def test_unknown_reservation_page_is_404() -> None:
     async with serve() as client:
         status, body = await client.get("/_sim/reservations/999")
     assert (status, body) == (404, {"error": "no reservation with this appointId"})
-
-
-# appoint/list ------------------------------------------------------------------------------------
-
-
-async def test_list_pages_and_filters() -> None:
-    store = Store.generate(25, seed=3)
-    async with serve(store=store) as client:
-        page = await client.post({"offset": 20, "limit": 10}, op="list")
-        filtered = await client.post(
-            {"offset": 0, "limit": 100, "userAccountList": ["agent001", "agent002"]}, op="list"
-        )
-        timed = await client.post(
-            {
-                "offset": 0,
-                "limit": 100,
-                "beginTime": 1_749_204_060_000,
-                "endTime": 1_749_204_120_000,
-            },
-            op="list",
-        )
-        missing = await client.post({"limit": 10}, op="list")
-        too_big = await client.post({"offset": 0, "limit": 101}, op="list")
-    assert page.body["resultCode"] == "0200000"
-    assert page.body["returnObject"]["totalCount"] == 25
-    assert [row["appointId"] for row in page.body["returnObject"]["data"]] == [
-        r.appoint_id for r in list(store)[20:]
-    ]
-    assert page.body["returnObject"]["data"][0] == {
-        "appointId": list(store)[20].appoint_id,
-        "callType": "1",
-        "userAccount": "agent020",
-        "workNo": "120",
-        "appointTime": 1_749_204_000_000 + 20 * 60_000,
-        "remark": "",
-    }
-    assert filtered.body["returnObject"]["totalCount"] == 2
-    assert timed.body["returnObject"]["totalCount"] == 2
-    assert missing.body == envelope("02000001", "the parameter offset is empty")
-    assert too_big.body == envelope(
-        "0200001", "parameter error: offset must be >= 0 and limit in 1..100"
-    )

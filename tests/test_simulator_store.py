@@ -12,6 +12,7 @@ from rescheduler.simulator.cli import simulate_command
 from rescheduler.simulator.config import Deployment, SimConfig, build_store, sim_config
 from rescheduler.simulator.faults import FaultPlan
 from rescheduler.simulator.store import AUTOMATIC, MANUAL, Reservation, Store, generated_id
+from tests.simclient import NO_CONTEXT
 
 # generated IDs and stores ------------------------------------------------------------------------
 
@@ -64,6 +65,7 @@ def test_from_json_file(tmp_path: Path) -> None:
             "appointTime": 5,
             "remark": "",
             "updates": 0,
+            **NO_CONTEXT,
         },
         {
             "appointId": "12",
@@ -73,6 +75,7 @@ def test_from_json_file(tmp_path: Path) -> None:
             "appointTime": 0,
             "remark": "备注",
             "updates": 0,
+            **NO_CONTEXT,
         },
     ]
 

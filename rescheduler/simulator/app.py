@@ -12,8 +12,13 @@ Checks run in this order, the first failure answers:
 8. unknown appointId 04000004, automatic reservation 0200001, else the update is applied.
 
 Only authenticated, well-formed requests (stage 6 on) get injected latency or faults and count
-as an attempt for their appointId. ``appoint/list`` gets stages 1-5 and the fixed latency, no
-faults. ``GET /_sim/stats`` and ``GET /_sim/reservations/{appointId}`` need no signature.
+as an attempt for their appointId. ``appoint/list`` goes through stages 1-5, then its own
+faults and latency (``SimConfig.list_faults``, drawn per request body and attempt), then
+``validation.validate_list`` (a limit above ``max_list_limit`` is 0200001), then answers the
+envelope plus ``totalCount`` and ``data`` (isales-api.md, list): the matching reservations
+ordered by (appointTime, appointId), as ``Reservation.list_item`` spells them.
+``Simulator.on_list`` (tests) runs before each listing is computed, e.g. to change the store
+between pages. ``GET /_sim/stats`` and ``GET /_sim/reservations/{appointId}`` need no signature.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import contextlib
 import os
 import socket
 import struct
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,7 +39,7 @@ from rescheduler.send.auth import verify
 from rescheduler.simulator.config import SimConfig
 from rescheduler.simulator.faults import FaultKind, RateLimiter, decide
 from rescheduler.simulator.stats import Stats
-from rescheduler.simulator.store import AUTOMATIC, Store
+from rescheduler.simulator.store import AUTOMATIC, Reservation, Store
 from rescheduler.simulator.validation import (
     DB_ERROR,
     NOT_FOUND,
@@ -101,6 +107,11 @@ class Simulator:
         self._latency_s = plan.latency_ms / 1000.0
         self._too_many = envelope(TOO_FAST, "the interface is called too fast")
         self._retry_after = str(plan.retry_after_s)
+        listing = config.list_faults
+        self._list_decides = listing.injects_faults or listing.has_latency
+        self._listings: dict[tuple[object, ...], list[Reservation]] = {}
+        self._listings_version = -1
+        self.on_list: Callable[[ListQuery], None] | None = None
 
     # helpers -----------------------------------------------------------------------------------
 
@@ -201,38 +212,58 @@ class Simulator:
 
     async def handle_list(self, request: web.Request) -> web.Response:
         self.stats.enter()
+        self.stats.list_requests += 1
         try:
             early, body = await self._admit(request)
             if early is not None:
                 return early
-            if self._latency_s > 0:
-                await asyncio.sleep(self._latency_s)
+            if self._list_decides:
+                key = "list:" + orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode()
+                decision = decide(self.config.list_faults, key, self.stats.next_attempt(key))
+                if decision.delay_s > 0:
+                    await asyncio.sleep(decision.delay_s)
+                if decision.fault is not FaultKind.NONE:
+                    return await self._fault(request, decision.fault)
             query = validate_list(body, self.config)
             if isinstance(query, Rejection):
                 return self._answer(query.code, envelope(query.code, query.desc))
-            total, rows = self._query(query)
-            result = {"totalCount": total, "data": rows}
-            return self._answer(SUCCESS, envelope(SUCCESS, "query success", returnObject=result))
+            if self.on_list is not None:
+                self.on_list(query)
+            found = self._listing(query)
+            config = self.config
+            agent_id = config.deployment.agent_field == "workNo"
+            limit = min(query.limit, config.list_page_cap or query.limit)
+            data = [
+                r.list_item(
+                    agent_id=agent_id, remark=config.list_remark, work_no=config.list_work_no
+                )
+                for r in found[query.offset : query.offset + limit]
+            ]
+            extra: dict[str, Any] = {"data": data}
+            if config.list_total_count:
+                extra = {"totalCount": len(found), **extra}
+            answer = envelope(SUCCESS, "query success", **extra)
+            return self._answer(SUCCESS, answer)
         finally:
             self.stats.leave()
 
-    def _query(self, query: ListQuery) -> tuple[int, list[dict[str, Any]]]:
-        total = 0
-        rows: list[dict[str, Any]] = []
-        end = query.offset + query.limit
-        for r in self.store:
-            if query.user_accounts is not None and r.user_account not in query.user_accounts:
-                continue
-            if query.begin_ms is not None and r.appoint_time_ms < query.begin_ms:
-                continue
-            if query.end_ms is not None and r.appoint_time_ms > query.end_ms:
-                continue
-            if query.offset <= total < end:
-                row = r.to_json()
-                del row["updates"]
-                rows.append(row)
-            total += 1
-        return total, rows
+    def _listing(self, query: ListQuery) -> list[Reservation]:
+        """The reservations matching ``query``'s filters, in list order (cached until a change)."""
+        if self._listings_version != self.store.version:
+            self._listings.clear()
+            self._listings_version = self.store.version
+        key = query.filters()
+        found = self._listings.get(key)
+        if found is None:
+            agent_id = self.config.deployment.agent_field == "workNo"
+            found = sorted(
+                (r for r in self.store if _matches(r, query, agent_id)),
+                key=lambda r: (r.appoint_time_ms, r.appoint_id),
+            )
+            if len(self._listings) >= 16:
+                self._listings.clear()
+            self._listings[key] = found
+        return found
 
     # simulator pages ---------------------------------------------------------------------------
 
@@ -258,6 +289,20 @@ class Simulator:
             body = orjson.dumps({"error": "no reservation with this appointId"})
             return web.Response(body=body, status=404, headers={"Content-Type": JSON_TYPE})
         return web.Response(body=orjson.dumps(found.to_json()), headers={"Content-Type": JSON_TYPE})
+
+
+def _matches(r: Reservation, query: ListQuery, agent_id: bool) -> bool:
+    """Whether ``r`` passes every filter of ``query`` (the time window bounds appointTime)."""
+    agent = r.work_no if agent_id else r.user_account
+    if query.user_accounts is not None and agent not in query.user_accounts:
+        return False
+    if query.begin_ms is not None and r.appoint_time_ms < query.begin_ms:
+        return False
+    if query.end_ms is not None and r.appoint_time_ms > query.end_ms:
+        return False
+    if query.called_no is not None and r.called_no != query.called_no:
+        return False
+    return query.task_id is None or r.task_id == query.task_id
 
 
 SIMULATOR = web.AppKey("simulator", Simulator)

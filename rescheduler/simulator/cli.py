@@ -37,12 +37,15 @@ def _secret(secret_key: str | None, secret_key_env: str | None) -> str:
 
 
 def _p(name: str) -> Callable[[FC], FC]:
+    listing = name.startswith("list_")
+    fault = name.removeprefix("list_")[2:].replace("_", " ")
     return click.option(
         f"--{name.replace('_', '-')}",
         name,
         type=click.FloatRange(0.0, 1.0),
         default=0.0,
-        help=f"Share of update requests answered with the {name[2:].replace('_', ' ')} fault.",
+        help=f"Share of {'list' if listing else 'update'} requests answered with the "
+        f"{fault} fault.",
     )
 
 
@@ -152,6 +155,48 @@ def _p(name: str) -> Callable[[FC], FC]:
     help="How long a hang fault holds a request before resetting it.",
 )
 @click.option(
+    "--first-time",
+    "first_time_ms",
+    type=click.IntRange(0),
+    help="appointTime of the first generated reservation, epoch ms (default 1749204000000).",
+)
+@click.option(
+    "--max-list-limit",
+    type=click.IntRange(1),
+    default=100,
+    show_default=True,
+    help="Largest appoint/list page; a larger limit is answered 0200001.",
+)
+@click.option(
+    "--list-remark/--no-list-remark",
+    default=True,
+    show_default=True,
+    help="Whether appoint/list items carry remark (not documented).",
+)
+@click.option(
+    "--list-work-no", is_flag=True, help="appoint/list items also carry workNo (not documented)."
+)
+@click.option(
+    "--list-latency-ms",
+    type=click.FloatRange(0.0),
+    default=0.0,
+    help="Latency added to every list request.",
+)
+@click.option(
+    "--list-latency-jitter-ms",
+    type=click.FloatRange(0.0),
+    default=0.0,
+    help="Extra latency per list request, uniform in 0..this (deterministic).",
+)
+@_p("list_p_503")
+@_p("list_p_500")
+@_p("list_p_502")
+@_p("list_p_504")
+@_p("list_p_reset")
+@_p("list_p_hang")
+@_p("list_p_db_error")
+@_p("list_p_too_fast")
+@click.option(
     "--processes",
     type=click.IntRange(1),
     default=1,
@@ -186,13 +231,27 @@ def simulate_command(
     rate_limit_per_s: float | None,
     retry_after_s: int,
     hang_s: float,
+    first_time_ms: int | None,
+    max_list_limit: int,
+    list_remark: bool,
+    list_work_no: bool,
+    list_latency_ms: float,
+    list_latency_jitter_ms: float,
+    list_p_503: float,
+    list_p_500: float,
+    list_p_502: float,
+    list_p_504: float,
+    list_p_reset: float,
+    list_p_hang: float,
+    list_p_db_error: float,
+    list_p_too_fast: float,
     processes: int,
 ) -> None:
     """Serve a local CC-iSales simulator until Ctrl-C (SIGINT) or SIGTERM.
 
-    It answers the appoint/update (and appoint/list) calls like a CC-iSales server, checks the
-    auth-v2 signature, and can inject faults, latency and a rate limit. GET /_sim/stats shows
-    what it saw.
+    It answers the appoint/update and appoint/list calls like a CC-iSales server, checks the
+    auth-v2 signature, and can inject faults, latency and a rate limit (the --list-* flags
+    apply to appoint/list). GET /_sim/stats shows what it saw.
     """
     from rescheduler.simulator.server import serve_forever
 
@@ -218,6 +277,19 @@ def simulate_command(
             rate_limit_per_s=rate_limit_per_s,
             retry_after_s=retry_after_s,
             hang_s=hang_s,
+            max_list_limit=max_list_limit,
+            list_remark=list_remark,
+            list_work_no=list_work_no,
+            list_latency_ms=list_latency_ms,
+            list_latency_jitter_ms=list_latency_jitter_ms,
+            list_p_503=list_p_503,
+            list_p_500=list_p_500,
+            list_p_502=list_p_502,
+            list_p_504=list_p_504,
+            list_p_reset=list_p_reset,
+            list_p_hang=list_p_hang,
+            list_p_db_error=list_p_db_error,
+            list_p_too_fast=list_p_too_fast,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
@@ -228,6 +300,7 @@ def simulate_command(
             from_file=from_file,
             automatic_ratio=automatic_ratio,
             accept_any=accept_any,
+            first_time_ms=first_time_ms,
         )
     except (OSError, ValueError) as exc:
         raise click.BadParameter(str(exc), param_hint="--from-file") from exc

@@ -40,7 +40,12 @@ class SimConfig:
 
     ``credentials`` maps access key -> secret key; it is left out of ``repr``. Length limits are
     not documented by Huawei: the defaults are this project's choice, over which the simulator
-    answers 02000003.
+    answers 02000003. ``max_list_limit`` is the largest ``appoint/list`` page (above: 0200001);
+    ``list_remark`` and ``list_work_no`` say whether list items carry those two fields (not
+    documented [OPEN]); ``list_faults`` are the list call's own faults and latency (its rate
+    limit is ``faults.rate_limit_per_s``, shared by every request). Two stand-ins for servers
+    that differ from the reference: ``list_page_cap`` returns at most that many items per page
+    without complaint (a silent cap), and ``list_total_count`` False leaves totalCount out.
     """
 
     credentials: Mapping[str, str] = field(default_factory=_demo_credentials, repr=False)
@@ -53,6 +58,11 @@ class SimConfig:
     max_work_no_len: int = 32
     max_list_limit: int = 100
     faults: FaultPlan = field(default_factory=FaultPlan)
+    list_remark: bool = True
+    list_work_no: bool = False
+    list_faults: FaultPlan = field(default_factory=FaultPlan)
+    list_page_cap: int | None = None
+    list_total_count: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "deployment", Deployment(self.deployment))
@@ -77,6 +87,8 @@ class SimConfig:
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
+        if self.list_page_cap is not None and self.list_page_cap < 1:
+            raise ValueError("list_page_cap must be at least 1 (or None)")
 
     def describe(self) -> str:
         """``vdn 1, deployment standard, AK demo-ak`` (never the secret)."""
@@ -110,8 +122,25 @@ def sim_config(
     max_remark_len: int = 200,
     max_user_account_len: int = 32,
     max_work_no_len: int = 32,
+    max_list_limit: int = 100,
+    list_remark: bool = True,
+    list_work_no: bool = False,
+    list_latency_ms: float = 0.0,
+    list_latency_jitter_ms: float = 0.0,
+    list_p_503: float = 0.0,
+    list_p_500: float = 0.0,
+    list_p_502: float = 0.0,
+    list_p_504: float = 0.0,
+    list_p_reset: float = 0.0,
+    list_p_hang: float = 0.0,
+    list_p_db_error: float = 0.0,
+    list_p_too_fast: float = 0.0,
 ) -> SimConfig:
-    """A ``SimConfig`` from flat values (one access key). Raises ``ValueError`` on bad values."""
+    """A ``SimConfig`` from flat values (one access key). Raises ``ValueError`` on bad values.
+
+    ``list_*`` are the list call's own faults and latency, drawn like the update's (same seed,
+    ``hang_s`` and ``retry_after_s``).
+    """
     faults = FaultPlan(
         seed=seed,
         p_503=p_503,
@@ -128,6 +157,21 @@ def sim_config(
         retry_after_s=retry_after_s,
         hang_s=hang_s,
     )
+    list_faults = FaultPlan(
+        seed=seed,
+        p_503=list_p_503,
+        p_500=list_p_500,
+        p_502=list_p_502,
+        p_504=list_p_504,
+        p_reset=list_p_reset,
+        p_hang=list_p_hang,
+        p_db_error=list_p_db_error,
+        p_too_fast=list_p_too_fast,
+        latency_ms=list_latency_ms,
+        latency_jitter_ms=list_latency_jitter_ms,
+        retry_after_s=retry_after_s,
+        hang_s=hang_s,
+    )
     return SimConfig(
         credentials={access_key: secret_key},
         deployment=Deployment(deployment),
@@ -137,7 +181,11 @@ def sim_config(
         max_remark_len=max_remark_len,
         max_user_account_len=max_user_account_len,
         max_work_no_len=max_work_no_len,
+        max_list_limit=max_list_limit,
         faults=faults,
+        list_remark=list_remark,
+        list_work_no=list_work_no,
+        list_faults=list_faults,
     )
 
 
@@ -148,8 +196,14 @@ def build_store(
     from_file: str | Path | None = None,
     automatic_ratio: float = 0.0,
     accept_any: bool = False,
+    first_time_ms: int | None = None,
 ) -> Store:
-    """The reservations to serve: loaded from ``from_file`` if given, else generated."""
+    """The reservations to serve: loaded from ``from_file`` if given, else generated
+    (``first_time_ms``: the first generated appointTime, default 2025-06-06T10:00:00Z)."""
     if from_file is not None:
         return Store.from_file(from_file, accept_any=accept_any)
-    return Store.generate(reservations, seed, automatic_ratio, accept_any=accept_any)
+    if first_time_ms is None:
+        return Store.generate(reservations, seed, automatic_ratio, accept_any=accept_any)
+    return Store.generate(
+        reservations, seed, automatic_ratio, accept_any=accept_any, first_time_ms=first_time_ms
+    )

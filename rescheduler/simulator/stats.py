@@ -19,6 +19,7 @@ class Stats:
         "faults",
         "http_status",
         "in_flight",
+        "list_requests",
         "max_in_flight",
         "result_codes",
         "total_requests",
@@ -26,6 +27,7 @@ class Stats:
 
     def __init__(self) -> None:
         self.total_requests = 0
+        self.list_requests = 0  # of total_requests, how many were appoint/list
         self.in_flight = 0
         self.max_in_flight = 0
         self.http_status: dict[int, int] = {}
@@ -69,6 +71,7 @@ class Stats:
     def to_json(self) -> dict[str, Any]:
         return {
             "total_requests": self.total_requests,
+            "list_requests": self.list_requests,
             "in_flight": self.in_flight,
             "max_in_flight": self.max_in_flight,
             "http_status": {str(k): v for k, v in sorted(self.http_status.items())},

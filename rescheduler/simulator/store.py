@@ -2,9 +2,15 @@
 
 Reservations come from ``Store.generate`` (deterministic, seeded), ``Store.from_file`` (a JSON
 list of objects or a CSV with the columns appointId, callType, userAccount, workNo, appointTime,
-remark), or, in ``accept_any`` mode, are created on first sight as manual reservations, so a huge
-benchmark needs no seeding. ``generated_id(i, seed)`` is the ID ``Store.generate`` gives the
-i-th reservation, so a benchmark can produce the same IDs without building a store.
+remark, and the read-only fields the list call returns: calledNo, taskId, taskName, taskStatus,
+timeout, userName, beginTime, endTime), or, in ``accept_any`` mode, are created on first sight as
+manual reservations, so a huge benchmark needs no seeding. ``generated_id(i, seed)`` is the ID
+``Store.generate`` gives the i-th reservation, so a benchmark can produce the same IDs without
+building a store.
+
+``version`` grows with every change made through the store (add, remove, an applied update), so
+the list call can cache a filtered, ordered listing until the next change. Code that edits a
+``Reservation`` in place must call ``Store.touch()`` (``record_update`` does).
 """
 
 from __future__ import annotations
@@ -28,7 +34,12 @@ _MAX_GENERATED = 10**10
 
 @dataclass(slots=True)
 class Reservation:
-    """One reserved outbound call. ``updates`` counts successful updates applied to it."""
+    """One reserved outbound call. ``updates`` counts successful updates applied to it.
+
+    The fields after ``updates`` are read-only context the list call reports (the update call
+    cannot change them); ``timeout`` True means expired, ``begin_time_ms``/``end_time_ms`` are
+    the call's execution (None: not called yet, left out of list items).
+    """
 
     appoint_id: str
     call_type: int = MANUAL
@@ -37,9 +48,17 @@ class Reservation:
     appoint_time_ms: int = 0
     remark: str = ""
     updates: int = 0
+    called_no: str = ""
+    task_id: str = ""
+    task_name: str = ""
+    task_status: str = ""
+    timeout: bool = False
+    user_name: str = ""
+    begin_time_ms: int | None = None
+    end_time_ms: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The record as the API spells it (``callType`` as the list call returns it: text)."""
+        """The whole record as the API spells it (``callType`` as text, as the list call has it)."""
         return {
             "appointId": self.appoint_id,
             "callType": str(self.call_type),
@@ -48,7 +67,45 @@ class Reservation:
             "appointTime": self.appoint_time_ms,
             "remark": self.remark,
             "updates": self.updates,
+            "calledNo": self.called_no,
+            "taskId": self.task_id,
+            "taskName": self.task_name,
+            "taskStatus": self.task_status,
+            "timeout": self.timeout,
+            "userName": self.user_name,
+            "beginTime": self.begin_time_ms,
+            "endTime": self.end_time_ms,
         }
+
+    def list_item(self, *, agent_id: bool, remark: bool, work_no: bool) -> dict[str, Any]:
+        """The item ``appoint/list`` returns for this reservation (isales-api.md, list).
+
+        Every documented field; ``beginTime``/``endTime`` only once the call was made.
+        ``userAccount`` is "business account or agent ID": with ``agent_id`` (the
+        op-independent deployment) it carries the agent ID. ``remark`` and ``workNo`` are
+        not documented for list items [OPEN]: present only when asked for.
+        """
+        item: dict[str, Any] = {
+            "appointId": self.appoint_id,
+            "callType": str(self.call_type),
+            "appointTime": self.appoint_time_ms,
+            "calledNo": self.called_no,
+            "taskId": self.task_id,
+            "taskName": self.task_name,
+            "taskStatus": self.task_status,
+            "timeout": self.timeout,
+            "userAccount": self.work_no if agent_id else self.user_account,
+            "userName": self.user_name,
+        }
+        if self.begin_time_ms is not None:
+            item["beginTime"] = self.begin_time_ms
+        if self.end_time_ms is not None:
+            item["endTime"] = self.end_time_ms
+        if remark:
+            item["remark"] = self.remark
+        if work_no:
+            item["workNo"] = self.work_no
+        return item
 
 
 def _hash_int(*parts: object) -> int:
@@ -72,11 +129,12 @@ def generated_id(i: int, seed: int) -> str:
 class Store:
     """Reservations by appointId, plus the running update totals that ``/_sim/stats`` shows."""
 
-    __slots__ = ("_by_id", "accept_any", "total_updates", "updates_histogram")
+    __slots__ = ("_by_id", "accept_any", "total_updates", "updates_histogram", "version")
 
     def __init__(self, reservations: Iterable[Reservation] = (), *, accept_any: bool = False):
         self._by_id: dict[str, Reservation] = {r.appoint_id: r for r in reservations}
         self.accept_any = accept_any
+        self.version = 0
         self.total_updates = 0
         # number of updates -> how many reservations have had exactly that many (0 excluded)
         self.updates_histogram: dict[int, int] = {}
@@ -89,13 +147,21 @@ class Store:
 
     @classmethod
     def generate(
-        cls, n: int, seed: int, automatic_ratio: float = 0.0, *, accept_any: bool = False
+        cls,
+        n: int,
+        seed: int,
+        automatic_ratio: float = 0.0,
+        *,
+        accept_any: bool = False,
+        first_time_ms: int = _BASE_TIME_MS,
     ) -> Store:
         """``n`` reservations with IDs ``generated_id(0..n-1, seed)``; deterministic.
 
         A share ``automatic_ratio`` (0..1, decided per ID by a hash) are automatic (callType 2).
-        Agents cycle through ``agent000``..``agent099`` / work numbers ``100``..``199``;
-        times are one minute apart from 2025-06-06T10:00:00Z.
+        Agents cycle through ``agent000``..``agent099`` (names ``Agent 000``..) / work numbers
+        ``100``..``199``; tasks through ``task0``..``task9``; called numbers are
+        ``138`` + 8 digits of ``i``; times are one minute apart from ``first_time_ms``
+        (default 2025-06-06T10:00:00Z).
         """
         if n < 0:
             raise ValueError("n must not be negative")
@@ -111,7 +177,12 @@ class Store:
                     call_type=AUTOMATIC if automatic else MANUAL,
                     user_account=f"agent{i % 100:03d}",
                     work_no=str(100 + i % 100),
-                    appoint_time_ms=_BASE_TIME_MS + 60_000 * i,
+                    appoint_time_ms=first_time_ms + 60_000 * i,
+                    called_no=f"138{i % 10**8:08d}",
+                    task_id=f"task{i % 10}",
+                    task_name=f"Campaign {i % 10}",
+                    task_status="running",
+                    user_name=f"Agent {i % 100:03d}",
                 )
 
         return cls(rows(), accept_any=accept_any)
@@ -121,7 +192,9 @@ class Store:
         """Load a JSON list of objects (``.json``) or a CSV with a header row (anything else).
 
         Keys/columns: appointId (required), callType (1 or 2, default 1), userAccount, workNo,
-        appointTime (epoch ms), remark. Raises ``ValueError`` naming the record on bad data.
+        appointTime (epoch ms), remark, calledNo, taskId, taskName, taskStatus, timeout
+        (true/false), userName, beginTime and endTime (epoch ms, empty = not called yet).
+        Raises ``ValueError`` naming the record on bad data.
         """
         path = Path(path)
         data = path.read_bytes()
@@ -154,16 +227,29 @@ class Store:
 
     def add(self, reservation: Reservation) -> None:
         self._by_id[reservation.appoint_id] = reservation
+        self.version += 1
+
+    def remove(self, appoint_id: str) -> Reservation | None:
+        """Delete a reservation (as ``appoint/delete`` would); the removed one, or None."""
+        found = self._by_id.pop(appoint_id, None)
+        self.version += 1
+        return found
+
+    def touch(self) -> None:
+        """Note a change made to a reservation in place (listings cached so far are stale)."""
+        self.version += 1
 
     def lookup(self, appoint_id: str) -> Reservation | None:
         """The reservation to update: in ``accept_any`` mode an unknown ID becomes manual."""
         found = self._by_id.get(appoint_id)
         if found is None and self.accept_any:
             found = self._by_id[appoint_id] = Reservation(appoint_id)
+            self.version += 1
         return found
 
     def record_update(self, reservation: Reservation) -> None:
         """Count one applied update (keeps the totals and the histogram current)."""
+        self.version += 1
         old = reservation.updates
         reservation.updates = new = old + 1
         hist = self.updates_histogram
@@ -186,6 +272,25 @@ class Store:
         }
 
 
+def _optional_int(value: object) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError("not an integer")
+    return int(value)
+
+
+def _flag(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value or "").strip().lower()
+    if text in ("", "0", "false", "no"):
+        return False
+    if text in ("1", "true", "yes"):
+        return True
+    raise ValueError("not true/false")
+
+
 def _record(path: Path, number: int, rec: dict[str, Any]) -> Reservation:
     where = f"{path}: record {number}"
     appoint_id = str(rec.get("appointId") or "").strip()
@@ -193,17 +298,38 @@ def _record(path: Path, number: int, rec: dict[str, Any]) -> Reservation:
         raise ValueError(f"{where}: appointId is missing")
     try:
         call_type = int(rec.get("callType") or MANUAL)
-        raw_time = rec.get("appointTime")
-        appoint_time = int(raw_time) if raw_time not in (None, "") else 0
+        appoint_time = _optional_int(rec.get("appointTime")) or 0
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{where}: callType and appointTime must be integers") from exc
+    try:
+        begin, end = _optional_int(rec.get("beginTime")), _optional_int(rec.get("endTime"))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{where}: beginTime and endTime must be integers (epoch ms)") from exc
+    try:
+        timeout = _flag(rec.get("timeout"))
+    except ValueError as exc:
+        raise ValueError(f"{where}: timeout must be true or false") from exc
     if call_type not in (MANUAL, AUTOMATIC):
         raise ValueError(f"{where}: callType must be 1 (manual) or 2 (automatic)")
+    text = {key: str(rec.get(key) or "") for key in _TEXT_KEYS}
     return Reservation(
         appoint_id=appoint_id,
         call_type=call_type,
-        user_account=str(rec.get("userAccount") or ""),
-        work_no=str(rec.get("workNo") or ""),
+        user_account=text["userAccount"],
+        work_no=text["workNo"],
         appoint_time_ms=appoint_time,
-        remark=str(rec.get("remark") or ""),
+        remark=text["remark"],
+        called_no=text["calledNo"],
+        task_id=text["taskId"],
+        task_name=text["taskName"],
+        task_status=text["taskStatus"],
+        timeout=timeout,
+        user_name=text["userName"],
+        begin_time_ms=begin,
+        end_time_ms=end,
     )
+
+
+_TEXT_KEYS = (
+    "userAccount", "workNo", "remark", "calledNo", "taskId", "taskName", "taskStatus", "userName"
+)  # fmt: skip

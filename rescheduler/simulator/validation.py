@@ -1,4 +1,4 @@
-"""Pure checks of an ``appoint/update`` body, in the order the simulator answers them.
+"""Pure checks of an ``appoint/update`` (and ``appoint/list``) body, in the order answered.
 
 1. the body is not a JSON object, or a field has the wrong JSON type -> 0200001
    (strings for appointId/userAccount/workNo/remark, a non-negative integer for appointTime)
@@ -105,13 +105,25 @@ def validate_update(body: object, config: SimConfig) -> UpdateFields | Rejection
 
 @dataclass(frozen=True, slots=True)
 class ListQuery:
-    """A valid ``appoint/list`` body (filters the simulator does not model are ignored)."""
+    """A valid ``appoint/list`` body. ``None`` = no such filter.
+
+    ``begin_ms``/``end_ms`` bound ``appointTime``, both inclusive (the reference does not say
+    which time the window filters on [OPEN]; the simulator's choice). An empty
+    ``userAccountList`` is no filter, like an absent one.
+    """
 
     offset: int
     limit: int
     user_accounts: frozenset[str] | None
     begin_ms: int | None
     end_ms: int | None
+    called_no: str | None = None
+    task_id: str | None = None
+
+    def filters(self) -> tuple[object, ...]:
+        """Everything but the page: the key of one listing."""
+        accounts = tuple(sorted(self.user_accounts)) if self.user_accounts is not None else None
+        return (accounts, self.begin_ms, self.end_ms, self.called_no, self.task_id)
 
 
 def _is_int(value: object) -> bool:
@@ -119,7 +131,11 @@ def _is_int(value: object) -> bool:
 
 
 def validate_list(body: object, config: SimConfig) -> ListQuery | Rejection:
-    """Check an ``appoint/list`` body: offset and limit mandatory, filters optional."""
+    """Check an ``appoint/list`` body: offset and limit mandatory, filters optional.
+
+    A limit above ``config.max_list_limit`` (the page size limit, undocumented [OPEN]) is a
+    parameter error, 0200001. Unknown fields are ignored; ``null`` counts as absent.
+    """
     if not isinstance(body, dict):
         return Rejection(PARAM_ERROR, "parameter error: the request body must be a JSON object")
     for name in ("offset", "limit"):
@@ -141,13 +157,25 @@ def validate_list(body: object, config: SimConfig) -> ListQuery | Rejection:
     bounds: list[int | None] = []
     for name in ("beginTime", "endTime"):
         value = body.get(name)
-        if value is not None and not _is_int(value):
-            return Rejection(PARAM_ERROR, f"parameter error: {name} must be an integer")
+        if value is not None and (not _is_int(value) or value < 0):
+            return Rejection(
+                PARAM_ERROR, f"parameter error: {name} must be an integer (epoch milliseconds)"
+            )
         bounds.append(value)
+    text: list[str | None] = []
+    for name in ("calledNo", "taskId"):
+        value = body.get(name)
+        if value is not None and not isinstance(value, str):
+            return Rejection(PARAM_ERROR, f"parameter error: {name} must be a string")
+        if value is not None and _CONTROL.search(value):
+            return Rejection(INVALID_CHARS, f"the parameter {name} contains invalid characters")
+        text.append(value)
     return ListQuery(
         offset=offset,
         limit=limit,
-        user_accounts=frozenset(accounts) if accounts is not None else None,
+        user_accounts=frozenset(accounts) if accounts else None,
         begin_ms=bounds[0],
         end_ms=bounds[1],
+        called_no=text[0],
+        task_id=text[1],
     )
