@@ -2,8 +2,10 @@
 
 One ``ClientSession`` per run. Each ``send`` signs the request afresh (new timestamp) over the
 exact body bytes and the exact Host value sent, and classifies what came back into an
-``Outcome``. aiohttp's exceptions are mapped here, once; nothing aiohttp-specific leaks out.
-The Authorization header is built inside ``send`` and never stored, logged or put in a message.
+``Outcome``. ``fetch`` is the same signed POST for a call whose answer carries data
+(``appoint/list``): it also returns the decoded JSON body. aiohttp's exceptions are mapped here,
+once; nothing aiohttp-specific leaks out. The Authorization header is built inside
+``send``/``fetch`` and never stored, logged or put in a message.
 """
 
 from __future__ import annotations
@@ -67,6 +69,19 @@ def _classify_short(status: int, reason: str, body: bytes, retry_after: float | 
 
 
 def _classify(status: int, reason: str, body: bytes, retry_after: float | None) -> Outcome:
+    data: Any = None
+    if status == 200:
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            data = None
+    return classify_decoded(status, reason, body, data, retry_after)
+
+
+def classify_decoded(
+    status: int, reason: str, body: bytes, data: Any, retry_after: float | None
+) -> Outcome:
+    """``classify`` for an answer whose body is already decoded (``data``; None if not JSON)."""
     if status == 401:
         return Outcome(
             OutcomeKind.UNAUTHORIZED,
@@ -80,10 +95,6 @@ def _classify(status: int, reason: str, body: bytes, retry_after: float | None) 
             message=f"HTTP {status} {reason}".rstrip() + (f": {_snippet(body)}" if body else ""),
             retry_after_s=retry_after,
         )
-    try:
-        data: Any = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        data = None
     if not isinstance(data, dict) or not ("resultCode" in data or "returnCode" in data):
         return Outcome(
             OutcomeKind.BAD_RESPONSE,
@@ -214,28 +225,64 @@ class Transport:
                 if resp.status in (429, 503):
                     retry_after = parse_retry_after(resp.headers.get("Retry-After"), time.time())
                 return classify(resp.status, resp.reason or "", body, retry_after)
-        except TimeoutError:
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            return self._failed(exc)
+
+    async def fetch(self, wire: WireRequest) -> tuple[Outcome, Any]:
+        """``send`` for a call that answers with data: ``(outcome, decoded JSON or None)``.
+
+        The body is decoded once (for the outcome and for the caller). Signed, sent and mapped
+        exactly as ``send``; the caller retries through the same pool and policy.
+        """
+        assert self._session is not None, "use 'async with Transport(...)'"
+        headers = {
+            "Host": self._host,
+            "Content-Type": CONTENT_TYPE,
+            "Authorization": self._sign(wire.path, wire.body),
+        }
+        url = self._urls.get(wire.path)
+        if url is None:
+            url = self._urls[wire.path] = URL(self._origin).join(URL(wire.path))
+        try:
+            async with self._session.post(url, data=wire.body, headers=headers) as resp:
+                body = await resp.read()
+                retry_after = None
+                if resp.status in (429, 503):
+                    retry_after = parse_retry_after(resp.headers.get("Retry-After"), time.time())
+                data: Any = None
+                if resp.status == 200:
+                    try:
+                        data = orjson.loads(body)
+                    except orjson.JSONDecodeError:
+                        data = None
+                outcome = classify_decoded(resp.status, resp.reason or "", body, data, retry_after)
+                return outcome, data
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            return self._failed(exc), None
+
+    def _failed(self, exc: BaseException) -> Outcome:
+        """An exception raised while sending, as the Outcome of that attempt."""
+        if isinstance(exc, TimeoutError):
             return Outcome(
                 OutcomeKind.TIMEOUT,
                 message=f"no answer within {self._server.timeout_s:g} s (server.timeout_s)",
             )
-        except aiohttp.ClientConnectorCertificateError as exc:
+        if isinstance(exc, aiohttp.ClientConnectorCertificateError):
             return Outcome(
                 OutcomeKind.CONNECTION,
                 message=f"TLS certificate of {self._host} not trusted ({exc.certificate_error}); "
                 "set server.ca_file to your CA's PEM file",
             )
-        except aiohttp.ClientConnectorError as exc:
+        if isinstance(exc, aiohttp.ClientConnectorError):
             return Outcome(
                 OutcomeKind.CONNECTION,
                 message=f"cannot connect to {self._host}: {exc.os_error.strerror or exc}",
             )
-        except aiohttp.ServerDisconnectedError:
+        if isinstance(exc, aiohttp.ServerDisconnectedError):
             return Outcome(
                 OutcomeKind.CONNECTION, message=f"{self._host} closed the connection (no answer)"
             )
-        except (aiohttp.ClientError, OSError) as exc:
-            kind = type(exc).__name__
-            return Outcome(
-                OutcomeKind.CONNECTION, message=f"connection to {self._host} failed: {kind} {exc}"
-            )
+        kind = type(exc).__name__
+        return Outcome(
+            OutcomeKind.CONNECTION, message=f"connection to {self._host} failed: {kind} {exc}"
+        )
