@@ -24,6 +24,9 @@ APPOINT_TIME = "appointTime"
 REMARK = "remark"
 VDN_ID = "vdnId"
 FIELDS: tuple[str, ...] = (APPOINT_ID, USER_ACCOUNT, WORK_NO, APPOINT_TIME, REMARK, VDN_ID)
+# Not an API field: "no" in this column makes ``run`` skip the row (``export`` writes it).
+CAN_RESCHEDULE = "can_reschedule"
+COLUMNS: tuple[str, ...] = (*FIELDS, CAN_RESCHEDULE)  # every column the reader recognises
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,13 @@
 
 Pass one (``pass_one``) validates every row, counts them and feeds each valid row's identity
 to the ``DuplicateScan``. Pass two (``pass_two``) validates again and turns every row into
-exactly one ``Done`` (invalid, duplicate, dry run, already done in an earlier run) or one
+exactly one ``Done`` (invalid, duplicate, dry run, already done in an earlier run, held) or one
 ``WorkItem`` (to send). ``RowPlanner`` holds the header mapping and validation rules both use;
 the upload page's preview uses it too, so a preview never disagrees with a run.
+
+A row whose ``can_reschedule`` cell says ``no`` (``export`` writes that for automatic and expired
+reservations, and for rows its rules could not change) is *held*: ``skipped``, never sent, and
+left out of the duplicate decisions. Empty or ``yes`` means nothing; any other text is invalid.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 from rescheduler.config import Config
+from rescheduler.i18n import _
 from rescheduler.models import (
     APPOINT_ID,
+    CAN_RESCHEDULE,
     VDN_ID,
     Problem,
     Row,
@@ -34,6 +40,8 @@ from rescheduler.write.journal import Journal
 from rescheduler.write.summary import join_problems
 
 DRY_RUN_NOTE = "dry run: valid, not sent"
+HOLD_YES = frozenset({"", "yes"})
+HOLD_NO = "no"
 
 
 class RowPlanner:
@@ -46,6 +54,7 @@ class RowPlanner:
         self.prefix = base_path(config.server.base_url)
         self._id = columns.index[APPOINT_ID]
         self._vdn = columns.get(VDN_ID)
+        self._hold = columns.get(CAN_RESCHEDULE)
 
     @classmethod
     def for_table(cls, config: Config, table: Table, zone: ZoneInfo, now_ms: int) -> RowPlanner:
@@ -82,7 +91,31 @@ class RowPlanner:
         return hash((vdn, ident))
 
     def check(self, row: Row) -> UpdateRequest | list[Problem]:
-        return validate_row(row, self.columns, self.rules)
+        checked = validate_row(row, self.columns, self.rules)
+        if self._hold is None:
+            return checked
+        text = self._hold_text(row)
+        if text in HOLD_YES or text == HOLD_NO:
+            return checked
+        header = self.columns.header(CAN_RESCHEDULE)
+        problem = Problem(
+            header,
+            _("write yes or no (or leave it empty), not {value}").format(value=repr(text[:40])),
+        )
+        return [problem] if isinstance(checked, UpdateRequest) else [*checked, problem]
+
+    def _hold_text(self, row: Row) -> str:
+        assert self._hold is not None
+        values = row.values
+        return clean_cell(values[self._hold]).casefold() if self._hold < len(values) else ""
+
+    def held(self, row: Row) -> str | None:
+        """Why ``row`` is not to be sent (its ``can_reschedule`` cell is ``no``), else None."""
+        if self._hold is None or self._hold_text(row) != HOLD_NO:
+            return None
+        return _("not sent: {column} is no (see the note column of the export)").format(
+            column=self.columns.header(CAN_RESCHEDULE)
+        )
 
     def wire(self, request: UpdateRequest) -> WireRequest:
         return build(request, default_vdn_id=self.default_vdn, prefix=self.prefix)
@@ -114,7 +147,7 @@ def pass_one(
             counter.add(plan.raw_key(row))
         if counter.finish():
             for row in table.rows():
-                if counter.repeated(plan.raw_key(row)):
+                if counter.repeated(plan.raw_key(row)) and plan.held(row) is None:
                     checked = plan.check(row)
                     if isinstance(checked, UpdateRequest):
                         scan.add(row.line, *plan.identity(checked))
@@ -147,6 +180,9 @@ def pass_two(
 ) -> Iterator[WorkItem | Done]:
     """Pass 2: every row becomes exactly one Done or WorkItem."""
     for row in table.rows():
+        if (held := plan.held(row)) is not None:
+            yield Done(RowResult(row.line, Status.SKIPPED, row.values, error=held))
+            continue
         checked = plan.check(row)
         if not isinstance(checked, UpdateRequest):
             yield Done(

@@ -17,6 +17,7 @@ from rescheduler.errors import ConfigError, InputFileError
 from rescheduler.models import (
     APPOINT_ID,
     APPOINT_TIME,
+    COLUMNS,
     FIELDS,
     REMARK,
     USER_ACCOUNT,
@@ -64,7 +65,7 @@ def normalise_header(text: str) -> str:
 
 def _alias_table(extra_aliases: Mapping[str, str]) -> dict[str, str]:
     by_key = {normalise_header(name): name for name in FIELDS}
-    table = {normalise_header(name): name for name in FIELDS}
+    table = {normalise_header(name): name for name in COLUMNS}
     table.update((normalise_header(h), f) for h, f in BUILTIN_ALIASES.items())
     for header, target in extra_aliases.items():
         canonical = by_key.get(normalise_header(target))
