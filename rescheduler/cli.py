@@ -168,6 +168,41 @@ def _run(
 
 
 @cli.command()
+@click.option("-c", "--config", "config_path", type=_EXISTING, help="TOML config file.")
+@click.option(
+    "--agent", "agents", multiple=True, metavar="NAME", help="Only this agent's (repeat)."
+)
+@click.option("--from", "from_time", metavar="TIME", help="Only appointTime at or after TIME.")
+@click.option("--to", "to_time", metavar="TIME", help="Only appointTime at or before TIME.")
+@click.option("--task", metavar="ID", help="Only this outbound task (taskId).")
+@click.option("--called-no", metavar="NUMBER", help="Only reservations calling NUMBER.")
+@click.option("--out", type=_PATH, help="Change file to write (.csv or .xlsx).")
+@click.option(
+    "--set", "sets", multiple=True, metavar="FIELD=VALUE", help="userAccount, workNo, remark."
+)
+@click.option("--shift", metavar="DELTA", help="Move appointTime by +1d, -2h, +30m ...")
+@click.option("--move-to-date", metavar="DATE", help="Same time of day on DATE (YYYY-MM-DD).")
+@click.option("--timezone", help="IANA zone for times, in and out (default: the config's).")
+@click.option("--resume", is_flag=True, help="Continue an interrupted export of the same listing.")
+@click.option("--concurrency", type=int, help="Pages in flight at most.")
+@click.option("--rate", "rate", type=float, help="Requests per second at most (0 = no limit).")
+@click.option("--page-size", type=int, help="Reservations per page (list.page_size).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar; one-line summary.")
+def export(**flags: Any) -> None:
+    """Write the reservations on the server to a change file (a valid input for run).
+
+    Sends nothing: it reads appoint/list. With --set, --shift or --move-to-date the file
+    holds the changes to review and then send with 'rescheduler run FILE'.
+    """
+    from rescheduler.state.cli import export_command
+
+    try:
+        sys.exit(export_command(**flags))
+    except ReschedulerError as exc:
+        _fail(exc)
+
+
+@cli.command()
 @click.option(
     "--workdir",
     type=click.Path(path_type=Path, file_okay=False),

@@ -30,6 +30,7 @@ __all__ = [
     "AuthConfig",
     "Config",
     "InputConfig",
+    "ListConfig",
     "Secret",
     "SendConfig",
     "ServerConfig",
@@ -84,6 +85,14 @@ class InputConfig:
 
 
 @dataclass(frozen=True)
+class ListConfig:
+    """``appoint/list`` (``export``): reservations per page. The server's maximum is not
+    documented; a page size above it is answered 0200001 (then lower this)."""
+
+    page_size: int = 100
+
+
+@dataclass(frozen=True)
 class WebConfig:
     """``rescheduler serve``: where accounts, uploads and results live; the upload limit."""
 
@@ -100,6 +109,7 @@ class Config:
     send: SendConfig = field(default_factory=SendConfig)
     input: InputConfig = field(default_factory=InputConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    listing: ListConfig = field(default_factory=ListConfig)  # the [list] section
     source: str = ""  # the config file path, or "" for defaults
 
     def require_credentials(self) -> tuple[str, Secret]:
@@ -136,6 +146,7 @@ _KNOWN: dict[str, tuple[str, ...]] = {
     ),
     "input": ("timezone", "sheet", "encoding", "on_conflict", "max_days_ahead", "columns"),
     "web": ("data_dir", "max_upload_mb", "tls_cert_file", "tls_key_file"),
+    "list": ("page_size",),
 }
 
 
@@ -196,7 +207,9 @@ def load_config(
     raw = _read_toml(path) if path is not None else {}
     _check_keys(raw)
     data = _merge(raw, overrides or {})
-    s, a, n, i, w = (data.get(k, {}) for k in ("server", "auth", "send", "input", "web"))
+    s, a, n, i, w, li = (
+        data.get(k, {}) for k in ("server", "auth", "send", "input", "web", "list")
+    )
     base = check.base_url("server.base_url", s.get("base_url", ServerConfig.base_url))
     server = ServerConfig(
         base_url=base,
@@ -242,6 +255,9 @@ def load_config(
         send=send,
         input=inp,
         web=_web(w, path),
+        listing=ListConfig(
+            page_size=check.integer("list.page_size", li.get("page_size", 100), 1, 100_000)
+        ),
         source=str(path) if path else "",
     )
 

@@ -10,11 +10,17 @@ Run-level problems stop the run and map to an exit code::
     │                                        names the file, line and column where known
     ├── OutputError                  exit 2  results/journal file cannot be written
     ├── JournalLockedError           exit 2  another run holds the same journal
+    ├── ListRefused                  exit 2  appoint/list answered a refusal (a code other than
+    │                                        0200000, not transient) or an answer it cannot read
     └── RunAborted                   exit 3  the run stopped early; the report is complete
         ├── CredentialsRejected              HTTP 401: names the access key, never the secret
         ├── TooManyFailures                  --max-failures reached
         ├── ServerUnreachable                many rows in a row got no answer at all
+        ├── ListingFailed                    a list page still failed after every retry
         └── Interrupted                      SIGINT / SIGTERM
+
+``export`` uses the same tree: nothing is sent by it, so an abort (exit 3) leaves no output file
+under the final name, only the page journal that ``export --resume`` continues from.
 
 Third-party exceptions are mapped to these (or to row outcomes) once, where they arise.
 Messages never contain the secret key or a signature.
@@ -71,6 +77,10 @@ class JournalLockedError(ReschedulerError):
     """Another run is using the same journal."""
 
 
+class ListRefused(ReschedulerError):
+    """The server refused an ``appoint/list`` request, or answered something unreadable."""
+
+
 class RunAborted(ReschedulerError):
     """The run stopped before every row was attempted; unsent rows are reported ``not_sent``."""
 
@@ -87,6 +97,10 @@ class TooManyFailures(RunAborted):
 
 class ServerUnreachable(RunAborted):
     """Row after row, every attempt failed to connect or timed out: the server is not there."""
+
+
+class ListingFailed(RunAborted):
+    """A list page failed after every retry (server errors, timeouts, connection failures)."""
 
 
 class Interrupted(RunAborted):

@@ -80,7 +80,7 @@ def test_overrides_beat_the_file_and_env_beats_both(tmp_path: Path) -> None:
          "input.columns.Agent must name one of appointId, userAccount, workNo, appointTime, "
          "remark, vdnId, got 'agent'"),
         ("[sending]\nx = 1", "sending is not a known section (known: [server], [auth], [send], "
-         "[input], [web])"),
+         "[input], [web], [list])"),
         ("[send]\nconcurency = 1", "send.concurency is not a known key"),
         ('[auth]\nsecret_key = "abc"', "auth.secret_key must not be written in the config file: "
          "export RESCHEDULER_SECRET_KEY or set auth.secret_key_file"),

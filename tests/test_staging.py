@@ -1,0 +1,64 @@
+"""The export's page journal: one row per appointId, sweeps, fields in order, resume or restart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rescheduler.state.staging import Staging, StoredPage
+
+
+def add(staging: Staging, sweep: int, offset: int, ids: list[str], total: int = 3) -> int:
+    items = [{"appointId": i, "n": offset} for i in ids]
+    return staging.add_page(sweep, offset, 2, len(ids), total, ids, items)
+
+
+def test_items_are_kept_once_per_appoint_id_in_list_order(tmp_path: Path) -> None:
+    with Staging(tmp_path / "j.sqlite", "f", resume=False) as staging:
+        assert add(staging, 1, 0, ["a", "b"]) == 2
+        assert add(staging, 1, 2, ["b", "c"]) == 1  # "b" again (the list moved): once
+        assert staging.seen_in(1) == 3
+        assert [(i, item["n"]) for i, item in staging.items(1)] == [
+            ("a", 0),
+            ("b", 2),  # the values last seen, at the place first seen
+            ("c", 2),
+        ]
+        assert staging.done_offsets(1) == {0: StoredPage(2, 2, 0, 3), 2: StoredPage(2, 2, 0, 3)}
+
+
+def test_a_second_sweep_separates_the_current_from_the_gone(tmp_path: Path) -> None:
+    with Staging(tmp_path / "j.sqlite", "f", resume=False) as staging:
+        add(staging, 1, 0, ["a", "b"])
+        add(staging, 1, 2, ["c"])
+        staging.start_sweep(2)
+        assert add(staging, 2, 0, ["b", "c"], total=2) == 2
+        assert staging.sweep == 2
+        assert [i for i, _ in staging.items(2)] == ["b", "c"]
+        assert [i for i, _ in staging.items()] == ["a", "b", "c"]  # every one ever seen
+        assert staging.lookup("a") == {"appointId": "a", "n": 0}
+        assert staging.lookup("zz") is None
+
+
+def test_fields_are_the_union_in_first_seen_order(tmp_path: Path) -> None:
+    with Staging(tmp_path / "j.sqlite", "f", resume=False) as staging:
+        staging.add_page(1, 0, 2, 2, 2, ["a", "b"], [{"x": 1, "y": 2}, {"z": 3, "x": 4}])
+        assert staging.fields() == ["x", "y", "z"]
+
+
+def test_resume_reuses_pages_of_the_same_listing_only(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    with Staging(path, "listing-1", resume=False) as staging:
+        add(staging, 1, 0, ["a", "b"])
+        staging.set_page_size(1, 2)
+    with Staging(path, "listing-1", resume=True) as staging:
+        assert staging.resumed
+        assert (staging.pages(), staging.page_size(1)) == (1, 2)
+        assert staging.fields() == ["appointId", "n"]
+    with Staging(path, "listing-2", resume=True) as staging:  # other filters: start afresh
+        assert not staging.resumed
+        assert staging.pages() == 0
+    with Staging(path, "listing-2", resume=False) as staging:
+        add(staging, 1, 0, ["a"])
+    with Staging(path, "listing-2", resume=False) as staging:  # no --resume: start afresh
+        assert staging.count() == 0
+        staging.discard()
+    assert not path.exists()
