@@ -62,3 +62,22 @@ def test_resume_reuses_pages_of_the_same_listing_only(tmp_path: Path) -> None:
         assert staging.count() == 0
         staging.discard()
     assert not path.exists()
+
+
+def test_adding_a_page_does_not_scan_the_items_already_stored(tmp_path: Path) -> None:
+    """A page's cost must not grow with the listing (it made 100,000 rows quadratic once)."""
+    with Staging(tmp_path / "j.sqlite", "f", resume=False) as staging:
+        ids = [f"{n:030d}" for n in range(20_000)]
+        staging.add_page(1, 0, 20_000, 20_000, 20_010, ids, [{"appointId": i} for i in ids])
+        steps = 0
+
+        def count() -> int:
+            nonlocal steps
+            steps += 1
+            return 0  # go on
+
+        staging.db.set_progress_handler(count, 100)  # called every 100 SQLite VM steps
+        page = [f"{n:030d}" for n in range(19_995, 20_005)]  # 5 already seen, 5 new
+        assert staging.add_page(1, 20_000, 10, 10, 20_010, page, [{}] * 10) == 5
+        staging.db.set_progress_handler(None, 0)
+    assert steps < 100  # < 10,000 VM steps for 10 items; a scan of the 20,000 takes far more

@@ -176,12 +176,9 @@ class Staging:
             for at in range(0, len(fresh), _CHUNK):
                 chunk = fresh[at : at + _CHUNK]
                 marks = ",".join("?" * len(chunk))
-                new -= len(
-                    db.execute(
-                        f"SELECT 1 FROM item WHERE sweep = ? AND appoint_id IN ({marks})",
-                        (sweep, *chunk),
-                    ).fetchall()
-                )
+                # by the primary key only (a "sweep = ?" term here made SQLite scan the sweep)
+                found = db.execute(f"SELECT sweep FROM item WHERE appoint_id IN ({marks})", chunk)
+                new -= sum(1 for (seen,) in found if seen == sweep)
             db.executemany(
                 "INSERT INTO item VALUES (?, ?, ?, ?) ON CONFLICT (appoint_id) DO UPDATE SET "
                 "seq = CASE WHEN item.sweep = excluded.sweep THEN item.seq ELSE excluded.seq END, "
