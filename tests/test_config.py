@@ -33,6 +33,7 @@ def test_example_config_loads_with_every_documented_value() -> None:
     assert config.send.max_failures == "10%"
     assert config.input.timezone == "Asia/Shanghai"
     assert dict(config.input.columns) == {"Reservation": "appointId", "Agent login": "userAccount"}
+    assert config.listing.page_size == 100
 
 
 def test_defaults_without_a_file() -> None:
@@ -82,6 +83,7 @@ def test_overrides_beat_the_file_and_env_beats_both(tmp_path: Path) -> None:
         ("[sending]\nx = 1", "sending is not a known section (known: [server], [auth], [send], "
          "[input], [web], [list])"),
         ("[send]\nconcurency = 1", "send.concurency is not a known key"),
+        ("[list]\npage_size = 0", "list.page_size must be an integer from 1 to 100000, got 0"),
         ('[auth]\nsecret_key = "abc"', "auth.secret_key must not be written in the config file: "
          "export RESCHEDULER_SECRET_KEY or set auth.secret_key_file"),
     ],
