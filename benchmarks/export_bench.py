@@ -76,7 +76,9 @@ def write_config(path: Path, base_url: str) -> Path:
         "\n".join([
             "[server]", f'base_url = "{base_url}"', "vdn_id = 1", "timeout_s = 30",
             "[auth]", f'access_key = "{AK}"', "[send]", "concurrency = 8",
-            "[input]", 'timezone = "Asia/Shanghai"', "[list]", "page_size = 100", "",
+            "[input]", 'timezone = "Asia/Shanghai"',
+            "max_days_ahead = 3660",  # FIRST_TIME_MS (2030) lies years ahead
+            "[list]", "page_size = 100", "",
         ]),
         encoding="utf-8",
     )  # fmt: skip

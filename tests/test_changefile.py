@@ -14,6 +14,7 @@ from rescheduler.state.changefile import (
     AUTOMATIC_MARK,
     EXPIRED_MARK,
     FILTER_MARK,
+    HORIZON_MARK,
     PAST_MARK,
     RULE_MARK,
     Setup,
@@ -100,6 +101,9 @@ def test_unknown_and_colliding_fields_are_read_only_context() -> None:
         ({"appointTime": NOW - 1}, PAST_MARK, "2029-12-31 23:59:59.999 is in the past", "moved"),
         ({"userAccount": ...}, AGENT_MARK, "no userAccount listed: fill it in", "moved"),
         ({"userAccount": " li.na"}, AGENT_MARK, "surrounding spaces", "moved"),
+        ({"appointTime": NOW + 367 * 86_400_000}, HORIZON_MARK, "2031-01-03 00:00:00 is more "
+         "than 366 days ahead, which run refuses as a misreading; if it is right, raise "
+         "input.max_days_ahead", "moved"),
     ],
 )
 def test_rows_that_cannot_be_rescheduled_are_marked(

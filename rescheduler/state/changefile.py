@@ -19,11 +19,11 @@ A row is ``no`` (never changed by the rules) when the server reports it automati
 fields the server filters on is not documented, so the export checks: a rule never touches a
 reservation that was not asked for); when a time rule cannot be applied (no appointTime, a
 daylight-saving gap or fold); when it has no agent to send; or when its appointTime is in the
-past (``run`` would refuse it). A row marked for what the server reports (automatic, expired,
-not asked for) shows the listed values; a row held after the rules were applied (in the past,
-no agent) shows the changed values, so fixing it by hand keeps the intended change. A value a
-sheet cell cannot hold exactly (surrounding spaces) is not written to a sent column: a remark
-is left empty (unchanged) with a note.
+past or beyond ``input.max_days_ahead`` (``run`` would refuse it). A row marked for what
+the server reports (automatic, expired, not asked for) shows the listed values; a row held
+after the rules were applied (past, horizon, no agent) shows the changed values, so fixing it
+by hand keeps the intended change. A value a sheet cell cannot hold exactly (surrounding
+spaces) is not written to a sent column: a remark is left empty (unchanged) with a note.
 Absent fields stay absent: an empty cell, never a made-up value.
 
 In an op-independent deployment the ``workNo`` column is the item's ``workNo`` when the server
@@ -70,6 +70,8 @@ TIMESTAMPS = frozenset({APPOINT_TIME, "beginTime", "endTime"})
 # Why a row is "no", as counted in the summary.
 AUTOMATIC_MARK, EXPIRED_MARK, FILTER_MARK = "automatic", "expired", "not asked for"
 RULE_MARK, AGENT_MARK, PAST_MARK = "rule not applied", "no agent", "in the past"
+HORIZON_MARK = "beyond the horizon"
+_DAY_MS = 86_400_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,7 @@ class Setup:
     now_ms: int
     query: ListFilter
     rules: Rules
+    max_days_ahead: int = 366  # input.max_days_ahead: run refuses an appointTime beyond it
 
     @property
     def agent(self) -> str:
@@ -242,6 +245,13 @@ def change_row(item: Item, ident: str, shape: Layout, setup: Setup) -> ChangeRow
         if when is not None and when < setup.now_ms:
             why = _("appointTime {time} is in the past")
             marks.append((PAST_MARK, why.format(time=format_wall(when, zone))))
+        elif when is not None and when > setup.now_ms + setup.max_days_ahead * _DAY_MS:
+            why = _(
+                "appointTime {time} is more than {days} days ahead, which run refuses as a "
+                "misreading; if it is right, raise input.max_days_ahead"
+            )
+            time_text = format_wall(when, zone)
+            marks.append((HORIZON_MARK, why.format(time=time_text, days=setup.max_days_ahead)))
     values = {
         APPOINT_ID: ident,
         setup.agent: _cell(agent),

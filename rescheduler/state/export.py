@@ -112,7 +112,14 @@ async def export(
         )
         listed = await lister.run()
         progress.phase = "writing"
-        setup = Setup(cfg.server.deployment, zone, int(time.time() * 1000), job.query, job.rules)
+        setup = Setup(
+            cfg.server.deployment,
+            zone,
+            int(time.time() * 1000),
+            job.query,
+            job.rules,
+            max_days_ahead=cfg.input.max_days_ahead,
+        )
         shape = layout(staging.fields(), setup)
         marks: Counter[str] = Counter()
         rows = held = 0
