@@ -100,6 +100,12 @@ class WebConfig:
     max_upload_mb: float = 20.0
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
+    trusted_proxies: tuple[str, ...] = ()  # addresses/networks whose X-Forwarded-* are believed
+    keep_days: int = 90  # uploads, results and history rows older than this are deleted; 0 = never
+    max_rows: int = 200_000  # rows a check reads at most (`rescheduler run` has no limit)
+    max_checks: int = 2  # checks at once, server-wide (one per user in any case)
+    check_timeout_s: float = 300.0
+    check_memory_mb: int = 1024
 
 
 @dataclass(frozen=True)
@@ -145,7 +151,18 @@ _KNOWN: dict[str, tuple[str, ...]] = {
         "max_failures",
     ),
     "input": ("timezone", "sheet", "encoding", "on_conflict", "max_days_ahead", "columns"),
-    "web": ("data_dir", "max_upload_mb", "tls_cert_file", "tls_key_file"),
+    "web": (
+        "data_dir",
+        "max_upload_mb",
+        "tls_cert_file",
+        "tls_key_file",
+        "trusted_proxies",
+        "keep_days",
+        "max_rows",
+        "max_checks",
+        "check_timeout_s",
+        "check_memory_mb",
+    ),
     "list": ("page_size",),
 }
 
@@ -277,4 +294,12 @@ def _web(w: Mapping[str, Any], config_path: Path | None) -> WebConfig:
         ),
         tls_cert_file=cert,
         tls_key_file=key,
+        trusted_proxies=check.networks("web.trusted_proxies", w.get("trusted_proxies", [])),
+        keep_days=check.integer("web.keep_days", w.get("keep_days", 90), 0),
+        max_rows=check.integer("web.max_rows", w.get("max_rows", 200_000), 1),
+        max_checks=check.integer("web.max_checks", w.get("max_checks", 2), 1, 64),
+        check_timeout_s=check.number(
+            "web.check_timeout_s", w.get("check_timeout_s", 300.0), positive=True
+        ),
+        check_memory_mb=check.integer("web.check_memory_mb", w.get("check_memory_mb", 1024), 256),
     )

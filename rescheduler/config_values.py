@@ -178,3 +178,19 @@ def read_secret_file(path: Path) -> Secret:
     if not text:
         raise ConfigError(key, f"{path} is empty")
     return Secret(text)
+
+
+def networks(key: str, value: object) -> tuple[str, ...]:
+    """A list of IP addresses or networks (``"10.0.0.0/8"``), each checked, as given."""
+    import ipaddress
+
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(key, f'must be a list of addresses like ["127.0.0.1"], got {show(value)}')
+    for item in value:
+        try:
+            ipaddress.ip_network(item.strip(), strict=False)
+        except ValueError:
+            raise ConfigError(
+                key, f"has {item!r}, which is not an IP address or network (like 10.0.0.0/8)"
+            ) from None
+    return tuple(item.strip() for item in value)

@@ -41,6 +41,8 @@ class Job:
     resume: bool = False
     journal_path: Path | None = None
     handle_signals: bool = False
+    max_rows: int | None = None  # the upload page's web.max_rows; the CLI has no limit
+    hide_access_key: bool = False  # the upload page: no access key in any row's message
 
 
 @dataclass
@@ -126,7 +128,7 @@ async def run(
     try:
         plan = RowPlanner.for_table(cfg, table, zone, now_ms=int(time.time() * 1000))
         total, decided = await anyio.to_thread.run_sync(
-            pass_one, table, plan, scan, cfg.input.on_conflict
+            pass_one, table, plan, scan, cfg.input.on_conflict, job.max_rows
         )
         progress.total = total
         progress.phase = "sending"
@@ -247,7 +249,7 @@ async def _send_all(
             ),
             stop=stop,
             failure_limit=FailureLimit(cfg.send.max_failures),
-            access_key=access_key,
+            access_key="***" if job.hide_access_key else access_key,
             handle_signals=job.handle_signals,
         )
         await pool.run(source)

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 from rescheduler.config import Config
+from rescheduler.errors import InputFileError
 from rescheduler.i18n import _
 from rescheduler.models import (
     APPOINT_ID,
@@ -130,9 +131,16 @@ def _key(wire: WireRequest) -> str:
 
 
 def pass_one(
-    table: Table, plan: RowPlanner, scan: DuplicateScan, on_conflict: str
+    table: Table,
+    plan: RowPlanner,
+    scan: DuplicateScan,
+    on_conflict: str,
+    max_rows: int | None = None,
 ) -> tuple[int, int]:
     """Pass 1: count rows and decide duplicates (kept on disk); ``(rows, lines decided)``.
+
+    ``max_rows`` (the upload page's ``web.max_rows``; None for ``rescheduler run``): an
+    ``InputFileError`` as soon as one row more has been read, before anything else is done.
 
     Cheap first: count every row's raw reservation key without validating anything. Only if
     some key repeats is the file read again, validating just the rows of repeated keys, so
@@ -144,6 +152,8 @@ def pass_one(
         rows = 0
         for row in table.rows():
             rows += 1
+            if max_rows is not None and rows > max_rows:
+                raise too_many_rows(str(table.path), max_rows, row.line)
             counter.add(plan.raw_key(row))
         if counter.finish():
             for row in table.rows():
@@ -154,6 +164,17 @@ def pass_one(
     finally:
         counter.close()
     return rows, scan.decide(on_conflict)
+
+
+def too_many_rows(path: str, max_rows: int, line: int) -> InputFileError:
+    return InputFileError(
+        path,
+        _(
+            "the file has more than {limit} rows; the upload page checks at most {limit} "
+            "(web.max_rows): split it into smaller files, or send it with `rescheduler run`"
+        ).format(limit=f"{max_rows:,}"),
+        line=line,
+    )
 
 
 class Decided:

@@ -42,7 +42,7 @@ def test_user_add_list_passwd_remove(tmp_path: Path) -> None:
     assert "exists" in out
     code, out = _user(tmp_path, "list")
     assert code == 0
-    assert out.startswith("li.na\t(added ")
+    assert out.startswith("li.na\tsupervisor\t(added ")
     code, out = _user(tmp_path, "passwd", "li.na", input="another password\nanother password\n")
     assert code == 0, out
     stored = store.password_hash("li.na")

@@ -12,7 +12,7 @@ from rescheduler.web.preview import split_problems
 from rescheduler.web.store import SESSION_IDLE_S, SESSION_MAX_S, Store
 from rescheduler.web.throttle import LoginThrottle
 from rescheduler.web.uploads import UploadRefused, safe_file_name, suffix_of
-from rescheduler.web.views import content_disposition
+from rescheduler.web.files import content_disposition
 from tests.webtools import cheap_passwords  # noqa: F401  (autouse fixture)
 
 

@@ -10,8 +10,13 @@
   itself (it is marked ``@streams_csrf``). The sign-in form, before any session exists, uses a
   double-submit token (cookie ``rs_login`` = form field). A POST whose ``Origin`` names
   another host is refused outright.
-* Sign-ins are throttled per (name, address) and per address (``throttle.py``); a wrong name
-  and a wrong password get the same answer in the same time.
+* Sign-ins are throttled per (name, address) and per address (``throttle.py``), the attempt
+  reserved before the password is hashed; hashing runs on a small executor of its own, so a
+  burst of guesses cannot delay anyone else's sign-in. A wrong name and a wrong password get
+  the same answer for the same work (one key derivation each).
+* Roles (``roles.py``): routes marked ``@changes_runs`` need a supervisor or an admin, routes
+  marked ``@admin_only`` an admin; anyone else gets 403.
+* ``next`` (where to go after signing in) must be a path of one of this app's own pages.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import math
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -26,14 +32,22 @@ from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 
-from rescheduler.web.context import SESSION, context
+from rescheduler.i18n import _
+from rescheduler.web.context import SESSION, audit, context
 from rescheduler.web.pages import render
 from rescheduler.web.passwords import verify_password
+from rescheduler.web.roles import may_change_runs, sees_settings
 
 SESSION_COOKIE = "rs_session"
 LOGIN_COOKIE = "rs_login"
 CSRF_HEADER = "X-CSRF-Token"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_MAX_NAME = 65  # account names have at most 64 characters: a longer one is simply unknown
+# Where ``next`` may lead: this app's own pages (and downloads), nothing else.
+_NEXT_PATH = re.compile(
+    r"/(?:upload|admin|template\.xlsx|runs(?:/[A-Za-z0-9_-]{8,64}(?:/files/[a-z-]{1,32})?)?)?"
+)
+_NEXT_QUERY = re.compile(r"[A-Za-z0-9=&_.-]{0,100}")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 H = TypeVar("H", bound=Handler)
@@ -48,6 +62,17 @@ def public(handler: H) -> H:
 def streams_csrf(handler: H) -> H:
     """Mark a route that reads a multipart body and checks its ``csrf`` part itself."""
     setattr(handler, "rescheduler_streams_csrf", True)  # noqa: B010
+    return handler
+
+
+def changes_runs(handler: H) -> H:
+    """Mark a route only supervisors and admins may use (viewers only look)."""
+    setattr(handler, "rescheduler_allowed", may_change_runs)  # noqa: B010
+    return handler
+
+
+def admin_only(handler: H) -> H:
+    setattr(handler, "rescheduler_allowed", sees_settings)  # noqa: B010
     return handler
 
 
@@ -89,17 +114,35 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
             given = str((await request.post()).get("csrf", ""))
         if not tokens_match(given, session.csrf):
             return _forbidden(request, "The form had expired. Go back, reload the page and retry.")
+    allowed = getattr(target, "rescheduler_allowed", None)
+    if allowed is not None and not allowed(session.role):
+        message = _("Your account ({role}) cannot do this; ask an administrator.")
+        return _forbidden(request, message.format(role=session.role.value))
     return await handler(request)
 
 
 def safe_next(value: str | None) -> str:
-    """A local path to go to after signing in (never another site)."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+    """Where to go after signing in: a path of one of this app's pages, else ``/``.
+
+    Parsed, not pattern-matched on the raw text: no scheme, no host, no ``//`` or ``\\``, no
+    control characters (a tab or line break that a browser would drop or a header would choke
+    on), and a path this app serves; a query is kept only if it is plain.
+    """
+    if not value or len(value) > 300 or "\\" in value:
         return "/"
+    if any(ch < " " or "\x7f" <= ch <= "\x9f" for ch in value):
+        return "/"
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or parts.fragment or not _NEXT_PATH.fullmatch(parts.path):
+        return "/"
+    if parts.query and not _NEXT_QUERY.fullmatch(parts.query):
+        return parts.path
     return value
 
 
 def set_cookie(request: web.Request, response: web.StreamResponse, name: str, value: str) -> None:
+    """HttpOnly, SameSite=Strict, and Secure when the browser spoke HTTPS (to us or to a
+    trusted proxy: ``proxy.py`` has set the request's scheme)."""
     response.set_cookie(
         name, value, httponly=True, samesite="Strict", secure=request.secure, path="/"
     )
@@ -133,7 +176,7 @@ def _login_form(
 async def login(request: web.Request) -> web.StreamResponse:
     ctx = context(request)
     form = await request.post()
-    name = str(form.get("name", "")).strip()
+    name = str(form.get("name", "")).strip()[:_MAX_NAME]
     password = str(form.get("password", ""))
     next_path = safe_next(str(form.get("next", "/")))
     expected = request.cookies.get(LOGIN_COOKIE, "")
@@ -141,22 +184,42 @@ async def login(request: web.Request) -> web.StreamResponse:
         message = "The sign-in form had expired; please sign in again."
         return _login_form(request, next_path=next_path, message=message, status=403, name=name)
     address = request.remote or "?"
-    wait = ctx.throttle.wait_s(name, address)
-    if wait > 0:
-        message = f"Too many failed sign-ins. Try again in {math.ceil(wait)} seconds."
-        return _login_form(request, next_path=next_path, message=message, status=429, name=name)
-    stored = ctx.store.password_hash(name) if name else None
-    if not await asyncio.to_thread(verify_password, stored, password):
-        ctx.throttle.failed(name, address)
-        message = "Wrong name or password."
-        return _login_form(request, next_path=next_path, message=message, status=401, name=name)
-    ctx.throttle.succeeded(name, address)
+    refusal = ctx.throttle.reserve(name, address)
+    if refusal is not None:
+        wait = math.ceil(refusal.wait_s)
+        if refusal.busy:
+            message = _("Too many sign-ins at once. Try again in {seconds} seconds.")
+        else:
+            message = "Too many failed sign-ins. Try again in {seconds} seconds."
+        message = message.format(seconds=wait)
+        response = _login_form(
+            request, next_path=next_path, message=message, status=429, name=name
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
+    settled = False
+    try:
+        stored = ctx.store.password_hash(name) if name else None
+        loop = asyncio.get_running_loop()
+        ok = await loop.run_in_executor(ctx.hasher, verify_password, stored, password)
+        if not ok:
+            locked = ctx.throttle.failed(name, address)
+            settled = True
+            audit(request, "sign-in-failed", user=name, **({"locked": True} if locked else {}))
+            message = "Wrong name or password."
+            return _login_form(request, next_path=next_path, message=message, status=401, name=name)
+        ctx.throttle.succeeded(name, address)
+        settled = True
+    finally:
+        if not settled:  # cancelled while hashing (the client went away): count it as failed
+            ctx.throttle.failed(name, address)
     old = request.cookies.get(SESSION_COOKIE)
     if old:
         ctx.store.delete_session(old)
     response = web.Response(status=303, headers={"Location": next_path})
     set_cookie(request, response, SESSION_COOKIE, ctx.store.create_session(name))
     response.del_cookie(LOGIN_COOKIE, path="/")
+    audit(request, "sign-in", user=name)
     return response
 
 
@@ -164,6 +227,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         context(request).store.delete_session(token)
+    audit(request, "sign-out")
     response = web.Response(status=303, headers={"Location": "/login"})
     response.del_cookie(SESSION_COOKIE, path="/")
     return response

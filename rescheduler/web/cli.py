@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,9 @@ _DATA_DIR = click.option(
 )
 
 
+_ROLE_CHOICE = click.Choice(["admin", "supervisor", "viewer"])
+
+
 def _fail(exc: ReschedulerError) -> None:
     click.echo(f"rescheduler: error: {exc}", err=True)
     sys.exit(exc.exit_code)
@@ -36,6 +40,14 @@ def _load(config_path: Path | None, data_dir: Path | None) -> tuple[Any, Path]:
 
     config = load_config(config_path)
     return config, data_dir_of(config, data_dir)
+
+
+def _load_data_dir(config_path: Path | None, data_dir: Path | None) -> Path:
+    try:
+        return _load(config_path, data_dir)[1]
+    except ReschedulerError as exc:
+        _fail(exc)
+        raise AssertionError("unreachable") from exc
 
 
 def _loopback(host: str) -> bool:
@@ -68,7 +80,7 @@ def serve_command(config_path: Path | None, data_dir: Path | None, host: str, po
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     try:
         config, folder = _load(config_path, data_dir)
-        store = Store(folder)
+        store = Store(folder)  # migrates an older data folder before the server starts
         users = store.users()
         store.close()
     except ReschedulerError as exc:
@@ -132,12 +144,37 @@ def _check_name(name: str) -> None:
         )
 
 
+def _audit(store: Any, event: str, name: str, **details: object) -> None:
+    """Account changes made here go to the audit log too: by whom (this OS account)."""
+    import getpass
+
+    from rescheduler.web.audit import AuditLog
+
+    try:
+        by = getpass.getuser()
+    except (KeyError, OSError):
+        by = f"uid {os.getuid()}"
+    try:
+        AuditLog(store.data_dir).record(event, name, "cli", by=by, **details)
+    except OSError as exc:
+        click.echo(f"rescheduler: warning: cannot write the audit log: {exc}", err=True)
+
+
 @user_group.command("add")
 @click.argument("name")
+@click.option(
+    "--role",
+    type=_ROLE_CHOICE,
+    default="supervisor",
+    show_default=True,
+    help="viewer: sees every run and downloads; supervisor: uploads, checks and sends (own "
+    "runs); admin: every run, and the settings.",
+)
 @_CONFIG
 @_DATA_DIR
-def user_add(name: str, config_path: Path | None, data_dir: Path | None) -> None:
+def user_add(name: str, role: str, config_path: Path | None, data_dir: Path | None) -> None:
     """Create an account NAME; the password is asked for (twice, not echoed)."""
+    from rescheduler.web.roles import Role
     from rescheduler.web.store import UserExists
 
     _check_name(name)
@@ -146,11 +183,29 @@ def user_add(name: str, config_path: Path | None, data_dir: Path | None) -> None
         click.echo(f"rescheduler: error: user {name!r} exists; use `user passwd`", err=True)
         sys.exit(2)
     try:
-        store.add_user(name, _new_password(name))
+        store.add_user(name, _new_password(name), Role(role))
     except UserExists:
         click.echo(f"rescheduler: error: user {name!r} exists", err=True)
         sys.exit(2)
-    click.echo(f"added user {name} ({store.data_dir})")
+    _audit(store, "account-added", name, role=role)
+    click.echo(f"added user {name} as {role} ({store.data_dir})")
+
+
+@user_group.command("role")
+@click.argument("name")
+@click.argument("role", type=_ROLE_CHOICE)
+@_CONFIG
+@_DATA_DIR
+def user_role(name: str, role: str, config_path: Path | None, data_dir: Path | None) -> None:
+    """Give NAME the role ROLE (admin, supervisor or viewer); it applies at once."""
+    from rescheduler.web.roles import Role
+
+    store = _store(config_path, data_dir)
+    if not store.set_role(name, Role(role)):
+        click.echo(f"rescheduler: error: no user {name!r}", err=True)
+        sys.exit(2)
+    _audit(store, "account-role", name, role=role)
+    click.echo(f"{name} is now {role}")
 
 
 @user_group.command("passwd")
@@ -164,6 +219,7 @@ def user_passwd(name: str, config_path: Path | None, data_dir: Path | None) -> N
         click.echo(f"rescheduler: error: no user {name!r}", err=True)
         sys.exit(2)
     store.set_password(name, _new_password(name))
+    _audit(store, "account-password", name)
     click.echo(f"changed the password of {name}")
 
 
@@ -173,9 +229,11 @@ def user_passwd(name: str, config_path: Path | None, data_dir: Path | None) -> N
 @_DATA_DIR
 def user_remove(name: str, config_path: Path | None, data_dir: Path | None) -> None:
     """Delete the account NAME (its runs stay in the history)."""
-    if not _store(config_path, data_dir).remove_user(name):
+    store = _store(config_path, data_dir)
+    if not store.remove_user(name):
         click.echo(f"rescheduler: error: no user {name!r}", err=True)
         sys.exit(2)
+    _audit(store, "account-removed", name)
     click.echo(f"removed user {name}")
 
 
@@ -183,8 +241,28 @@ def user_remove(name: str, config_path: Path | None, data_dir: Path | None) -> N
 @_CONFIG
 @_DATA_DIR
 def user_list(config_path: Path | None, data_dir: Path | None) -> None:
-    """List the accounts."""
+    """List the accounts and their roles."""
     from datetime import datetime
 
-    for name, created in _store(config_path, data_dir).users():
-        click.echo(f"{name}\t(added {datetime.fromtimestamp(created):%Y-%m-%d %H:%M})")
+    for account in _store(config_path, data_dir).users():
+        added = datetime.fromtimestamp(account.created)
+        click.echo(f"{account.name}\t{account.role.value}\t(added {added:%Y-%m-%d %H:%M})")
+
+
+@user_group.command("audit")
+@click.option("--last", type=click.IntRange(1), help="Only the last N entries.")
+@click.option("--json", "as_json", is_flag=True, help="The entries as stored (one JSON a line).")
+@_CONFIG
+@_DATA_DIR
+def user_audit(
+    last: int | None, as_json: bool, config_path: Path | None, data_dir: Path | None
+) -> None:
+    """Print the audit log: sign-ins, failed sign-ins, uploads, starts, stops, downloads,
+    deletions and account changes, with who, when and from where (oldest first)."""
+    import json
+
+    from rescheduler.web.audit import AuditLog, format_entry
+
+    log = AuditLog(_load_data_dir(config_path, data_dir))
+    for entry in log.entries(last):
+        click.echo(json.dumps(entry, ensure_ascii=False) if as_json else format_entry(entry))

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass
 
 from aiohttp import web
 
 from rescheduler.config import Config
+from rescheduler.web.audit import AuditLog
+from rescheduler.web.checks import Checks
+from rescheduler.web.proxy import view_of
 from rescheduler.web.runs import Runs
 from rescheduler.web.store import Session, Store
 from rescheduler.web.throttle import LoginThrottle
+
+log = logging.getLogger("rescheduler.web")
 
 
 @dataclass
@@ -18,8 +25,11 @@ class WebContext:
     config: Config
     store: Store
     runs: Runs
+    checks: Checks
     throttle: LoginThrottle
     max_upload_bytes: int
+    audit: AuditLog
+    hasher: ThreadPoolExecutor  # password checks only: small, never shared with other work
 
 
 CONTEXT = web.AppKey("rescheduler", WebContext)
@@ -29,3 +39,14 @@ SESSION: ContextVar[Session | None] = ContextVar("rescheduler_session", default=
 
 def context(request: web.Request) -> WebContext:
     return request.app[CONTEXT]
+
+
+def audit(request: web.Request, event: str, user: str | None = None, **details: object) -> None:
+    """Append to the audit log: ``user`` (default: the signed-in one), from the client's address."""
+    if user is None:
+        session = SESSION.get()
+        user = session.user if session else ""
+    try:
+        context(request).audit.record(event, user, view_of(request).remote, **details)
+    except OSError as exc:
+        log.error("cannot write the audit log: %s", exc)

@@ -15,7 +15,9 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from rescheduler.i18n import _
 from rescheduler.web.context import SESSION
+from rescheduler.web.roles import may_change_runs, sees_settings
 from rescheduler.write.summary import CODE_MEANINGS
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -24,6 +26,7 @@ STATIC = Path(__file__).parent / "static"
 STATE_LABELS = {
     "checking": "checking the file",
     "unreadable": "cannot be read",
+    "cancelled": _("check cancelled"),
     "ready": "checked, not sent",
     "running": "sending",
     "stopping": "stopping",
@@ -47,6 +50,7 @@ def environment() -> jinja2.Environment:
     env.filters["duration"] = _duration
     env.filters["number"] = lambda n: "" if n is None else f"{n:,}"
     env.globals["code_meanings"] = CODE_MEANINGS
+    env.globals["_"] = _
     env.globals["state_label"] = lambda state: STATE_LABELS.get(str(state), str(state))
     return env
 
@@ -57,6 +61,9 @@ def render(
     session = SESSION.get()
     context.setdefault("user", session.user if session else None)
     context.setdefault("csrf", session.csrf if session else "")
+    context.setdefault("role", session.role.value if session else "")
+    context.setdefault("may_upload", session is not None and may_change_runs(session.role))
+    context.setdefault("is_admin", session is not None and sees_settings(session.role))
     context.setdefault("when", _when_in(request.app.get(ZONE_KEY)))
     html = environment().get_template(template).render(**context)
     return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")

@@ -5,7 +5,8 @@ writes ``validation.csv`` (every row's verdict) and ``validation.errors.csv`` (t
 into the run folder, then reads that report back for the page: the invalid rows (line, column,
 reason) and the duplicates. A sample of the requests is rebuilt for the first rows the dry run
 would send, by the same validate and plan functions the engine uses. It is blocking code: the
-server calls it in a worker thread, so a large file does not stall the pages or a running run.
+server runs it in a bounded worker process (``checkjob.py``), so a large or hostile file stalls
+neither the pages nor a running run.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ MAX_LISTED = 1000  # invalid rows shown on the page; the validation report has a
 SAMPLE_SIZE = 5
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 VALIDATION_NAME = "validation.csv"
+PREVIEW_NAME = "preview.json"
 
 
 @dataclass(frozen=True)
@@ -79,14 +81,24 @@ class Preview:
         return cls(**data)
 
 
-def check(input_path: Path, run_dir: Path, config: Config, file_name: str) -> Preview:
-    """Dry-run ``input_path``; raises the engine's ``ReschedulerError`` if it cannot be read."""
+def check(
+    input_path: Path,
+    run_dir: Path,
+    config: Config,
+    file_name: str,
+    max_rows: int | None = None,
+    max_listed: int | None = None,
+) -> Preview:
+    """Dry-run ``input_path``; raises the engine's ``ReschedulerError`` if it cannot be read
+    (or has more than ``max_rows`` rows). At most ``max_listed`` invalid rows and duplicates
+    are kept for the page (default ``MAX_LISTED``)."""
+    listed = MAX_LISTED if max_listed is None else max_listed
     from rescheduler.engine import Job, run_sync
     from rescheduler.rows import DRY_RUN_NOTE
 
     started = time.monotonic()
     out = run_dir / VALIDATION_NAME
-    job = Job(input_path=input_path, config=config, out_path=out, dry_run=True)
+    job = Job(input_path=input_path, config=config, out_path=out, dry_run=True, max_rows=max_rows)
     result = run_sync(job)
     info = result.info
     headers = list(info.headers)
@@ -101,13 +113,13 @@ def check(input_path: Path, run_dir: Path, config: Config, file_name: str) -> Pr
         base = len(headers)
         for record in reader:
             line, status, error = int(record[base]), record[base + 1], record[base + 8]
-            if status == Status.INVALID and len(invalid) < MAX_LISTED:
+            if status == Status.INVALID and len(invalid) < listed:
                 invalid.append(ListedRow(line, split_problems(error, known)))
             elif status == Status.SKIPPED and error == DRY_RUN_NOTE:
                 to_send += 1
                 if len(would_send) < SAMPLE_SIZE:
                     would_send.append(line)
-            elif status == Status.SKIPPED and len(duplicates) < MAX_LISTED:
+            elif status == Status.SKIPPED and len(duplicates) < listed:
                 duplicates.append(ListedRow(line, [Problem("", error)]))
     counts = {status.value: n for status, n in result.summary.counts.items()}
     return Preview(

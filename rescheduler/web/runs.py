@@ -1,13 +1,15 @@
-"""Checks and runs in the background, on the web server's own event loop.
+"""Runs in the background, on the web server's own event loop; their files; retention.
 
-Each upload is checked in a worker thread (``preview.check``: a dry run can take seconds and
-must not stall the pages). Each run is one asyncio task driving ``engine.run`` with its own
-``Progress`` (served as JSON to the page) and ``StopControl`` (the Stop button). One run sends
-at a time, server-wide, so the configured ``send.concurrency`` and ``send.rate_per_s`` are the
-most the iSales server ever gets from this page. Every start is ``Job(resume=True)`` on the run
-folder's fixed results path: a first start finds no journal; Resume after Stop, a failure or a
-server restart skips the rows that already succeeded. Run-level errors shown on the page are
-cleaned of server paths and of the access and secret keys.
+(Checking an upload is ``checks.py``: a bounded worker process.) Each run is one asyncio task
+driving ``engine.run`` with its own ``Progress`` (served as JSON to the page) and
+``StopControl`` (the Stop button). One run sends at a time, server-wide, so the configured
+``send.concurrency`` and ``send.rate_per_s`` are the most the iSales server ever gets from this
+page. Every start is ``Job(resume=True)`` on the run folder's fixed results path: a first start
+finds no journal; Resume after Stop, a failure or a server restart skips the rows that already
+succeeded. Run-level errors shown on the page are cleaned of server paths and of the access and
+secret keys, and cut to a readable length; the files a run writes name no key at all
+(``Job(hide_access_key=True)``). Runs older than ``web.keep_days`` are deleted, files and
+history row, by ``expire``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,14 +26,15 @@ from rescheduler.config import Config
 from rescheduler.engine import Job, Progress, RunResult
 from rescheduler.errors import Interrupted, ReschedulerError
 from rescheduler.send.pool import StopControl
-from rescheduler.web.preview import Preview
+from rescheduler.web.preview import PREVIEW_NAME, Preview
 from rescheduler.web.store import ACTIVE, STARTABLE, RunRecord, RunState, Store
 
 log = logging.getLogger("rescheduler.web")
 FORMATS = ("csv", "xlsx")
-PREVIEW_NAME = "preview.json"
 OUTCOME_NAME = "outcome.json"
 SHUTDOWN_GRACE_S = 10.0
+MAX_MESSAGE = 2_000  # characters of a run-level message shown on a page
+DAY_S = 86_400.0
 
 
 class Busy(Exception):
@@ -83,35 +87,9 @@ class Runs:
         for secret in (auth.access_key, auth.secret_key.reveal() if auth.secret_key else ""):
             if secret:
                 message = message.replace(secret, "***")
+        if len(message) > MAX_MESSAGE:
+            message = message[: MAX_MESSAGE - 1] + "…"
         return message
-
-    # -- checking an upload -------------------------------------------------------------------
-    def check_later(self, run_id: str) -> None:
-        self._spawn(self._check(run_id))
-
-    async def _check(self, run_id: str) -> None:
-        from rescheduler.web.preview import check
-
-        record = self.store.get_run(run_id)
-        if record is None:
-            return
-        run_dir = self.store.run_dir(run_id)
-        try:
-            preview = await asyncio.to_thread(
-                check, self.input_path(record), run_dir, self.config, record.file_name
-            )
-            preview.save(run_dir / PREVIEW_NAME)
-        except ReschedulerError as exc:
-            self.store.update_run(
-                run_id, state=RunState.UNREADABLE, message=self.clean(str(exc), record)
-            )
-            return
-        except Exception:
-            log.exception("checking run %s failed", run_id)
-            message = "the file could not be checked (an internal error; see the server log)"
-            self.store.update_run(run_id, state=RunState.UNREADABLE, message=message)
-            return
-        self.store.update_run(run_id, state=RunState.READY, rows=preview.rows, counts={})
 
     # -- sending ------------------------------------------------------------------------------
     def start(self, run_id: str, user: str, results_format: str) -> None:
@@ -158,6 +136,7 @@ class Runs:
             out_path=self.results_path(record),
             resume=True,
             handle_signals=False,
+            hide_access_key=True,
         )
         try:
             result = await run(job, stop=sending.stop, progress=sending.progress)
@@ -235,10 +214,23 @@ class Runs:
         return next(iter(self._sending), None)
 
     # -- lifecycle ----------------------------------------------------------------------------
-    def recover(self) -> None:
-        """After a (re)start: mark cut-off runs interrupted, check unchecked uploads again."""
-        for run_id in self.store.recover():
-            self.check_later(run_id)
+    async def delete(self, record: RunRecord) -> None:
+        """Forget a run that is not active: its history row, then its folder (in a thread)."""
+        self.store.forget_run(record.id)
+        await asyncio.to_thread(shutil.rmtree, self.store.run_dir(record.id), True)
+
+    async def expire(self) -> list[RunRecord]:
+        """Delete the runs older than ``web.keep_days`` (0 = keep for ever); the ones deleted."""
+        keep_days = self.config.web.keep_days
+        if keep_days <= 0:
+            return []
+        gone = []
+        for run_id in self.store.expired_runs(self.store.now() - keep_days * DAY_S):
+            record = self.store.get_run(run_id)
+            if record is not None and run_id not in self._sending:
+                await self.delete(record)
+                gone.append(record)
+        return gone
 
     async def close(self, grace_s: float = SHUTDOWN_GRACE_S) -> None:
         """Stop every run cleanly (rows left become not_sent), cancelling what outlasts grace."""

@@ -6,10 +6,12 @@
       runs/<run id>/         input<suffix> (the upload, under a name of our own), preview.json,
                              validation.csv + validation.errors.csv (the dry run),
                              results.csv|xlsx + results.errors.csv|xlsx, results.journal.sqlite
+      audit.log              the append-only audit log (``audit.py``)
 
 Sessions are stored by the SHA-256 of their token, so a copy of the database does not hold a
-usable cookie. Run IDs and session tokens come from ``secrets``. Every supervisor sees every
-run; the history records who uploaded, started and stopped each one.
+usable cookie. Run IDs and session tokens come from ``secrets``. Each account has a role
+(``roles.py``); the history records who uploaded, started and stopped each run. The schema is
+migrated in place at start-up (``PRAGMA user_version``).
 """
 
 from __future__ import annotations
@@ -21,12 +23,34 @@ import os
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from enum import StrEnum
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from rescheduler.errors import OutputError
+from rescheduler.web.records import (
+    ACTIVE,
+    CHECKABLE,
+    RUN_COLUMNS,
+    STARTABLE,
+    Account,
+    RunRecord,
+    RunState,
+    Session,
+    run_record,
+)
+from rescheduler.web.roles import DEFAULT_ROLE, Role
+
+__all__ = [
+    "ACTIVE",
+    "CHECKABLE",
+    "STARTABLE",
+    "Account",
+    "RunRecord",
+    "RunState",
+    "Session",
+    "Store",
+    "UserExists",
+]
 
 SESSION_IDLE_S = 8 * 3600  # signed out after 8 hours without a request
 SESSION_MAX_S = 24 * 3600  # and 24 hours after signing in, whatever happens
@@ -52,51 +76,13 @@ CREATE TABLE IF NOT EXISTS run (
 );
 CREATE INDEX IF NOT EXISTS run_uploaded ON run (uploaded DESC);
 """
-
-
-class RunState(StrEnum):
-    CHECKING = "checking"  # uploaded; the dry run is reading it
-    UNREADABLE = "unreadable"  # the file cannot be read as a sheet of changes (message says why)
-    READY = "ready"  # checked: the preview is there, Start sends it
-    RUNNING = "running"
-    STOPPING = "stopping"  # Stop pressed: requests in flight are finishing
-    FINISHED = "finished"  # every row has its outcome
-    STOPPED = "stopped"  # stopped early (Stop, 401, too many failures, shutdown): resumable
-    INTERRUPTED = "interrupted"  # the server went down mid-run: resumable
-    FAILED = "failed"  # a run-level error before sending (config, credentials): retryable
-
-
-ACTIVE = frozenset({RunState.CHECKING, RunState.RUNNING, RunState.STOPPING})
-STARTABLE = frozenset({RunState.READY, RunState.STOPPED, RunState.INTERRUPTED, RunState.FAILED})
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    id: str
-    file_name: str  # the uploaded file's name, sanitised (display and download names only)
-    suffix: str
-    size: int
-    uploaded_by: str
-    uploaded: float
-    state: RunState
-    message: str = ""
-    rows: int | None = None
-    counts: Mapping[str, int] = field(default_factory=dict)
-    results_format: str = ""
-    started_by: str = ""
-    started: float | None = None
-    finished: float | None = None
-    stopped_by: str = ""
-
-    @property
-    def stem(self) -> str:
-        return self.file_name[: -len(self.suffix)] if self.suffix else self.file_name
-
-
-@dataclass(frozen=True)
-class Session:
-    user: str
-    csrf: str
+# Schema changes, in order; PRAGMA user_version counts those applied.
+_MIGRATIONS = (
+    # 1: roles. Accounts made before roles existed become supervisors.
+    "ALTER TABLE user ADD COLUMN role TEXT NOT NULL DEFAULT 'supervisor'",
+)
+CUT_OFF_CHECK = "the check did not finish before the server stopped; press Check again"
+INTERRUPTED_RUN = "the server stopped during this run; press Resume to send the rows left"
 
 
 class UserExists(ValueError):
@@ -123,11 +109,19 @@ class Store:
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(_SCHEMA)
+            self._migrate()
         except (OSError, sqlite3.Error) as exc:
             raise OutputError(f"cannot use the web data folder {data_dir}: {exc}") from None
 
     def close(self) -> None:
         self._db.close()
+
+    def _migrate(self) -> None:
+        with self._transaction():
+            version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+            for number, statement in enumerate(_MIGRATIONS[version:], version + 1):
+                self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number}")
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -140,11 +134,11 @@ class Store:
         self._db.execute("COMMIT")
 
     # -- accounts -----------------------------------------------------------------------------
-    def add_user(self, name: str, password_hash: str) -> None:
+    def add_user(self, name: str, password_hash: str, role: Role = DEFAULT_ROLE) -> None:
         try:
             self._db.execute(
-                "INSERT INTO user (name, password_hash, created) VALUES (?, ?, ?)",
-                (name, password_hash, self._clock()),
+                "INSERT INTO user (name, password_hash, created, role) VALUES (?, ?, ?, ?)",
+                (name, password_hash, self._clock(), Role(role).value),
             )
         except sqlite3.IntegrityError:
             raise UserExists(name) from None
@@ -165,9 +159,13 @@ class Store:
         row = self._db.execute("SELECT password_hash FROM user WHERE name = ?", (name,)).fetchone()
         return None if row is None else str(row[0])
 
-    def users(self) -> list[tuple[str, float]]:
-        rows = self._db.execute("SELECT name, created FROM user ORDER BY name").fetchall()
-        return [(str(r[0]), float(r[1])) for r in rows]
+    def set_role(self, name: str, role: Role) -> bool:
+        cur = self._db.execute("UPDATE user SET role = ? WHERE name = ?", (Role(role).value, name))
+        return cur.rowcount == 1
+
+    def users(self) -> list[Account]:
+        rows = self._db.execute("SELECT name, role, created FROM user ORDER BY name").fetchall()
+        return [Account(str(r[0]), Role(r[1]), float(r[2])) for r in rows]
 
     # -- sessions -----------------------------------------------------------------------------
     def create_session(self, user: str) -> str:
@@ -190,7 +188,9 @@ class Store:
         """The live session of a cookie token, or None (unknown, idle too long, too old)."""
         key = _digest(token)
         row = self._db.execute(
-            "SELECT user, csrf, created, seen FROM session WHERE token_hash = ?", (key,)
+            "SELECT s.user, s.csrf, s.created, s.seen, u.role FROM session s "
+            "JOIN user u ON u.name = s.user WHERE s.token_hash = ?",
+            (key,),
         ).fetchone()
         if row is None:
             return None
@@ -200,7 +200,7 @@ class Store:
             return None
         if now - row["seen"] > _TOUCH_EVERY_S:
             self._db.execute("UPDATE session SET seen = ? WHERE token_hash = ?", (now, key))
-        return Session(user=row["user"], csrf=row["csrf"])
+        return Session(user=row["user"], csrf=row["csrf"], role=Role(row["role"]))
 
     def delete_session(self, token: str) -> None:
         self._db.execute("DELETE FROM session WHERE token_hash = ?", (_digest(token),))
@@ -226,68 +226,60 @@ class Store:
         self._db.execute("DELETE FROM run WHERE id = ?", (run_id,))
         self.run_dir(run_id).rmdir()
 
+    def forget_run(self, run_id: str) -> None:
+        """Delete a run's history row (the caller removes its folder)."""
+        self._db.execute("DELETE FROM run WHERE id = ?", (run_id,))
+
+    def expired_runs(self, before: float) -> list[str]:
+        """Runs not active whose last event (end, start or upload) is older than ``before``."""
+        rows = self._db.execute(
+            "SELECT id FROM run WHERE COALESCE(finished, started, uploaded) < ? "
+            "AND state NOT IN (?, ?, ?)",
+            (before, *sorted(state.value for state in ACTIVE)),
+        ).fetchall()
+        return [str(row[0]) for row in rows]
+
     def get_run(self, run_id: str) -> RunRecord | None:
         row = self._db.execute("SELECT * FROM run WHERE id = ?", (run_id,)).fetchone()
-        return None if row is None else _record(row)
+        return None if row is None else run_record(row)
 
-    def list_runs(self, limit: int = 200) -> list[RunRecord]:
-        rows = self._db.execute(
-            "SELECT * FROM run ORDER BY uploaded DESC LIMIT ?", (limit,)
-        ).fetchall()
-        return [_record(row) for row in rows]
+    def list_runs(self, limit: int = 200, *, uploaded_by: str | None = None) -> list[RunRecord]:
+        """The newest runs first; only ``uploaded_by``'s when given."""
+        if uploaded_by is None:
+            query, args = "SELECT * FROM run ORDER BY uploaded DESC LIMIT ?", (limit,)
+        else:
+            query = "SELECT * FROM run WHERE uploaded_by = ? ORDER BY uploaded DESC LIMIT ?"
+            args = (uploaded_by, limit)  # type: ignore[assignment]
+        return [run_record(row) for row in self._db.execute(query, args).fetchall()]
 
     def update_run(self, run_id: str, **values: object) -> None:
         """Set some columns of a run (``counts`` as a mapping, ``state`` as a RunState)."""
         if "counts" in values:
             values["counts"] = json.dumps(values["counts"])
-        unknown = set(values) - _RUN_COLUMNS
+        unknown = set(values) - RUN_COLUMNS
         if unknown:
             raise ValueError(f"unknown run columns: {sorted(unknown)}")
         assignments = ", ".join(f"{name} = ?" for name in values)
         self._db.execute(f"UPDATE run SET {assignments} WHERE id = ?", (*values.values(), run_id))
 
-    def recover(self) -> list[str]:
-        """After a restart: runs that were sending become INTERRUPTED (resumable); returns the
-        IDs of uploads whose check never ended, for the caller to check again."""
-        self._db.execute(
-            "UPDATE run SET state = ?, message = ? WHERE state IN (?, ?)",
-            (
-                RunState.INTERRUPTED.value,
-                "the server stopped during this run; press Resume to send the rows left",
-                RunState.RUNNING.value,
-                RunState.STOPPING.value,
-            ),
-        )
-        rows = self._db.execute(
-            "SELECT id FROM run WHERE state = ?", (RunState.CHECKING.value,)
-        ).fetchall()
-        return [str(row[0]) for row in rows]
+    def recover(self) -> None:
+        """After a restart: runs that were sending become INTERRUPTED (resumable); checks that
+        never ended become CANCELLED. Nothing is checked again on its own: a file that brought
+        the server down must not do it again at every start."""
+        with self._transaction():
+            self._db.execute(
+                "UPDATE run SET state = ?, message = ? WHERE state IN (?, ?)",
+                (
+                    RunState.INTERRUPTED.value,
+                    INTERRUPTED_RUN,
+                    RunState.RUNNING.value,
+                    RunState.STOPPING.value,
+                ),
+            )
+            self._db.execute(
+                "UPDATE run SET state = ?, message = ? WHERE state = ?",
+                (RunState.CANCELLED.value, CUT_OFF_CHECK, RunState.CHECKING.value),
+            )
 
     def now(self) -> float:
         return self._clock()
-
-
-_RUN_COLUMNS = frozenset(
-    {"size", "state", "message", "rows", "counts", "results_format", "started_by", "started",
-     "finished", "stopped_by"}
-)  # fmt: skip
-
-
-def _record(row: sqlite3.Row) -> RunRecord:
-    return RunRecord(
-        id=row["id"],
-        file_name=row["file_name"],
-        suffix=row["suffix"],
-        size=row["size"],
-        uploaded_by=row["uploaded_by"],
-        uploaded=row["uploaded"],
-        state=RunState(row["state"]),
-        message=row["message"],
-        rows=row["rows"],
-        counts=json.loads(row["counts"]),
-        results_format=row["results_format"],
-        started_by=row["started_by"],
-        started=row["started"],
-        finished=row["finished"],
-        stopped_by=row["stopped_by"],
-    )

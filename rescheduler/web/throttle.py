@@ -1,24 +1,46 @@
 """Sign-in throttling, in memory (a restart forgets it, which only helps the real user).
 
-Failures are counted per (name, address) and per address. After ``free`` failures a key is
-locked for ``base_s`` seconds, doubling with each further failure up to ``cap_s``. While a key
-is locked, sign-ins are refused without checking the password, so guessing gains nothing. A
-success clears the (name, address) key; so does a quiet spell of twice ``cap_s``. Old entries
-are dropped so memory stays bounded.
+An attempt is *reserved* before its password is hashed, and an attempt in flight counts
+against the limits as a failure would: 200 guesses sent at once get no more checks than 200
+sent one after another (they used to be all checked, the lock being read before the ~0.2 s
+hash and the failure counted after it).
+
+* Failures are counted per (name, address) and per address. After ``free`` failures a key is
+  locked for ``base_s`` seconds, doubling with each further failure up to ``cap_s``. While a
+  key is locked, sign-ins are refused without checking the password. A key that has used up
+  its free failures allows one attempt at a time once its lock has run out. A success clears
+  the (name, address) key; so does a quiet spell of twice ``cap_s``.
+* Password checks in flight at once are capped per account (whatever the address), per
+  address and server-wide; past a cap the attempt is refused as "busy" (retry in a second),
+  so a burst cannot queue up hashing work or slow other people's sign-ins.
+* Old idle entries are dropped so memory stays bounded.
+
+``reserve`` answers ``None`` (go ahead: hash, then call ``failed`` or ``succeeded`` exactly
+once) or a ``Refusal``. Pure: a clock is passed in; no I/O, no event loop.
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+
+BUSY_RETRY_S = 1.0
 
 
 @dataclass
 class _Entry:
     failures: int = 0
+    in_flight: int = 0
     locked_until: float = 0.0
     last: float = 0.0
+
+
+@dataclass(frozen=True)
+class Refusal:
+    wait_s: float
+    busy: bool  # True: too many checks at once (not a lock); False: locked after failures
 
 
 class LoginThrottle:
@@ -29,6 +51,9 @@ class LoginThrottle:
         base_s: float = 30.0,
         cap_s: float = 900.0,
         per_address_free: int = 50,
+        per_account_checks: int = 2,
+        per_address_checks: int = 4,
+        server_checks: int = 8,
         clock: Callable[[], float] = time.monotonic,
         max_entries: int = 10_000,
     ) -> None:
@@ -36,15 +61,22 @@ class LoginThrottle:
         self._address_free = per_address_free
         self._base = base_s
         self._cap = cap_s
+        self._caps = {"account": per_account_checks, "address": per_address_checks}
+        self._server_cap = server_checks
         self._clock = clock
         self._max = max_entries
         self._entries: dict[tuple[str, ...], _Entry] = {}
+        self._checks: Counter[tuple[str, str]] = Counter()  # ("account"|"address", who)
+        self._server = 0
 
     def _keys(self, name: str, address: str) -> list[tuple[tuple[str, ...], int]]:
         return [((name.casefold(), address), self._free), ((address,), self._address_free)]
 
+    def _gates(self, name: str, address: str) -> list[tuple[str, str]]:
+        return [("account", name.casefold()), ("address", address)]
+
     def wait_s(self, name: str, address: str) -> float:
-        """Seconds until a sign-in may be tried again (0 = now)."""
+        """Seconds until a lock on (name, address) or on the address ends (0 = not locked)."""
         now = self._clock()
         waits = [0.0]
         for key, _ in self._keys(name, address):
@@ -53,28 +85,86 @@ class LoginThrottle:
                 waits.append(entry.locked_until - now)
         return max(waits)
 
-    def failed(self, name: str, address: str) -> None:
+    def reserve(self, name: str, address: str) -> Refusal | None:
+        """Reserve one password check, or say why not (and for how long)."""
         now = self._clock()
+        wait = self.wait_s(name, address)
+        if wait > 0:
+            return Refusal(wait, busy=False)
+        for key, free in self._keys(name, address):
+            entry = self._entries.get(key)
+            if entry is None:
+                continue
+            self._refresh(entry, now)
+            if entry.in_flight >= max(1, free - entry.failures):
+                return Refusal(BUSY_RETRY_S, busy=False)
+        gates = self._gates(name, address)
+        if self._server >= self._server_cap or any(
+            self._checks[gate] >= self._caps[gate[0]] for gate in gates
+        ):
+            return Refusal(BUSY_RETRY_S, busy=True)
+        if len(self._entries) >= self._max:
+            self._forget_idle(now)
+        for key, _ in self._keys(name, address):
+            entry = self._entries.setdefault(key, _Entry())
+            entry.in_flight += 1
+            entry.last = now
+        for gate in gates:
+            self._checks[gate] += 1
+        self._server += 1
+        return None
+
+    def failed(self, name: str, address: str) -> bool:
+        """A reserved check failed (or was abandoned); True if that started a lock."""
+        now = self._clock()
+        locked = False
         if len(self._entries) >= self._max:
             self._forget_idle(now)
         for key, free in self._keys(name, address):
             entry = self._entries.setdefault(key, _Entry())
-            if now - entry.last > self._cap * 2:  # quiet for long: start counting afresh
-                entry.failures = 0
+            self._refresh(entry, now)
+            entry.in_flight = max(0, entry.in_flight - 1)
             entry.failures += 1
             entry.last = now
             over = entry.failures - free
             if over >= 0:
                 entry.locked_until = now + min(self._cap, self._base * 2**over)
+                locked = True
+        self._release(name, address)
+        return locked
 
     def succeeded(self, name: str, address: str) -> None:
         self._entries.pop((name.casefold(), address), None)
+        entry = self._entries.get((address,))
+        if entry is not None:
+            entry.in_flight = max(0, entry.in_flight - 1)
+        self._release(name, address)
+
+    def in_flight(self) -> int:
+        """Password checks reserved and not yet settled, server-wide."""
+        return self._server
+
+    def _release(self, name: str, address: str) -> None:
+        for gate in self._gates(name, address):
+            self._checks[gate] -= 1
+            if self._checks[gate] <= 0:
+                del self._checks[gate]
+        self._server = max(0, self._server - 1)
+
+    def _refresh(self, entry: _Entry, now: float) -> None:
+        if entry.in_flight == 0 and now - entry.last > self._cap * 2:
+            entry.failures = 0  # quiet for long: start counting afresh
 
     def _forget_idle(self, now: float) -> None:
-        idle = [k for k, e in self._entries.items() if now - e.last > self._cap * 2]
+        idle = [
+            k
+            for k, e in self._entries.items()
+            if e.in_flight == 0 and now - e.last > self._cap * 2
+        ]
         for key in idle:
             del self._entries[key]
-        if len(self._entries) >= self._max:  # still full: forget the oldest half
-            oldest = sorted(self._entries, key=lambda k: self._entries[k].last)
-            for key in oldest[: len(oldest) // 2]:
+        if len(self._entries) >= self._max:  # still full: forget the oldest idle half
+            settled = [k for k, e in self._entries.items() if e.in_flight == 0]
+            settled.sort(key=lambda k: self._entries[k].last)
+            for key in settled[: len(settled) // 2]:
                 del self._entries[key]

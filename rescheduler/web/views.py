@@ -1,31 +1,38 @@
-"""The pages: upload, the run page (preview, start, live progress, results), history, files."""
+"""The pages: upload, the run page (preview, start, live progress, results), history, files.
+
+A run is visible to whoever ``roles.may_see`` allows (others get 404, as for a run that does not
+exist) and changed only by whoever ``roles.may_change`` allows (403).
+"""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from urllib.parse import quote
 
 from aiohttp import web
 
-from rescheduler.web.auth import streams_csrf, tokens_match
-from rescheduler.web.context import SESSION, WebContext, context
+from rescheduler.i18n import _
+from rescheduler.web.auth import changes_runs, streams_csrf, tokens_match
+from rescheduler.web.context import SESSION, WebContext, audit, context
+from rescheduler.web.files import CONTENT_TYPES, content_disposition, file_table, files_of
 from rescheduler.web.pages import render
+from rescheduler.web.roles import may_change, may_change_runs, may_see, sees_every_run
 from rescheduler.web.runs import Busy, NotStartable
-from rescheduler.web.store import STARTABLE, RunRecord, RunState, Session
+from rescheduler.web.store import ACTIVE, CHECKABLE, STARTABLE, RunRecord, RunState, Session
 from rescheduler.web.uploads import UploadRefused, next_file_part, read_field, save_part, too_big
 
 _RUN_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 _MULTIPART_OVERHEAD = 64 * 1024
-_CONTENT_TYPES = {
-    ".csv": "text/csv; charset=utf-8",
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 NOTICES = {
     "busy": "Another run is sending right now; only one run sends at a time. "
     "Start this one when it has finished (or stop it).",
     "not-startable": "This run cannot be started in its present state.",
     "stopping": "Stopping: the requests in flight finish, the rest will be left not sent.",
+    "cancelled": _("The check was cancelled."),
+    "deleted": _("The upload and its files were deleted."),
+    "active": _("This run is busy (being checked or sending): cancel or stop it first."),
+    "check-busy": _(
+        "You already have a file being checked: wait for it, or cancel it, then try again."
+    ),
 }
 
 
@@ -40,15 +47,26 @@ def _session_user(request: web.Request) -> str:
 
 
 def _record(request: web.Request) -> RunRecord:
+    """The run named in the path, if this user may see it (404 otherwise, whether or not it
+    exists: another supervisor's run IDs are not confirmed)."""
     run_id = request.match_info["run_id"]
     record = context(request).store.get_run(run_id) if _RUN_ID.fullmatch(run_id) else None
-    if record is None:
+    session = _session(request)
+    if record is None or not may_see(session.role, session.user, record.uploaded_by):
         raise web.HTTPNotFound(text="no such run\n")
     return record
 
 
+def _changeable(request: web.Request) -> RunRecord:
+    record = _record(request)
+    session = _session(request)
+    if not may_change(session.role, session.user, record.uploaded_by):
+        raise web.HTTPForbidden(text="this run is not yours to change\n")
+    return record
+
+
 async def home(request: web.Request) -> web.StreamResponse:
-    raise web.HTTPSeeOther("/upload")
+    raise web.HTTPSeeOther("/upload" if may_change_runs(_session(request).role) else "/runs")
 
 
 def _upload_page(request: web.Request, *, message: str = "", status: int = 200) -> web.Response:
@@ -61,16 +79,30 @@ def _upload_page(request: web.Request, *, message: str = "", status: int = 200) 
         max_bytes=ctx.max_upload_bytes,
         deployment=ctx.config.server.deployment,
         agent_field=ctx.config.server.agent_field,
+        keep_days=ctx.config.web.keep_days,
+        max_rows=ctx.config.web.max_rows,
     )
 
 
+@changes_runs
 async def upload_page(request: web.Request) -> web.StreamResponse:
     return _upload_page(request)
 
 
+@changes_runs
 @streams_csrf
 async def upload(request: web.Request) -> web.StreamResponse:
     ctx = context(request)
+    user = _session_user(request)
+    if ctx.checks.claim(user) is not None:
+        return _upload_page(request, message=NOTICES["check-busy"], status=429)
+    try:
+        return await _receive(request, ctx, user)
+    finally:
+        ctx.checks.unclaim(user)  # a no-op once the upload's check has started
+
+
+async def _receive(request: web.Request, ctx: WebContext, user: str) -> web.StreamResponse:
     limit = ctx.max_upload_bytes
     declared = request.content_length
     try:
@@ -88,7 +120,7 @@ async def upload(request: web.Request) -> web.StreamResponse:
                 message="The form had expired. Go back, reload the page and retry.",
             )
         part, file_name, suffix = await next_file_part(reader)
-        record = ctx.store.new_run(file_name, suffix, _session_user(request))
+        record = ctx.store.new_run(file_name, suffix, user)
         try:
             size = await save_part(part, ctx.runs.input_path(record), limit)
         except BaseException:
@@ -97,7 +129,8 @@ async def upload(request: web.Request) -> web.StreamResponse:
     except UploadRefused as exc:
         return _upload_page(request, message=str(exc), status=exc.status)
     ctx.store.update_run(record.id, size=size)
-    ctx.runs.check_later(record.id)
+    ctx.checks.start(record.id, user)
+    audit(request, "upload", run=record.id, file=file_name, size=size)
     raise web.HTTPSeeOther(f"/runs/{record.id}")
 
 
@@ -106,6 +139,8 @@ async def run_page(request: web.Request) -> web.StreamResponse:
     record = _record(request)
     preview = ctx.runs.preview(record)
     started = record.started is not None
+    session = _session(request)
+    changeable = may_change(session.role, session.user, record.uploaded_by)
     return render(
         request,
         "run.html",
@@ -114,8 +149,13 @@ async def run_page(request: web.Request) -> web.StreamResponse:
         preview=preview,
         outcome=ctx.runs.outcome(record),
         started=started,
-        startable=record.state in STARTABLE,
-        files=_files(ctx, record),
+        startable=changeable and record.state in STARTABLE,
+        changeable=changeable,
+        cancellable=changeable and record.state == RunState.CHECKING,
+        checkable=changeable and record.state in CHECKABLE,
+        deletable=changeable and record.state not in ACTIVE,
+        keep_days=ctx.config.web.keep_days,
+        files=files_of(ctx.runs, record),
         notice=NOTICES.get(request.query.get("notice", ""), ""),
         send=ctx.config.send,
         server=ctx.config.server,
@@ -131,9 +171,10 @@ async def status(request: web.Request) -> web.StreamResponse:
     return response
 
 
+@changes_runs
 async def start(request: web.Request) -> web.StreamResponse:
     ctx = context(request)
-    record = _record(request)
+    record = _changeable(request)
     form = await request.post()
     notice = ""
     try:
@@ -142,74 +183,91 @@ async def start(request: web.Request) -> web.StreamResponse:
         notice = "?notice=busy"
     except NotStartable:
         notice = "?notice=not-startable"
+    else:
+        audit(request, "resume" if record.started else "start", run=record.id)
     raise web.HTTPSeeOther(f"/runs/{record.id}{notice}")
 
 
+@changes_runs
 async def stop(request: web.Request) -> web.StreamResponse:
     ctx = context(request)
-    record = _record(request)
-    ctx.runs.stop(record.id, _session_user(request))
+    record = _changeable(request)
+    if ctx.runs.stop(record.id, _session_user(request)):
+        audit(request, "stop", run=record.id)
     raise web.HTTPSeeOther(f"/runs/{record.id}")
+
+
+@changes_runs
+async def cancel(request: web.Request) -> web.StreamResponse:
+    """Cancel a check: its worker is killed; the upload stays, to be checked again or deleted."""
+    ctx = context(request)
+    record = _changeable(request)
+    if ctx.checks.cancel(record.id, _session_user(request)):
+        audit(request, "cancel-check", run=record.id)
+        await ctx.checks.wait(record.id)
+    raise web.HTTPSeeOther(f"/runs/{record.id}?notice=cancelled")
+
+
+@changes_runs
+async def recheck(request: web.Request) -> web.StreamResponse:
+    """Check again an upload whose check was cancelled or cut off by a restart."""
+    ctx = context(request)
+    record = _changeable(request)
+    user = _session_user(request)
+    if record.state not in CHECKABLE:
+        raise web.HTTPSeeOther(f"/runs/{record.id}?notice=not-startable")
+    if ctx.checks.claim(user) is not None:
+        raise web.HTTPSeeOther(f"/runs/{record.id}?notice=check-busy")
+    ctx.store.update_run(record.id, state=RunState.CHECKING, message="")
+    ctx.checks.start(record.id, user)
+    audit(request, "check-again", run=record.id)
+    raise web.HTTPSeeOther(f"/runs/{record.id}")
+
+
+@changes_runs
+async def delete(request: web.Request) -> web.StreamResponse:
+    """Delete an upload that is not being checked or sent: its files and its history row."""
+    ctx = context(request)
+    record = _changeable(request)
+    if record.state in ACTIVE or ctx.checks.active(record.id):
+        raise web.HTTPSeeOther(f"/runs/{record.id}?notice=active")
+    await ctx.runs.delete(record)
+    audit(request, "delete", run=record.id, file=record.file_name)
+    raise web.HTTPSeeOther("/runs?notice=deleted")
 
 
 async def history(request: web.Request) -> web.StreamResponse:
     ctx = context(request)
-    records = ctx.store.list_runs()
-    return render(request, "history.html", runs=[(r, _files(ctx, r)) for r in records])
+    session = _session(request)
+    mine = None if sees_every_run(session.role) else session.user
+    records = ctx.store.list_runs(uploaded_by=mine)
+    return render(
+        request,
+        "history.html",
+        runs=[(r, files_of(ctx.runs, r)) for r in records],
+        notice=NOTICES.get(request.query.get("notice", ""), ""),
+        keep_days=ctx.config.web.keep_days,
+        every_run=mine is None,
+    )
 
 
 # -- files ------------------------------------------------------------------------------------
-def _file_table(ctx: WebContext, record: RunRecord) -> dict[str, tuple[Path, str]]:
-    """kind -> (path on disk, download name)."""
-    folder = ctx.store.run_dir(record.id)
-    stem = record.stem
-    table = {
-        "input": (ctx.runs.input_path(record), record.file_name),
-        "validation": (folder / "validation.csv", f"{stem}.validation.csv"),
-        "validation-errors": (folder / "validation.errors.csv", f"{stem}.to-fix.csv"),
-    }
-    if record.results_format:
-        fmt = record.results_format
-        table["results"] = (folder / f"results.{fmt}", f"{stem}.results.{fmt}")
-        table["errors"] = (folder / f"results.errors.{fmt}", f"{stem}.errors.{fmt}")
-    return table
-
-
-def _files(ctx: WebContext, record: RunRecord) -> dict[str, str]:
-    """kind -> URL, for the files that can be downloaded now."""
-    if record.state == RunState.CHECKING:
-        return {}
-    busy = record.state in (RunState.RUNNING, RunState.STOPPING)
-    return {
-        kind: f"/runs/{record.id}/files/{kind}"
-        for kind, (path, _) in _file_table(ctx, record).items()
-        if path.is_file() and not (busy and kind in ("results", "errors"))
-    }
-
-
 async def download(request: web.Request) -> web.StreamResponse:
     ctx = context(request)
     record = _record(request)
     kind = request.match_info["kind"]
-    if kind not in _files(ctx, record):
+    if kind not in files_of(ctx.runs, record):
         raise web.HTTPNotFound(text="this file is not available (yet)\n")
-    path, name = _file_table(ctx, record)[kind]
+    path, name = file_table(ctx.runs, record)[kind]
+    audit(request, "download", run=record.id, kind=kind)
     return web.FileResponse(
         path,
         headers={
-            "Content-Type": _CONTENT_TYPES.get(path.suffix, "application/octet-stream"),
+            "Content-Type": CONTENT_TYPES.get(path.suffix, "application/octet-stream"),
             "Content-Disposition": content_disposition(name),
             "Cache-Control": "no-store",
         },
     )
-
-
-def content_disposition(name: str) -> str:
-    """``attachment`` with an ASCII fallback name and the real one (RFC 6266 / 5987)."""
-    fallback = "".join(
-        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name
-    )
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 async def template(request: web.Request) -> web.StreamResponse:
@@ -224,7 +282,7 @@ async def template(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(
         path,
         headers={
-            "Content-Type": _CONTENT_TYPES[".xlsx"],
+            "Content-Type": CONTENT_TYPES[".xlsx"],
             "Content-Disposition": content_disposition("reservation-changes.xlsx"),
         },
     )
