@@ -301,5 +301,5 @@ def _web(w: Mapping[str, Any], config_path: Path | None) -> WebConfig:
         check_timeout_s=check.number(
             "web.check_timeout_s", w.get("check_timeout_s", 300.0), positive=True
         ),
-        check_memory_mb=check.integer("web.check_memory_mb", w.get("check_memory_mb", 1024), 256),
+        check_memory_mb=check.integer("web.check_memory_mb", w.get("check_memory_mb", 1024), 128),
     )

@@ -8,11 +8,11 @@ import pytest
 
 from rescheduler.models import Problem
 from rescheduler.web import passwords
+from rescheduler.web.files import content_disposition
 from rescheduler.web.preview import split_problems
 from rescheduler.web.store import SESSION_IDLE_S, SESSION_MAX_S, Store
 from rescheduler.web.throttle import LoginThrottle
 from rescheduler.web.uploads import UploadRefused, safe_file_name, suffix_of
-from rescheduler.web.files import content_disposition
 from tests.webtools import cheap_passwords  # noqa: F401  (autouse fixture)
 
 

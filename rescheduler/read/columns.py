@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from rescheduler.errors import ConfigError, InputFileError
+from rescheduler.i18n import _
 from rescheduler.models import (
     APPOINT_ID,
     APPOINT_TIME,
@@ -98,8 +99,21 @@ class ColumnMap:
         return name if idx is None else self.headers[idx]
 
 
+LISTED_HEADERS = 10  # headers named in a message; a file may have 200,000 of them
+_HEADER_SHOWN = 60  # characters of one header in a message
+
+
 def _join(headers: Iterable[str]) -> str:
-    return ", ".join(repr(h) for h in headers) or "(none)"
+    """The headers for a message: the first ``LISTED_HEADERS``, then how many more."""
+    listed = list(headers)
+    shown = [
+        repr(h if len(h) <= _HEADER_SHOWN else h[: _HEADER_SHOWN - 1] + "…")
+        for h in listed[:LISTED_HEADERS]
+    ]
+    text = ", ".join(shown) or "(none)"
+    if len(listed) > LISTED_HEADERS:
+        text += _(" and {count} more").format(count=f"{len(listed) - LISTED_HEADERS:,}")
+    return text
 
 
 def resolve_columns(

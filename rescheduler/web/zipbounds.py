@@ -76,23 +76,9 @@ def check_workbook(path: Path, limits: ZipLimits = ZipLimits()) -> None:
         return
     if len(members) > limits.max_entries:
         raise _refused(path, _too_many(len(members), limits))
-    total = 0
     for member in members:
-        size = member.file_size
-        total += size
-        if size > limits.max_entry_bytes or total > limits.max_total_bytes:
-            declared = sum(m.file_size for m in members)
-            raise _refused(
-                path,
-                _(
-                    "the workbook would unpack to {size} MB, more than the upload page reads "
-                    "({limit} MB): split it into smaller files, or save it as CSV UTF-8"
-                ).format(
-                    size=f"{declared / MB:,.0f}",
-                    limit=f"{limits.max_total_bytes / MB:,.0f}",
-                ),
-            )
-        packed = max(member.compress_size, 1)
+        size, packed = member.file_size, max(member.compress_size, 1)
+        part = repr(member.filename[:80])
         if size > limits.ratio_floor_bytes and size / packed > limits.max_ratio:
             raise _refused(
                 path,
@@ -101,11 +87,30 @@ def check_workbook(path: Path, limits: ZipLimits = ZipLimits()) -> None:
                     "which no spreadsheet program writes (at most {limit} times is read): save "
                     "the sheet again from Excel, or as CSV UTF-8"
                 ).format(
-                    part=repr(member.filename[:80]),
-                    ratio=f"{size / packed:,.0f}",
-                    limit=f"{limits.max_ratio:,.0f}",
+                    part=part, ratio=f"{size / packed:,.0f}", limit=f"{limits.max_ratio:,.0f}"
                 ),
             )
+        if size > limits.max_entry_bytes:
+            raise _refused(
+                path,
+                _(
+                    "part {part} of the workbook would unpack to {size} MB, more than the upload "
+                    "page reads in one part ({limit} MB): split the sheet into smaller files"
+                ).format(part=part, size=_mb(size), limit=_mb(limits.max_entry_bytes)),
+            )
+    total = sum(member.file_size for member in members)
+    if total > limits.max_total_bytes:
+        raise _refused(
+            path,
+            _(
+                "the workbook would unpack to {size} MB, more than the upload page reads "
+                "({limit} MB): split it into smaller files, or save it as CSV UTF-8"
+            ).format(size=_mb(total), limit=_mb(limits.max_total_bytes)),
+        )
+
+
+def _mb(size: int) -> str:
+    return f"{size / MB:,.0f}"
 
 
 def _too_many(count: int, limits: ZipLimits) -> str:
