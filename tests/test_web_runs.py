@@ -192,3 +192,32 @@ async def test_missing_credentials_fail_before_sending(tmp_path: Path) -> None:
         final = await wait_for(client, run_path, _ended)
         assert final["state"] == "failed"
         assert final["message"].startswith("auth.access_key is not set")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+async def test_no_file_of_a_rejected_run_names_the_access_key(tmp_path: Path, fmt: str) -> None:
+    """Issue 10, finding 5: the rows not sent after a 401 used to read "the server rejected
+    access key '<the key>'" in the results and rows-to-fix files."""
+    key = "not-the-right-ak"
+    async with site(tmp_path, access_key=key) as (client, _sim, config):
+        csrf = await sign_in(client)
+        run_path = await upload(client, csrf)
+        await start(client, run_path, csrf, fmt=fmt)
+        final = await wait_for(client, run_path, _ended)
+        assert final["state"] == "stopped"
+        texts = []
+        for kind in ("results", "errors", "validation", "validation-errors", "input"):
+            response = await client.get(f"{run_path}/files/{kind}")
+            assert response.status == 200, kind
+            data = await response.read()
+            if data.startswith(b"PK"):
+                book = load_workbook(io.BytesIO(data), read_only=True)
+                cells = book.worksheets[0].iter_rows(values_only=True)
+                texts.append(" ".join(str(c) for row in cells for c in row))
+            else:
+                texts.append(data.decode("utf-8-sig"))
+        everything = "\n".join(texts)
+        assert "rejected access key '***'" in everything  # the reason is still given
+        assert key not in everything
+        assert SK not in everything
+        assert config.auth.access_key == key

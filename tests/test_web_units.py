@@ -151,3 +151,28 @@ def test_split_problems() -> None:
     ]
     assert split_problems("duplicate of line 5", headers) == [Problem("", "duplicate of line 5")]
     assert split_problems("something else", headers) == [Problem("", "something else")]
+
+
+def test_the_web_settings_and_their_defaults(tmp_path: Path) -> None:
+    from rescheduler.config import load_config
+    from rescheduler.errors import ConfigError
+
+    defaults = load_config(None, environ={}).web
+    assert defaults.trusted_proxies == ()
+    assert (defaults.keep_days, defaults.max_rows, defaults.max_checks) == (90, 200_000, 2)
+    assert (defaults.check_timeout_s, defaults.check_memory_mb) == (300.0, 1024)
+    path = tmp_path / "site.toml"
+    path.write_text('[web]\ntrusted_proxies = ["127.0.0.1", "10.0.0.0/8"]\nkeep_days = 0\n')
+    web = load_config(path, environ={}).web
+    assert web.trusted_proxies == ("127.0.0.1", "10.0.0.0/8")
+    assert web.keep_days == 0
+    for text, key in (
+        ('trusted_proxies = ["proxy.example"]', "web.trusted_proxies"),
+        ('trusted_proxies = "127.0.0.1"', "web.trusted_proxies"),
+        ("max_rows = 0", "web.max_rows"),
+        ("check_memory_mb = 64", "web.check_memory_mb"),
+    ):
+        path.write_text(f"[web]\n{text}\n")
+        with pytest.raises(ConfigError) as caught:
+            load_config(path, environ={})
+        assert str(caught.value).startswith(key)
