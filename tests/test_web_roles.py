@@ -185,7 +185,8 @@ async def test_runs_older_than_keep_days_are_deleted(tmp_path: Path) -> None:
         page = await (await client.get(old)).text()
         assert "Files are kept for 30 days after the last activity" in page
         assert "kept for 30 days" in await (await client.get("/upload")).text()
-        runs = client.server.app[CONTEXT].runs
+        assert client.app is not None
+        runs = client.app[CONTEXT].runs
         store = runs.store
         old_id, recent_id = old.rsplit("/", 1)[1], recent.rsplit("/", 1)[1]
         day = 86_400.0

@@ -10,7 +10,8 @@ hash and the failure counted after it).
   key is locked, sign-ins are refused without checking the password. A key that has used up
   its free failures allows one attempt at a time once its lock has run out. A success clears
   the (name, address) key; so does a quiet spell of twice ``cap_s``.
-* Password checks in flight at once are capped per account (whatever the address), per
+* Password checks in flight at once are capped per account (whatever the address: one, so a
+  burst against one account holds at most one of the server's two hashing threads), per
   address and server-wide; past a cap the attempt is refused as "busy" (retry in a second),
   so a burst cannot queue up hashing work or slow other people's sign-ins.
 * Old idle entries are dropped so memory stays bounded.
@@ -51,7 +52,7 @@ class LoginThrottle:
         base_s: float = 30.0,
         cap_s: float = 900.0,
         per_address_free: int = 50,
-        per_account_checks: int = 2,
+        per_account_checks: int = 1,
         per_address_checks: int = 4,
         server_checks: int = 8,
         clock: Callable[[], float] = time.monotonic,
