@@ -2,7 +2,9 @@
 
 Exit codes (design.md section 6): 0 all rows succeeded or skipped (dry run: all valid);
 1 some row failed or is invalid; 2 usage, config or input-file error, nothing sent;
-3 run aborted (credentials rejected, too many failures, interrupted), report complete.
+3 run aborted (credentials rejected, too many failures, interrupted), report complete;
+4 the input file is missing or empty (the upstream export did not arrive?), nothing sent.
+Every ``run``/``validate`` ends with a run record (``rescheduler.finish``).
 """
 
 from __future__ import annotations
@@ -45,6 +47,20 @@ def _input_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Same appointId with different changes: reject all (default) or keep the last.",
         ),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar; one-line summary."),
+        click.option(
+            "--json", "as_json", is_flag=True, help="Print the run record on stdout, no summary."
+        ),
+        click.option("--log-file", type=_PATH, help="Also log to this file (rotated at 10 MB)."),
+        click.option(
+            "--log-format",
+            type=click.Choice(["text", "json"]),
+            default="text",
+            show_default=True,
+            help="Log lines as text or as one JSON object per line.",
+        ),
+        click.option(
+            "--metrics-file", type=_PATH, help="Write Prometheus textfile metrics here."
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -80,7 +96,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("input_path", metavar="INPUT", type=_EXISTING)
+@click.argument("input_path", metavar="INPUT", type=_PATH)
 @_input_options
 @click.option("--dry-run", is_flag=True, help="Read and validate every row; send nothing.")
 @click.option("--resume", is_flag=True, help="Skip rows that succeeded in an earlier run.")
@@ -95,11 +111,11 @@ def run(input_path: Path, **flags: Any) -> None:
 
 
 @cli.command()
-@click.argument("input_path", metavar="INPUT", type=_EXISTING)
+@click.argument("input_path", metavar="INPUT", type=_PATH)
 @_input_options
 def validate(input_path: Path, **flags: Any) -> None:
     """Read and validate every row of INPUT; write the report; send nothing (= run --dry-run)."""
-    _run(input_path, dry_run=True, **flags)
+    _run(input_path, dry_run=True, command="validate", **flags)
 
 
 def _run(
@@ -108,14 +124,16 @@ def _run(
     config_path: Path | None,
     out: Path | None,
     quiet: bool,
+    as_json: bool,
+    log_file: Path | None,
+    log_format: str,
+    metrics_file: Path | None,
     dry_run: bool = False,
     resume: bool = False,
     journal_path: Path | None = None,
+    command: str = "run",
     **flags: Any,
 ) -> None:
-    from rescheduler.console import ProgressDisplay, format_run
-    from rescheduler.engine import Job, run_sync
-
     overrides = {
         "input.sheet": flags.get("sheet"),
         "input.encoding": flags.get("encoding"),
@@ -126,15 +144,26 @@ def _run(
         "send.max_attempts": flags.get("max_attempts"),
         "send.max_failures": flags.get("max_failures"),
     }
-    if not quiet and not sys.stderr.isatty():  # unattended (cron): timestamped log lines
-        import logging
+    reporter: Any = None
+    job: Any = None
+    progress: Any = None
+    try:  # everything, imports included, inside: Ctrl-C at any moment still gets its record
+        from rescheduler.console import ProgressDisplay, format_run
+        from rescheduler.engine import Job, Progress, run_sync
+        from rescheduler.finish import RunReporter
+        from rescheduler.logs import setup_logging
 
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
+        progress = Progress()
+        reporter = RunReporter(
+            command, input_path, out, dry_run=dry_run, metrics_path=metrics_file
         )
-    job: Job | None = None
-    try:
-        config = _config(config_path, overrides)
+        reporter.measure_input()
+        # unattended (cron, systemd): log lines on stderr; --log-file: there too
+        setup_logging(
+            stderr=not quiet and not sys.stderr.isatty(), log_file=log_file, fmt=log_format
+        )
+        reporter.outputs.add("log", log_file)
+        config = reporter.config = _config(config_path, overrides)
         job = Job(
             input_path=input_path,
             config=config,
@@ -143,28 +172,49 @@ def _run(
             resume=resume,
             journal_path=journal_path,
             handle_signals=True,
+            outputs=reporter.outputs,
         )
         with ProgressDisplay(enabled=not quiet) as display:
-            result = run_sync(job, on_progress=display.update)
+            result = run_sync(job, on_progress=display.update, progress=progress)
     except ReschedulerError as exc:
-        _fail(exc)
-        return
-    except KeyboardInterrupt:
-        from rescheduler.engine import report_not_started
+        click.echo(f"rescheduler: error: {exc}", err=True)
+        if reporter is not None:
+            _end(reporter, reporter.facts_from_error(exc, progress), as_json)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt as exc:
+        from rescheduler.engine import NOT_STARTED, report_not_started
 
         click.echo("rescheduler: interrupted before sending started; nothing was sent", err=True)
         if job is not None:
             try:
                 path = report_not_started(job)
-            except ReschedulerError as exc:
-                _fail(exc)
+            except ReschedulerError as error:
+                _fail(error)
             except KeyboardInterrupt:
                 click.echo("rescheduler: interrupted again: results incomplete", err=True)
                 sys.exit(3)
             click.echo(f"every row is 'not_sent' in {path}", err=True)
+        if reporter is not None:
+            _end(reporter, reporter.facts_from_error(exc, None, NOT_STARTED), as_json)
         sys.exit(3)
-    click.echo(format_run(result, brief=quiet), err=True)
+    if not as_json:
+        click.echo(format_run(result, brief=quiet), err=True)
+    _end(reporter, reporter.facts_from_result(result), as_json)
     sys.exit(result.exit_code)
+
+
+def _end(reporter: Any, facts: Any, as_json: bool) -> None:
+    """The run record (+ alert, metrics); on stdout with --json. Never changes the exit code."""
+    import json
+
+    from rescheduler.logs import teardown_logging
+
+    try:
+        record = reporter.complete_sync(facts)
+        if as_json:
+            click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+    finally:
+        teardown_logging()
 
 
 @cli.command()

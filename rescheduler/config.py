@@ -22,6 +22,8 @@ from rescheduler import config_values as check
 from rescheduler.errors import ConfigError
 from rescheduler.i18n import _
 from rescheduler.localzone import resolve_timezone
+from rescheduler.notify.config import KEYS as NOTIFY_KEYS
+from rescheduler.notify.config import NotifyConfig, parse_notify
 from rescheduler.secret import ENV_ACCESS, ENV_SECRET, Secret
 
 __all__ = [
@@ -116,6 +118,7 @@ class Config:
     input: InputConfig = field(default_factory=InputConfig)
     web: WebConfig = field(default_factory=WebConfig)
     listing: ListConfig = field(default_factory=ListConfig)  # the [list] section
+    notify: NotifyConfig | None = None  # None = no [notify]: no alerts
     source: str = ""  # the config file path, or "" for defaults
 
     def require_credentials(self) -> tuple[str, Secret]:
@@ -164,6 +167,7 @@ _KNOWN: dict[str, tuple[str, ...]] = {
         "check_memory_mb",
     ),
     "list": ("page_size",),
+    "notify": NOTIFY_KEYS,
 }
 
 
@@ -242,9 +246,7 @@ def load_config(
     if env.get(ENV_SECRET):
         secret, source = Secret(env[ENV_SECRET]), ENV_SECRET
     elif a.get("secret_key_file"):
-        file = check.relative_to(
-            Path(check.string("auth.secret_key_file", a["secret_key_file"])), path
-        )
+        file = check.path_value("auth.secret_key_file", a["secret_key_file"], path)
         secret, source = check.read_secret_file(file), str(file)
     send = SendConfig(
         concurrency=check.integer("send.concurrency", n.get("concurrency", 8), 1),
@@ -275,6 +277,7 @@ def load_config(
         listing=ListConfig(
             page_size=check.integer("list.page_size", li.get("page_size", 100), 1, 100_000)
         ),
+        notify=parse_notify(data.get("notify", {}), path),
         source=str(path) if path else "",
     )
 

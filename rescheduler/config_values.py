@@ -164,8 +164,16 @@ def ca_file(value: object, config_path: Path | None) -> Path | None:
     return file
 
 
-def read_secret_file(path: Path) -> Secret:
-    key = "auth.secret_key_file"
+def path_value(key: str, value: object, config_path: Path | None) -> Path:
+    """A file path from the config: ``$VAR``/``${VAR}`` expanded (e.g. systemd's
+    ``${CREDENTIALS_DIRECTORY}``), then taken relative to the config file's folder."""
+    text = os.path.expandvars(string(key, value).strip())
+    if "$" in text:
+        raise ConfigError(key, f'uses an environment variable that is not set: "{text}"')
+    return relative_to(Path(text), config_path)
+
+
+def read_secret_file(path: Path, key: str = "auth.secret_key_file") -> Secret:
     try:
         info = path.stat()
         if os.name == "posix" and info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):

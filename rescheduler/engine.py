@@ -20,10 +20,12 @@ from rescheduler.config import Config, Secret, resolve_timezone
 from rescheduler.errors import ReschedulerError, RunAborted
 from rescheduler.models import RowResult, Status
 from rescheduler.read.dedupe import DuplicateScan
+from rescheduler.read.presence import require_input
 from rescheduler.read.reader import Table, open_table
 from rescheduler.rows import Decided, RowPlanner, pass_one, pass_two
 from rescheduler.send.pool import Done, FailureLimit, Pool, StopControl, WorkItem
 from rescheduler.write.journal import Journal, default_journal_path
+from rescheduler.write.outputs import Outputs
 from rescheduler.write.report import default_paths, open_errors_file, open_report
 from rescheduler.write.summary import Summary
 
@@ -43,6 +45,7 @@ class Job:
     handle_signals: bool = False
     max_rows: int | None = None  # the upload page's web.max_rows; the CLI has no limit
     hide_access_key: bool = False  # the upload page: no access key in any row's message
+    outputs: Outputs = field(default_factory=Outputs, compare=False)  # for the run record
 
 
 @dataclass
@@ -120,7 +123,10 @@ async def run(
     stop = stop or StopControl()
     progress = progress or Progress()
     started = time.monotonic()
+    require_input(job.input_path)
     results_path, errors_path = default_paths(job.input_path, job.out_path)
+    job.outputs.add("results", results_path)
+    job.outputs.add("errors", errors_path)
     credentials = None if job.dry_run else cfg.require_credentials()
     zone, zone_label = resolve_timezone(cfg.input.timezone)
     table = open_input(cfg, job.input_path)
@@ -156,6 +162,7 @@ async def run(
         journal_path = (
             None if job.dry_run else job.journal_path or default_journal_path(results_path)
         )
+        job.outputs.add("journal", journal_path)
         summary = Summary()
         with (
             open_report(results_path, table.headers) as report,
@@ -324,6 +331,8 @@ def report_not_started(job: Job) -> Path:
     """
     cfg = job.config
     results_path, errors_path = default_paths(job.input_path, job.out_path)
+    job.outputs.add("results", results_path)
+    job.outputs.add("errors", errors_path)
     with (
         open_input(cfg, job.input_path) as table,
         open_report(results_path, table.headers) as report,

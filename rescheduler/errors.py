@@ -12,6 +12,8 @@ Run-level problems stop the run and map to an exit code::
     ├── JournalLockedError           exit 2  another run holds the same journal
     ├── ListRefused                  exit 2  appoint/list answered a refusal (a code other than
     │                                        0200000, not transient) or an answer it cannot read
+    ├── InputMissing                 exit 4  the input file is not there or is empty (the
+    │                                        upstream export did not arrive?); nothing sent
     └── RunAborted                   exit 3  the run stopped early; the report is complete
         ├── CredentialsRejected              HTTP 401: names the access key, never the secret
         ├── TooManyFailures                  --max-failures reached
@@ -27,6 +29,8 @@ Messages never contain the secret key or a signature.
 """
 
 from __future__ import annotations
+
+from rescheduler.i18n import _
 
 
 class ReschedulerError(Exception):
@@ -79,6 +83,23 @@ class JournalLockedError(ReschedulerError):
 
 class ListRefused(ReschedulerError):
     """The server refused an ``appoint/list`` request, or answered something unreadable."""
+class InputMissing(ReschedulerError):
+    """The input file does not exist or holds nothing at all: the upstream export did not arrive.
+
+    Distinct from ``InputFileError`` (a file that is there but cannot be used, exit 2), so a
+    nightly job's monitoring can tell "nothing came" from "something bad came".
+    """
+
+    exit_code = 4
+
+    def __init__(self, path: str, *, empty: bool = False) -> None:
+        self.path = path
+        self.empty = empty
+        if empty:
+            text = _("the input file {path} is empty — the upstream export did not arrive whole?")
+        else:
+            text = _("the input file {path} does not exist — the upstream export did not arrive?")
+        super().__init__(text.format(path=path))
 
 
 class RunAborted(ReschedulerError):

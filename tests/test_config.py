@@ -81,7 +81,7 @@ def test_overrides_beat_the_file_and_env_beats_both(tmp_path: Path) -> None:
          "input.columns.Agent must name one of appointId, userAccount, workNo, appointTime, "
          "remark, vdnId, got 'agent'"),
         ("[sending]\nx = 1", "sending is not a known section (known: [server], [auth], [send], "
-         "[input], [web], [list])"),
+         "[input], [web], [list], [notify])"),
         ("[send]\nconcurency = 1", "send.concurency is not a known key"),
         ("[list]\npage_size = 0", "list.page_size must be an integer from 1 to 100000, got 0"),
         ('[auth]\nsecret_key = "abc"', "auth.secret_key must not be written in the config file: "

@@ -9,6 +9,11 @@ the final ``os.replace`` is an atomic rename on the same file system, and the su
 writers that look at it). Whatever happens before the rename, the temporary file is removed and
 an earlier file under the final name is left as it was; if the rename itself fails, the complete
 file is kept under its temporary name and the error says where. Any output can adopt this.
+
+:func:`write_atomic` does the same for a small text (the run record, the metrics file), flushed
+to disk before the rename, under a temporary name that ends in ``.tmp`` only: node_exporter's
+textfile collector reads every ``*.prom`` in its folder, so a half-written ``.x.tmp.prom`` would
+be read.
 """
 
 from __future__ import annotations
@@ -47,3 +52,23 @@ def replacing(path: Path) -> Iterator[Path]:
                 "file was saved as {tmp}"
             ).format(path=path, error=exc.strerror or exc, tmp=tmp)
         ) from exc
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` (UTF-8) atomically; ``OutputError`` if that cannot be done."""
+    tmp = path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if isinstance(exc, OSError):
+            raise OutputError(
+                _("{path}: cannot write it: {error}").format(path=path, error=exc.strerror or exc)
+            ) from None
+        raise

@@ -1,0 +1,255 @@
+"""After every run: the run record, the alert, the metrics file, the closing log line.
+
+The CLI and the upload page both use :class:`RunReporter`: made when the command starts (it
+notes ``started`` and the input's size and time; the SHA-256 is taken at the end), then
+:meth:`~RunReporter.facts_from_result` or :meth:`~RunReporter.facts_from_error` when it ends,
+then :meth:`~RunReporter.complete`, which
+
+1. writes ``<stem>.run.json`` atomically (notification ``pending`` when one is due),
+2. posts the alert if ``[notify]`` says so (never changing the exit code or any file but the
+   record and the metrics),
+3. writes the record again with the notification's outcome, and the metrics file,
+
+and returns the record (``--json`` prints it). Problems writing the record or the metrics are
+logged, never raised: the run's own outcome stands. A later command (``export``) uses the same
+reporter with its own ``command`` and registers its files in ``outputs``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rescheduler import __version__
+from rescheduler.errors import InputMissing, OutputError, ReschedulerError
+from rescheduler.write.outputs import Outputs
+from rescheduler.write.runrecord import InputFacts, RunFacts, build, config_view
+
+if TYPE_CHECKING:
+    from rescheduler.config import Config
+    from rescheduler.engine import Progress, RunResult
+
+log = logging.getLogger("rescheduler")
+_CHUNK = 1 << 20
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def record_path_for(input_path: Path, out_path: Path | None) -> Path:
+    """``<stem>.run.json`` beside the results file (``changes.results.csv`` -> ``changes``)."""
+    results = out_path or input_path.with_name(f"{input_path.stem}.results.csv")
+    stem = results.stem
+    if stem.lower().endswith(".results"):
+        stem = stem[: -len(".results")]
+    return results.with_name(f"{stem}.run.json")
+
+
+def measure(path: Path) -> InputFacts:
+    """The file's size and SHA-256, streamed; both None when it cannot be read."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+    except OSError:
+        return InputFacts(path=path)
+    return InputFacts(path=path, size=size, sha256=digest.hexdigest())
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_size, info.st_mtime_ns
+
+
+def _hostname() -> str:
+    import socket
+
+    return socket.gethostname()
+
+
+@dataclass
+class RunReporter:
+    command: str
+    input_path: Path
+    out_path: Path | None = None
+    dry_run: bool = False
+    metrics_path: Path | None = None
+    record_path: Path | None = None  # None = beside the results
+    hide_access_key: bool = False  # the upload page's records
+    where: str = ""  # where the alert says the results are, instead of their paths
+    config: Config | None = None
+    outputs: Outputs = field(default_factory=Outputs)
+    started: datetime = field(default_factory=now_utc)
+    _stat_at_start: tuple[int, int] | None = field(default=None, repr=False)  # size, mtime
+    _input: InputFacts | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.record_path is None:
+            self.record_path = record_path_for(self.input_path, self.out_path)
+
+    def measure_input(self) -> None:
+        """Note the input's size and time as the run finds it (the hash is taken at the end:
+        no start-up cost; rescheduler never writes its input, and a file changed meanwhile
+        is flagged ``changed_during_run``)."""
+        self._stat_at_start = _stat(self.input_path)
+
+    @property
+    def input(self) -> InputFacts:
+        if self._input is None:
+            facts = measure(self.input_path)
+            before = self._stat_at_start
+            changed = before is not None and _stat(self.input_path) != before
+            self._input = replace(facts, changed_during_run=changed)
+        return self._input
+
+    # -- what happened ------------------------------------------------------------------------
+    def _base(self, exit_code: int) -> RunFacts:
+        return RunFacts(
+            command=self.command,
+            dry_run=self.dry_run,
+            started=self.started,
+            ended=now_utc(),
+            exit_code=exit_code,
+            input=self.input,
+            config=None
+            if self.config is None
+            else config_view(self.config, hide_access_key=self.hide_access_key),
+            host=_hostname(),
+            version=__version__,
+        )
+
+    def facts_from_result(self, result: RunResult) -> RunFacts:
+        summary, info = result.summary, result.info
+        counts = {status.value: n for status, n in summary.counts.items()}
+        answered = counts["succeeded"] + counts["failed"]
+        aborted = result.aborted
+        return replace(
+            self._base(result.exit_code),
+            input=replace(
+                self.input,
+                rows=info.rows,
+                blank_rows=info.blank_rows,
+                encoding=info.encoding,
+                delimiter=info.delimiter,
+                sheet=info.sheet,
+                timezone=info.timezone,
+            ),
+            counts=counts,
+            failure_codes=dict(summary.failure_codes),
+            invalid_columns=dict(summary.invalid_columns),
+            requests=None if result.dry_run else summary.total_attempts,
+            retries=None if result.dry_run else max(0, summary.total_attempts - answered),
+            aborted=None if aborted is None else (type(aborted).__name__, str(aborted)),
+        )
+
+    def facts_from_error(
+        self, exc: BaseException, progress: Progress | None = None, message: str = ""
+    ) -> RunFacts:
+        """For a run that raised: ``exc``'s exit code (3 for Ctrl-C), rows as far as counted."""
+        code = exc.exit_code if isinstance(exc, ReschedulerError) else 3
+        kind = "Interrupted" if isinstance(exc, KeyboardInterrupt) else type(exc).__name__
+        counts = None
+        if progress is not None and progress.total is not None:
+            counts = {status.value: n for status, n in progress.counts.items()}
+        pair = (kind, message or str(exc))
+        sent_started = code == 3 and counts is not None and any(counts.values())
+        return replace(
+            self._base(code),
+            counts=counts,
+            aborted=pair if sent_started else None,
+            error=None if sent_started else pair,
+        )
+
+    # -- telling the world --------------------------------------------------------------------
+    async def complete(self, facts: RunFacts, *, backoff_s: float | None = None) -> dict[str, Any]:
+        """Write the record, send the alert if due, write the record again and the metrics."""
+        notify = self.config.notify if self.config is not None else None
+        self._log_end(facts)
+        due = notify is not None and notify.due(facts.exit_code)
+        if notify is not None:
+            from rescheduler.notify.deliver import outcome
+
+            facts = replace(facts, notification=outcome(notify, "pending" if due else "not_due"))
+        self.outputs.add("metrics", self.metrics_path)
+        record = self._write(facts)
+        if notify is not None and due:
+            from rescheduler.notify.deliver import BACKOFF_S, deliver
+            from rescheduler.notify.formats import build as build_request
+            from rescheduler.notify.message import compose
+
+            message = compose(record, language=notify.language, where=self.where)
+            result = await deliver(
+                notify,
+                lambda now: build_request(notify, message, record, now),
+                backoff_s=BACKOFF_S if backoff_s is None else backoff_s,
+            )
+            record = self._write(replace(facts, notification=result))
+        self._write_metrics(record)
+        return record
+
+    def complete_sync(self, facts: RunFacts) -> dict[str, Any]:
+        import anyio
+
+        record: dict[str, Any] = anyio.run(self.complete, facts)
+        return record
+
+    def _files(self) -> list[tuple[str, Path]]:
+        assert self.record_path is not None
+        return [*self.outputs.existing(), ("run_record", self.record_path)]
+
+    def _write(self, facts: RunFacts) -> dict[str, Any]:
+        import json
+
+        from rescheduler.write.atomic import write_atomic
+
+        assert self.record_path is not None
+        record = build(replace(facts, files=self._files()))
+        try:
+            write_atomic(self.record_path, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+        except OutputError as exc:
+            log.error("run record not written: %s", exc, extra={"event": "record.failed"})
+            record["files"] = [f for f in record["files"] if f["kind"] != "run_record"]
+        return record
+
+    def _write_metrics(self, record: Mapping[str, Any]) -> None:
+        if self.metrics_path is None:
+            return
+        from rescheduler.write.atomic import write_atomic
+        from rescheduler.write.metrics import render
+
+        try:
+            write_atomic(self.metrics_path, render(record))
+        except OutputError as exc:
+            log.error("metrics file not written: %s", exc, extra={"event": "metrics.failed"})
+
+    def _log_end(self, facts: RunFacts) -> None:
+        fields = {
+            "event": "run.ended",
+            "command": facts.command,
+            "input": str(self.input_path),
+            "exit_code": facts.exit_code,
+            "rows": dict(facts.counts) if facts.counts is not None else None,
+            "failures": dict(facts.failure_codes),
+        }
+        problem = facts.aborted or facts.error
+        if problem is None:
+            log.info("%s %s: exit %d", facts.command, self.input_path, facts.exit_code,
+                     extra=fields)  # fmt: skip
+        elif problem[0] == InputMissing.__name__:
+            log.error("%s", problem[1], extra={**fields, "event": "input.missing"})
+        else:
+            log.error("%s %s: exit %d: %s", facts.command, self.input_path, facts.exit_code,
+                      problem[1], extra=fields)  # fmt: skip

@@ -1,0 +1,97 @@
+"""Log lines a server keeps: to stderr when unattended, to a rotated file, as text or JSON.
+
+``--log-format json`` writes one JSON object per line (``time``, ``level``, ``logger``,
+``event``, ``message`` and the event's fields such as ``rows`` or ``exit_code``), which
+journald, Loki or ELK take as they are. Code logs an event with
+``log.info("...", extra={"event": "run.finished", "rows": {...}})``; a line without an
+``event`` gets ``"log"``. ``--log-file PATH`` appends to PATH, rotated at 10 MB, 5 kept.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rescheduler.errors import OutputError
+from rescheduler.i18n import _
+
+LOG_FORMATS = ("text", "json")
+MAX_BYTES = 10 * 1024 * 1024
+BACKUPS = 5
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(message)s"
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "taskName",
+}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record, on one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).strftime(
+                "%Y-%m-%dT%H:%M:%S.%fZ"
+            ),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "event": getattr(record, "event", "log"),
+            "message": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and key not in data:
+                data[key] = value
+        if record.exc_info:
+            data["exception"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False, default=str)
+
+
+def _formatter(fmt: str) -> logging.Formatter:
+    return JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT)
+
+
+_installed: list[logging.Handler] = []
+
+
+def setup_logging(*, stderr: bool, log_file: Path | None = None, fmt: str = "text") -> None:
+    """Send the log (INFO and up) to stderr and/or a rotated file, as ``fmt``.
+
+    stderr gets a handler only when nothing else handles the root logger yet (as
+    ``logging.basicConfig``), so an embedding program's own logging is left alone.
+    """
+    teardown_logging()
+    root = logging.getLogger()
+    if stderr and not root.handlers:
+        _installed.append(logging.StreamHandler())
+    if log_file is not None:
+        from logging.handlers import RotatingFileHandler
+
+        try:
+            _installed.append(
+                RotatingFileHandler(
+                    log_file, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+                )
+            )
+        except OSError as exc:
+            raise OutputError(
+                _("{path}: cannot write the log file: {error}").format(
+                    path=log_file, error=exc.strerror or exc
+                )
+            ) from None
+    for handler in _installed:
+        handler.setFormatter(_formatter(fmt))
+        root.addHandler(handler)
+    if _installed:
+        root.setLevel(logging.INFO)
+
+
+def teardown_logging() -> None:
+    """Remove and close the handlers ``setup_logging`` installed."""
+    root = logging.getLogger()
+    while _installed:
+        handler = _installed.pop()
+        root.removeHandler(handler)
+        handler.close()

@@ -1,0 +1,100 @@
+"""Posting the alert: retries with backoff, a timeout per attempt, an outcome for the record.
+
+The only module of ``notify`` that does I/O; aiohttp's exceptions are mapped here, once, to
+an error text that names the host but never the URL's key (see ``config.mask_url``).
+Delivery never raises: whatever happens comes back as the outcome dict the run record holds
+(``status`` delivered | failed, ``attempts``, ``http_status``, ``error``), and is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from rescheduler.notify.config import NotifyConfig
+from rescheduler.notify.formats import WebhookRequest, judge
+
+log = logging.getLogger("rescheduler.notify")
+BACKOFF_S = 1.0  # first pause between attempts; doubled each time
+BACKOFF_CAP_S = 30.0
+MAX_ANSWER = 64 * 1024
+
+
+def outcome(cfg: NotifyConfig, status: str, attempts: int = 0, http_status: int | None = None,
+            error: str = "") -> dict[str, Any]:  # fmt: skip
+    return {
+        "format": cfg.format,
+        "url": cfg.url_shown,
+        "on": cfg.on,
+        "status": status,
+        "attempts": attempts,
+        "http_status": http_status,
+        "error": error,
+    }
+
+
+def _scrub(text: str, cfg: NotifyConfig, request: WebhookRequest) -> str:
+    for secret in (request.url, cfg.url.reveal()):
+        text = text.replace(secret, cfg.url_shown)
+    if cfg.secret is not None:
+        text = text.replace(cfg.secret.reveal(), "***")
+    return text
+
+
+def _pause(attempt: int, backoff_s: float, retry_after: str | None) -> float:
+    pause: float = backoff_s * 2.0 ** (attempt - 1)
+    if retry_after is not None and retry_after.strip().isdigit():
+        pause = max(pause, float(retry_after.strip()))
+    return min(pause, BACKOFF_CAP_S)
+
+
+async def deliver(
+    cfg: NotifyConfig,
+    make_request: Callable[[float], WebhookRequest],
+    *,
+    backoff_s: float = BACKOFF_S,
+    clock: Callable[[], float] = time.time,
+) -> dict[str, Any]:
+    """Post ``make_request(now)`` (rebuilt, so re-signed, for each attempt) until it is taken."""
+    import aiohttp
+    import anyio
+
+    attempts, status, error = 0, None, ""
+    timeout = aiohttp.ClientTimeout(total=cfg.timeout_s)
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    async with aiohttp.ClientSession(timeout=timeout, headers=headers) as session:
+        while attempts < cfg.max_attempts:
+            attempts += 1
+            request = make_request(clock())
+            retry, retry_after = True, None
+            try:
+                async with session.post(request.url, data=request.body) as response:
+                    status = response.status
+                    retry_after = response.headers.get("Retry-After")
+                    verdict = judge(cfg.format, status, await response.content.read(MAX_ANSWER))
+                if verdict.ok:
+                    log.info(
+                        "notification sent to %s (%s)", cfg.url_shown, cfg.format,
+                        extra={"event": "notify.delivered", "attempts": attempts},
+                    )  # fmt: skip
+                    return outcome(cfg, "delivered", attempts, status)
+                retry, error = verdict.retry, verdict.detail
+            except TimeoutError:
+                error = f"no answer within {cfg.timeout_s:g} s"
+            except aiohttp.ClientConnectorError as exc:
+                reason = exc.os_error.strerror or exc.os_error
+                error = f"cannot connect to {cfg.url_shown}: {reason}"
+            except aiohttp.ClientError as exc:
+                error = f"{type(exc).__name__}: {exc}"
+            error = _scrub(error, cfg, request)
+            if not retry or attempts >= cfg.max_attempts:
+                break
+            await anyio.sleep(_pause(attempts, backoff_s, retry_after))
+    log.warning(
+        "notification to %s (%s) failed after %d attempt(s): %s",
+        cfg.url_shown, cfg.format, attempts, error,
+        extra={"event": "notify.failed", "attempts": attempts},
+    )  # fmt: skip
+    return outcome(cfg, "failed", attempts, status, error)
