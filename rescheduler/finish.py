@@ -18,6 +18,7 @@ reporter with its own ``command`` and registers its files in ``outputs``.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -54,6 +55,7 @@ def measure(path: Path) -> InputFacts:
     """The file's size and SHA-256, streamed; both None when it cannot be read."""
     import hashlib
 
+    path = _absolute(path)
     digest = hashlib.sha256()
     size = 0
     try:
@@ -64,6 +66,11 @@ def measure(path: Path) -> InputFacts:
     except OSError:
         return InputFacts(path=path)
     return InputFacts(path=path, size=size, sha256=digest.hexdigest())
+
+
+def _absolute(path: Path) -> Path:
+    """Absolute without resolving links: what a person on duty can open as it is."""
+    return Path(os.path.abspath(path))
 
 
 def _stat(path: Path) -> tuple[int, int] | None:
@@ -175,7 +182,7 @@ class RunReporter:
 
     # -- telling the world --------------------------------------------------------------------
     async def complete(self, facts: RunFacts, *, backoff_s: float | None = None) -> dict[str, Any]:
-        """Write the record, send the alert if due, write the record again and the metrics."""
+        """Write the record, send the alert if due, write the metrics and the record again."""
         notify = self.config.notify if self.config is not None else None
         self._log_end(facts)
         due = notify is not None and notify.due(facts.exit_code)
@@ -183,21 +190,23 @@ class RunReporter:
             from rescheduler.notify.deliver import outcome
 
             facts = replace(facts, notification=outcome(notify, "pending" if due else "not_due"))
-        self.outputs.add("metrics", self.metrics_path)
-        record = self._write(facts)
+        record = self._build(facts)
         if notify is not None and due:
             from rescheduler.notify.deliver import BACKOFF_S, deliver
             from rescheduler.notify.formats import build as build_request
             from rescheduler.notify.message import compose
 
+            self._save(record)  # a record exists even if the process dies while notifying
             message = compose(record, language=notify.language, where=self.where)
             result = await deliver(
                 notify,
                 lambda now: build_request(notify, message, record, now),
                 backoff_s=BACKOFF_S if backoff_s is None else backoff_s,
             )
-            record = self._write(replace(facts, notification=result))
-        self._write_metrics(record)
+            record = self._build(replace(facts, notification=result))
+        if not self._write_metrics(record):
+            record["files"] = [f for f in record["files"] if f["kind"] != "metrics"]
+        self._save(record)
         return record
 
     def complete_sync(self, facts: RunFacts) -> dict[str, Any]:
@@ -206,27 +215,31 @@ class RunReporter:
         record: dict[str, Any] = anyio.run(self.complete, facts)
         return record
 
-    def _files(self) -> list[tuple[str, Path]]:
+    def _build(self, facts: RunFacts) -> dict[str, Any]:
+        """The record; its files: those registered that exist, the metrics, the record itself."""
         assert self.record_path is not None
-        return [*self.outputs.existing(), ("run_record", self.record_path)]
+        files = self.outputs.existing()
+        if self.metrics_path is not None:
+            files.append(("metrics", self.metrics_path))
+        files.append(("run_record", self.record_path))
+        absolute = [(kind, _absolute(path)) for kind, path in files]
+        return build(replace(facts, files=absolute))
 
-    def _write(self, facts: RunFacts) -> dict[str, Any]:
+    def _save(self, record: dict[str, Any]) -> None:
         import json
 
         from rescheduler.write.atomic import write_atomic
 
         assert self.record_path is not None
-        record = build(replace(facts, files=self._files()))
         try:
             write_atomic(self.record_path, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
         except OutputError as exc:
             log.error("run record not written: %s", exc, extra={"event": "record.failed"})
             record["files"] = [f for f in record["files"] if f["kind"] != "run_record"]
-        return record
 
-    def _write_metrics(self, record: Mapping[str, Any]) -> None:
+    def _write_metrics(self, record: Mapping[str, Any]) -> bool:
         if self.metrics_path is None:
-            return
+            return True
         from rescheduler.write.atomic import write_atomic
         from rescheduler.write.metrics import render
 
@@ -234,6 +247,8 @@ class RunReporter:
             write_atomic(self.metrics_path, render(record))
         except OutputError as exc:
             log.error("metrics file not written: %s", exc, extra={"event": "metrics.failed"})
+            return False
+        return True
 
     def _log_end(self, facts: RunFacts) -> None:
         fields = {

@@ -81,11 +81,12 @@ def setup_logging(*, stderr: bool, log_file: Path | None = None, fmt: str = "tex
                     path=log_file, error=exc.strerror or exc
                 )
             ) from None
+    if not _installed:  # quiet: not even logging's last-resort handler on stderr
+        _installed.append(logging.NullHandler())
     for handler in _installed:
         handler.setFormatter(_formatter(fmt))
         root.addHandler(handler)
-    if _installed:
-        root.setLevel(logging.INFO)
+    root.setLevel(logging.INFO)
 
 
 def teardown_logging() -> None:

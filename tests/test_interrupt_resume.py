@@ -31,6 +31,7 @@ from tests.e2e import (
     write_config,
     write_csv,
 )
+from tests.recordcheck import valid_record
 from tests.simthread import SimHandle
 
 COUNT = 240
@@ -145,6 +146,11 @@ def test_sigint_stops_cleanly_then_resume_finishes(tmp_path: Path) -> None:
         assert sorted(first) == list(range(2, COUNT + 2))  # complete, though stopped
         statuses = [r["status"] for r in first.values()]
         assert set(statuses) == {"succeeded", "not_sent"}
+        record = valid_record(tmp_path / "in.run.json")
+        assert (record["exit"]["code"], record["exit"]["name"]) == (3, "aborted")
+        assert record["aborted"]["kind"] == "Interrupted"
+        assert record["rows"]["succeeded"] == statuses.count("succeeded")
+        assert record["rows"]["not_sent"] == statuses.count("not_sent")
         before = updates_per_id(store)
         done_before = journal_successes(tmp_path / "in.journal.sqlite")
         assert len(done_before) == statuses.count("succeeded")
@@ -187,6 +193,9 @@ def test_sigint_before_sending_started_still_reports_every_row(tmp_path: Path) -
         rows = list(csv.DictReader(handle))
     assert len(rows) == count
     assert len({r["line"] for r in rows}) == count
+    record = valid_record(tmp_path / "in.run.json")
+    assert record["exit"]["code"] == 3
+    assert (record["aborted"] or record["error"])["kind"] == "Interrupted"
     if b"interrupted before sending started" in err:  # the usual case: caught in pass one
         assert sent == 0
         assert {r["status"] for r in rows} == {"not_sent"}

@@ -18,7 +18,8 @@ faults and latency (``SimConfig.list_faults``, drawn per request body and attemp
 envelope plus ``totalCount`` and ``data`` (isales-api.md, list): the matching reservations
 ordered by (appointTime, appointId), as ``Reservation.list_item`` spells them.
 ``Simulator.on_list`` (tests) runs before each listing is computed, e.g. to change the store
-between pages. ``GET /_sim/stats`` and ``GET /_sim/reservations/{appointId}`` need no signature.
+between pages. ``GET /_sim/stats`` and ``GET /_sim/reservations/{appointId}`` need no signature;
+nor does ``/_sim/hooks`` (``hooks.py``: a stand-in chat webhook for rehearsing alerts).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from aiohttp import web
 from rescheduler.send.auth import verify
 from rescheduler.simulator.config import SimConfig
 from rescheduler.simulator.faults import FaultKind, RateLimiter, decide
+from rescheduler.simulator.hooks import add_hook_routes
 from rescheduler.simulator.stats import Stats
 from rescheduler.simulator.store import AUTOMATIC, Reservation, Store
 from rescheduler.simulator.validation import (
@@ -317,6 +319,7 @@ def make_app(config: SimConfig, store: Store | None = None) -> web.Application:
     app.router.add_post(f"{API_PREFIX}/list", sim.handle_list)
     app.router.add_get("/_sim/stats", sim.handle_stats)
     app.router.add_get("/_sim/reservations/{appointId}", sim.handle_reservation)
+    add_hook_routes(app)  # /_sim/hooks: stands in for the chat service (rehearsing alerts)
     return app
 
 

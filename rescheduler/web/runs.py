@@ -9,7 +9,9 @@ finds no journal; Resume after Stop, a failure or a server restart skips the row
 succeeded. Run-level errors shown on the page are cleaned of server paths and of the access and
 secret keys, and cut to a readable length; the files a run writes name no key at all
 (``Job(hide_access_key=True)``). Runs older than ``web.keep_days`` are deleted, files and
-history row, by ``expire``.
+history row, by ``expire``. Each start ends, as ``rescheduler run`` does, with a run record
+(``results.run.json`` in the run folder, access key hidden; not offered for download) and the
+``[notify]`` alert.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ from typing import Any
 from rescheduler.config import Config
 from rescheduler.engine import Job, Progress, RunResult
 from rescheduler.errors import Interrupted, ReschedulerError
+from rescheduler.finish import RunReporter
 from rescheduler.send.pool import StopControl
 from rescheduler.web.preview import PREVIEW_NAME, Preview
 from rescheduler.web.store import ACTIVE, STARTABLE, RunRecord, RunState, Store
+from rescheduler.write.runrecord import RunFacts
 
 log = logging.getLogger("rescheduler.web")
 FORMATS = ("csv", "xlsx")
@@ -130,6 +134,7 @@ class Runs:
 
         record = self.store.get_run(run_id)
         assert record is not None
+        reporter = self._reporter(record)
         job = Job(
             input_path=self.input_path(record),
             config=self.config,
@@ -137,11 +142,14 @@ class Runs:
             resume=True,
             handle_signals=False,
             hide_access_key=True,
+            outputs=reporter.outputs,
         )
+        facts: RunFacts | None = None
         try:
             result = await run(job, stop=sending.stop, progress=sending.progress)
         except ReschedulerError as exc:
             self._end(record, RunState.FAILED, self.clean(str(exc), record), sending.progress)
+            facts = reporter.facts_from_error(exc, sending.progress, self.clean(str(exc), record))
         except asyncio.CancelledError:
             message = "the server stopped during this run; press Resume to send the rows left"
             self._end(record, RunState.INTERRUPTED, message, sending.progress)
@@ -152,8 +160,30 @@ class Runs:
             self._end(record, RunState.FAILED, message, sending.progress)
         else:
             self._finished(record, result)
+            facts = reporter.facts_from_result(result)
         finally:
             self._sending.pop(run_id, None)
+        if facts is not None:  # after the slot is free: a slow webhook delays no other run
+            self._spawn(self._report(reporter, facts))
+
+    # -- the run record and the alert (as `rescheduler run`; the access key left out) ---------
+    def _reporter(self, record: RunRecord) -> RunReporter:
+        reporter = RunReporter(
+            "run",
+            self.input_path(record),
+            self.results_path(record),
+            hide_access_key=True,
+            where=f"the upload page, run {record.id} ({record.file_name})",
+            config=self.config,
+        )
+        reporter.measure_input()
+        return reporter
+
+    async def _report(self, reporter: RunReporter, facts: RunFacts) -> None:
+        try:
+            await reporter.complete(facts)
+        except Exception:
+            log.exception("the run record or alert of %s failed", reporter.input_path)
 
     def _finished(self, record: RunRecord, result: RunResult) -> None:
         summary = result.summary

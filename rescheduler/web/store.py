@@ -5,7 +5,8 @@
                              may change accounts while the server runs)
       runs/<run id>/         input<suffix> (the upload, under a name of our own), preview.json,
                              validation.csv + validation.errors.csv (the dry run),
-                             results.csv|xlsx + results.errors.csv|xlsx, results.journal.sqlite
+                             results.csv|xlsx + results.errors.csv|xlsx, results.journal.sqlite,
+                             results.run.json (the run record; not offered for download)
       audit.log              the append-only audit log (``audit.py``)
 
 Sessions are stored by the SHA-256 of their token, so a copy of the database does not hold a
