@@ -45,6 +45,7 @@ class Receiver:
     hang: bool = False
     received: list[Received] = field(default_factory=list)
     base_url: str = ""
+    arrived: asyncio.Event | None = None  # set at each request (on the receiver's own loop)
 
     async def handle(self, request: web.Request) -> web.Response:
         self.received.append(
@@ -52,6 +53,8 @@ class Receiver:
                 request.path, dict(request.query), dict(request.headers), await request.read()
             )
         )
+        if self.arrived is not None:
+            self.arrived.set()
         if self.hang:
             await asyncio.sleep(3600)
         index = min(len(self.received), len(self.answers)) - 1
@@ -66,6 +69,7 @@ class Receiver:
 
 @asynccontextmanager
 async def running_receiver(receiver: Receiver) -> AsyncIterator[Receiver]:
+    receiver.arrived = asyncio.Event()
     runner = web.AppRunner(receiver.app(), shutdown_timeout=0.1, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -34,6 +34,13 @@ def test_example_config_loads_with_every_documented_value() -> None:
     assert config.input.timezone == "Asia/Shanghai"
     assert dict(config.input.columns) == {"Reservation": "appointId", "Agent login": "userAccount"}
     assert config.listing.page_size == 100
+    assert config.notify is not None
+    assert (config.notify.format, config.notify.on, config.notify.language) == (
+        "wecom",
+        "failure",
+        "en",
+    )
+    assert config.notify.url_shown == "https://qyapi.weixin.qq.com/***"
 
 
 def test_defaults_without_a_file() -> None:

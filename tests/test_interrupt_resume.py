@@ -49,6 +49,25 @@ def start_client(tmp_path: Path, config: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def wait_until_reading(pid: int, path: Path, timeout: float = 20) -> None:
+    """Until process ``pid`` has ``path`` open (Linux /proc): the run is past start-up, whose
+    length varies with the machine's load. Elsewhere: a fixed pause."""
+    fds = Path(f"/proc/{pid}/fd")
+    if not fds.is_dir():
+        time.sleep(0.4)
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for fd in list(fds.iterdir()):
+            try:
+                if os.readlink(fd) == str(path):
+                    return
+            except OSError:
+                continue
+        time.sleep(0.005)
+    raise AssertionError(f"process {pid} never opened {path}")
+
+
 def wait_for(measure: Callable[[], int], at_least: int, timeout: float = 10) -> None:
     deadline = time.monotonic() + timeout
     while measure() < at_least:
@@ -184,7 +203,7 @@ def test_sigint_before_sending_started_still_reports_every_row(tmp_path: Path) -
     with serving(store_of(10)) as sim:
         config = write_config(tmp_path / "c.toml", sim.base_url, concurrency=2, rate_per_s=5.0)
         client = start_client(tmp_path, config)
-        time.sleep(0.4)
+        wait_until_reading(client.pid, tmp_path / "in.csv")
         client.send_signal(signal.SIGINT)
         _, err = client.communicate(timeout=60)
         sent = sim.sim.stats.total_requests

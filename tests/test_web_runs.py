@@ -6,6 +6,7 @@ import csv
 import io
 from pathlib import Path
 
+import anyio
 import pytest
 from openpyxl import load_workbook
 
@@ -221,3 +222,35 @@ async def test_no_file_of_a_rejected_run_names_the_access_key(tmp_path: Path, fm
         assert key not in everything
         assert SK not in everything
         assert config.auth.access_key == key
+
+
+async def test_a_run_from_the_page_alerts_and_leaves_a_record_without_the_access_key(
+    tmp_path: Path,
+) -> None:
+    from tests.hookserver import Receiver, running_receiver
+    from tests.recordcheck import valid_record
+
+    async with running_receiver(Receiver(answers=[(204, b"")])) as receiver:
+        notify = f'[notify]\nformat = "json"\nurl = "{receiver.base_url}/hook"\non = "always"\n'
+        async with site(tmp_path, web=notify) as (client, _simulator, config):
+            csrf = await sign_in(client)
+            run_path = await upload(client, csrf)
+            await start(client, run_path, csrf)
+            assert (await wait_for(client, run_path, _ended))["state"] == "finished"
+            assert receiver.arrived is not None
+            with anyio.fail_after(10):
+                await receiver.arrived.wait()
+            page = await (await client.get(run_path)).text()
+    assert config.web.data_dir is not None
+    run_dir = config.web.data_dir / "runs" / run_path.rsplit("/", 1)[1]
+    (record_file,) = run_dir.glob("*.run.json")
+    record = valid_record(record_file)
+    assert record["rows"] == {"total": 20, **SAMPLE_OUTCOME}
+    assert record["config"]["auth"]["access_key"] == "***"
+    assert record["notification"]["status"] == "delivered"
+    alert = valid_record(receiver.received[0].body)  # the json format: the record itself
+    assert alert["notification"]["status"] == "pending"
+    for text in (record_file.read_text(encoding="utf-8"), receiver.received[0].raw.decode()):
+        assert AK not in text
+        assert SK not in text
+    assert ".run.json" not in page  # the record stays on the server
