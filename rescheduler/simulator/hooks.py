@@ -43,7 +43,7 @@ class HookSink:
 
     async def handle_list(self, request: web.Request) -> web.Response:
         return web.Response(
-            body=orjson.dumps(list(self.received), option=orjson.OPT_INDENT_2),
+            body=orjson.dumps(list(self.received), option=orjson.OPT_INDENT_2) + b"\n",
             content_type="application/json",
         )
 
