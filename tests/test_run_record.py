@@ -257,7 +257,8 @@ def test_validate_record(tmp_path: Path) -> None:
     rows = simple_rows(3)
     rows[1][3] = "yesterday"
     write_csv(tmp_path / "in.csv", rows)
-    result = invoke("validate", str(tmp_path / "in.csv"), "--json", secret=None)
+    config = write_config(tmp_path / "c.toml", "http://127.0.0.1:9")
+    result = invoke("validate", str(tmp_path / "in.csv"), "-c", str(config), "--json", secret=None)
     assert result.exit_code == 1
     record: dict[str, Any] = valid_record(result.stdout)
     assert record["exit"]["meaning"] == "at least one row is invalid"
