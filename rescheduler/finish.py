@@ -11,8 +11,15 @@ then :meth:`~RunReporter.complete`, which
 3. writes the record again with the notification's outcome, and the metrics file,
 
 and returns the record (``--json`` prints it). Problems writing the record or the metrics are
-logged, never raised: the run's own outcome stands. A later command (``export``) uses the same
-reporter with its own ``command`` and registers its files in ``outputs``.
+logged, never raised: the run's own outcome stands.
+
+A command that is not an engine run (``rescheduler export``, once it lands) uses the same
+reporter without an input file::
+
+    reporter = RunReporter("export", None, record_path=out.with_name(f"{out.stem}.run.json"),
+                           metrics_path=metrics_file, config=config)
+    reporter.outputs.add("export", out)            # every file it writes
+    record = reporter.complete_sync(reporter.facts(exit_code, requests=pages_read))
 """
 
 from __future__ import annotations
@@ -90,7 +97,7 @@ def _hostname() -> str:
 @dataclass
 class RunReporter:
     command: str
-    input_path: Path
+    input_path: Path | None  # None: a command without an input file (give record_path)
     out_path: Path | None = None
     dry_run: bool = False
     metrics_path: Path | None = None
@@ -105,17 +112,20 @@ class RunReporter:
 
     def __post_init__(self) -> None:
         if self.record_path is None:
+            if self.input_path is None:
+                raise ValueError("a RunReporter without an input file needs a record_path")
             self.record_path = record_path_for(self.input_path, self.out_path)
 
     def measure_input(self) -> None:
         """Note the input's size and time as the run finds it (the hash is taken at the end:
         no start-up cost; rescheduler never writes its input, and a file changed meanwhile
         is flagged ``changed_during_run``)."""
-        self._stat_at_start = _stat(self.input_path)
+        if self.input_path is not None:
+            self._stat_at_start = _stat(self.input_path)
 
     @property
-    def input(self) -> InputFacts:
-        if self._input is None:
+    def input(self) -> InputFacts | None:
+        if self._input is None and self.input_path is not None:
             facts = measure(self.input_path)
             before = self._stat_at_start
             changed = before is not None and _stat(self.input_path) != before
@@ -138,6 +148,20 @@ class RunReporter:
             version=__version__,
         )
 
+    def facts(
+        self,
+        exit_code: int,
+        *,
+        counts: Mapping[str, int] | None = None,
+        requests: int | None = None,
+        error: BaseException | None = None,
+    ) -> RunFacts:
+        """For a command that is not an engine run: its exit code, what it counted, its error."""
+        pair = None if error is None else (type(error).__name__, str(error))
+        return replace(
+            self._base(exit_code), counts=counts, requests=requests, error=pair
+        )
+
     def facts_from_result(self, result: RunResult) -> RunFacts:
         summary, info = result.summary, result.info
         counts = {status.value: n for status, n in summary.counts.items()}
@@ -146,7 +170,7 @@ class RunReporter:
         return replace(
             self._base(result.exit_code),
             input=replace(
-                self.input,
+                self.input or InputFacts(path=result.info.path),
                 rows=info.rows,
                 blank_rows=info.blank_rows,
                 encoding=info.encoding,

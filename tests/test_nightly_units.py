@@ -115,3 +115,26 @@ def test_json_log_lines_and_rotation(tmp_path: Path, monkeypatch: pytest.MonkeyP
     for path in tmp_path.iterdir():
         for line in path.read_text(encoding="utf-8").splitlines():
             assert json.loads(line)["logger"] == "rescheduler"
+
+
+def test_a_command_without_an_input_file_gets_a_record_too(tmp_path: Path) -> None:
+    """The hook for `rescheduler export` (not on main yet): no input, its own files."""
+    from rescheduler.finish import RunReporter
+    from tests.recordcheck import valid_record
+
+    out = tmp_path / "export.csv"
+    out.write_text("appointId\n", encoding="utf-8")
+    reporter = RunReporter(
+        "export", None, record_path=tmp_path / "export.run.json", metrics_path=tmp_path / "m.prom"
+    )
+    reporter.measure_input()
+    reporter.outputs.add("export", out)
+    record = valid_record(reporter.complete_sync(reporter.facts(0, requests=3)))
+    assert record == valid_record(tmp_path / "export.run.json")
+    assert record["input"] is None
+    assert record["command"] == "export"
+    assert record["requests"] == {"sent": 3, "retries": None}
+    assert [f["kind"] for f in record["files"]] == ["export", "metrics", "run_record"]
+    assert (tmp_path / "m.prom").read_text(encoding="utf-8").count('command="export"') == 1
+    with pytest.raises(ValueError, match="needs a record_path"):
+        RunReporter("export", None)
