@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from rescheduler.errors import ConfigError
+from rescheduler.i18n import _
 from rescheduler.models import FIELDS
 from rescheduler.secret import Secret
 
@@ -169,7 +170,9 @@ def path_value(key: str, value: object, config_path: Path | None) -> Path:
     ``${CREDENTIALS_DIRECTORY}``), then taken relative to the config file's folder."""
     text = os.path.expandvars(string(key, value).strip())
     if "$" in text:
-        raise ConfigError(key, f'uses an environment variable that is not set: "{text}"')
+        raise ConfigError(
+            key, _('uses an environment variable that is not set: "{path}"').format(path=text)
+        )
     return relative_to(Path(text), config_path)
 
 

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from rescheduler import config_values as check
 from rescheduler.errors import ConfigError
+from rescheduler.i18n import _
 from rescheduler.secret import Secret
 
 FORMATS = ("wecom", "dingtalk", "feishu", "slack", "json")
@@ -67,11 +68,14 @@ def parse_notify(section: Mapping[str, Any], config_path: Path | None) -> Notify
     fmt = check.choice("notify.format", section.get("format", ""), FORMATS)
     url, url_file = _secret_value(section, "url", config_path)
     if url is None:
-        raise ConfigError("notify.url", "is not set: give url or url_file (a file holding it)")
+        raise ConfigError("notify.url", _("is not set: give url or url_file (a file holding it)"))
     _check_url(url.reveal(), "notify.url_file" if url_file else "notify.url")
     secret, _file = _secret_value(section, "secret", config_path)
     if secret is not None and fmt not in SIGNED_FORMATS:
-        raise ConfigError("notify.secret", f'is only used by "dingtalk" and "feishu", not "{fmt}"')
+        raise ConfigError(
+            "notify.secret",
+            _('is only used by "dingtalk" and "feishu", not "{format}"').format(format=fmt),
+        )
     return NotifyConfig(
         format=fmt,
         url=url,
@@ -91,7 +95,10 @@ def _secret_value(
     inline = check.string(f"notify.{name}", section.get(name, "")).strip()
     file_value = section.get(f"{name}_file", "")
     if inline and file_value:
-        raise ConfigError(f"notify.{name}", f"and notify.{name}_file are both set: keep one")
+        raise ConfigError(
+            f"notify.{name}",
+            _("and {other} are both set: keep one").format(other=f"notify.{name}_file"),
+        )
     if file_value:
         key = f"notify.{name}_file"
         path = check.path_value(key, file_value, config_path)
@@ -103,5 +110,5 @@ def _check_url(url: str, key: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
-            key, 'must be an http(s) URL like "https://host/path" (not shown: it may hold a key)'
+            key, _('must be an http(s) URL like "https://host/path" (not shown: it may hold a key)')
         )

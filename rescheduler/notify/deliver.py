@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from rescheduler.i18n import _
 from rescheduler.notify.config import NotifyConfig
 from rescheduler.notify.formats import WebhookRequest, judge
 
@@ -82,10 +83,12 @@ async def deliver(
                     return outcome(cfg, "delivered", attempts, status)
                 retry, error = verdict.retry, verdict.detail
             except TimeoutError:
-                error = f"no answer within {cfg.timeout_s:g} s"
+                error = _("no answer within {seconds} s").format(seconds=f"{cfg.timeout_s:g}")
             except aiohttp.ClientConnectorError as exc:
                 reason = exc.os_error.strerror or exc.os_error
-                error = f"cannot connect to {cfg.url_shown}: {reason}"
+                error = _("cannot connect to {url}: {reason}").format(
+                    url=cfg.url_shown, reason=reason
+                )
             except aiohttp.ClientError as exc:
                 error = f"{type(exc).__name__}: {exc}"
             error = _scrub(error, cfg, request)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
 
+from rescheduler.i18n import _
 from rescheduler.notify.config import NotifyConfig
 from rescheduler.notify.message import Message
 
@@ -139,7 +140,7 @@ def judge(fmt: str, status: int, answer: bytes) -> Verdict:
     except ValueError:
         data = None
     if not isinstance(data, dict):
-        return Verdict(False, detail=f"unexpected answer: {shown!r}")
+        return Verdict(False, detail=_("unexpected answer: {answer}").format(answer=repr(shown)))
     if fmt == "feishu":
         code = data.get("code", data.get("StatusCode"))
         text = data.get("msg", data.get("StatusMessage", ""))
