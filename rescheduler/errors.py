@@ -83,6 +83,8 @@ class JournalLockedError(ReschedulerError):
 
 class ListRefused(ReschedulerError):
     """The server refused an ``appoint/list`` request, or answered something unreadable."""
+
+
 class InputMissing(ReschedulerError):
     """The input file does not exist or holds nothing at all: the upstream export did not arrive.
 
