@@ -47,6 +47,15 @@ def _input_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Same appointId with different changes: reject all (default) or keep the last.",
         ),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar; one-line summary."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return _ops_options(func)
+
+
+def _ops_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """What an unattended command offers: the run record on stdout, logs, metrics."""
+    options = [
         click.option(
             "--json", "as_json", is_flag=True, help="Print the run record on stdout, no summary."
         ),
@@ -205,16 +214,9 @@ def _run(
 
 def _end(reporter: Any, facts: Any, as_json: bool) -> None:
     """The run record (+ alert, metrics); on stdout with --json. Never changes the exit code."""
-    import json
+    from rescheduler.finish import end_command
 
-    from rescheduler.logs import teardown_logging
-
-    try:
-        record = reporter.complete_sync(facts)
-        if as_json:
-            click.echo(json.dumps(record, ensure_ascii=False, indent=2))
-    finally:
-        teardown_logging()
+    end_command(reporter, facts, as_json=as_json)
 
 
 @cli.command()
@@ -238,6 +240,7 @@ def _end(reporter: Any, facts: Any, as_json: bool) -> None:
 @click.option("--rate", "rate", type=float, help="Requests per second at most (0 = no limit).")
 @click.option("--page-size", type=int, help="Reservations per page (list.page_size).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar; one-line summary.")
+@_ops_options
 def export(**flags: Any) -> None:
     """Write the reservations on the server to a change file (a valid input for run).
 

@@ -80,6 +80,24 @@ def _absolute(path: Path) -> Path:
     return Path(os.path.abspath(path))
 
 
+def end_command(reporter: RunReporter, facts: RunFacts, *, as_json: bool) -> dict[str, Any]:
+    """A command's last step: the record (+ alert, metrics); on stdout with ``--json``; the log
+    handlers closed. Never changes the exit code."""
+    import json
+
+    import click
+
+    from rescheduler.logs import teardown_logging
+
+    try:
+        record = reporter.complete_sync(facts)
+        if as_json:
+            click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+    finally:
+        teardown_logging()
+    return record
+
+
 def _stat(path: Path) -> tuple[int, int] | None:
     try:
         info = path.stat()
@@ -155,11 +173,18 @@ class RunReporter:
         counts: Mapping[str, int] | None = None,
         requests: int | None = None,
         error: BaseException | None = None,
+        aborted: BaseException | None = None,
+        export: Mapping[str, Any] | None = None,
     ) -> RunFacts:
-        """For a command that is not an engine run: its exit code, what it counted, its error."""
-        pair = None if error is None else (type(error).__name__, str(error))
+        """For a command that is not an engine run: its exit code, what it counted, and why it
+        stopped (``error``: before it changed anything; ``aborted``: part way)."""
         return replace(
-            self._base(exit_code), counts=counts, requests=requests, error=pair
+            self._base(exit_code),
+            counts=counts,
+            requests=requests,
+            error=None if error is None else (type(error).__name__, str(error)),
+            aborted=None if aborted is None else (type(aborted).__name__, str(aborted)),
+            export=export,
         )
 
     def facts_from_result(self, result: RunResult) -> RunFacts:

@@ -168,8 +168,9 @@ def test_the_holiday_move_keeps_the_time_of_day(tmp_path: Path) -> None:
     ],
 )  # fmt: skip
 def test_usage_problems_exit_2_and_write_nothing(
-    tmp_path: Path, args: list[str], message: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], message: str
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # a relative --out (and its run record) lands here
     with serving(team()) as sim:
         config = config_for(tmp_path, sim)
         out = [] if "--out" in args else ["--out", str(tmp_path / "x.csv")]

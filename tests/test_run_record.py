@@ -266,3 +266,47 @@ def test_validate_record(tmp_path: Path) -> None:
     assert record["rows"]["invalid"] == 1
     assert record["rows"]["skipped"] == 2
     assert "journal" not in {f["kind"] for f in record["files"]}
+
+
+def test_export_leaves_its_own_record_beside_the_change_file(tmp_path: Path) -> None:
+    from tests.test_export_cli import team
+
+    out = tmp_path / "tonight.csv"
+    with serving(team()) as sim:
+        config = write_config(tmp_path / "c.toml", sim.base_url)
+        exported = invoke(
+            "export", "-c", str(config), "--out", str(out), "--json",
+            "--metrics-file", str(tmp_path / "export.prom"),
+        )  # fmt: skip
+        ran = invoke("run", str(out), "-c", str(config), "-q")
+        refused = invoke(
+            "export", "-c", str(config), "--out", str(out), "--json", secret="wrong-sk-9"
+        )
+    assert exported.exit_code == 0, exported.output
+    assert "exported 6 reservations" not in exported.stderr  # --json: the record instead
+    record = valid_record(exported.stdout)
+    assert record["command"] == "export"
+    assert record["input"] is None
+    assert record["rows"] is None
+    assert record["export"] == {
+        "out": str(out),
+        "rows": 6,
+        "total_count": 6,
+        "complete": True,
+        "not_reschedulable": 2,
+        "unusable": 0,
+        "marks": record["export"]["marks"],
+    }
+    assert sum(record["export"]["marks"].values()) >= 2
+    assert record["requests"]["sent"] == 1
+    assert record["exit"]["meaning"] == "every reservation listed was written to the output file"
+    assert [f["kind"] for f in record["files"]] == ["export", "metrics", "run_record"]
+    assert record["files"][-1]["path"] == str(tmp_path / "tonight.export.run.json")
+    assert 'command="export"' in (tmp_path / "export.prom").read_text(encoding="utf-8")
+    assert ran.exit_code == 0, ran.output
+    assert valid_record(tmp_path / "tonight.run.json")["command"] == "run"  # its own record
+    assert refused.exit_code == 3
+    aborted = valid_record(refused.stdout)
+    assert aborted["aborted"]["kind"] == "CredentialsRejected"
+    assert aborted["exit"]["name"] == "aborted"
+    assert "wrong-sk-9" not in refused.stdout

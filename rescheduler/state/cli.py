@@ -4,16 +4,24 @@ Times on the command line follow the sheet's rules (``read.times``): ``--from``/
 ``2030-01-02 09:00``, an ISO time with an offset, or epoch milliseconds; without an offset the
 configured zone (or ``--timezone``) applies, and a wall time the clocks skip or repeat is
 refused. Flag problems are ``UsageError`` (exit 2) naming the flag.
+
+Every export ends, as ``run`` does, with a run record (``<out stem>.export.run.json`` beside the
+change file; ``run`` of that file writes ``.run.json``), the ``[notify]`` alert and the metrics.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from rescheduler.errors import RunAborted, UsageError
+from rescheduler.errors import ReschedulerError, RunAborted, UsageError
 from rescheduler.i18n import _
+
+if TYPE_CHECKING:
+    from rescheduler.finish import RunReporter
+    from rescheduler.write.runrecord import RunFacts
 
 
 def parse_time(flag: str, text: str | None, zone: ZoneInfo) -> int | None:
@@ -50,13 +58,83 @@ def export_command(
     rate: float | None,
     page_size: int | None,
     quiet: bool,
+    as_json: bool = False,
+    log_file: Path | None = None,
+    log_format: str = "text",
+    metrics_file: Path | None = None,
 ) -> int:
-    """Run one export as the flags say; the exit code. Raises ``ReschedulerError``."""
+    """Run one export as the flags say, then its run record; the exit code."""
+    from rescheduler.finish import RunReporter, end_command
+    from rescheduler.state.export import default_out
+
+    out_path = out if out is not None else default_out()
+    reporter = RunReporter(
+        "export",
+        None,
+        record_path=out_path.with_name(f"{out_path.stem}.export.run.json"),  # run: .run.json
+        metrics_path=metrics_file,
+    )
+    try:
+        from rescheduler.logs import setup_logging
+
+        # unattended (cron): log lines on stderr; --log-file: there too
+        setup_logging(
+            stderr=not quiet and not sys.stderr.isatty(), log_file=log_file, fmt=log_format
+        )
+        reporter.outputs.add("log", log_file)
+        facts = _export(
+            reporter,
+            config_path=config_path,
+            agents=agents,
+            from_time=from_time,
+            to_time=to_time,
+            task=task,
+            called_no=called_no,
+            out_path=out_path,
+            sets=sets,
+            shift=shift,
+            move_to_date=move_to_date,
+            timezone=timezone,
+            resume=resume,
+            concurrency=concurrency,
+            rate=rate,
+            page_size=page_size,
+            quiet=quiet,
+            summary=not as_json,  # --json: the record on stdout instead of the summary
+        )
+    except ReschedulerError as exc:
+        sys.stderr.write(f"rescheduler: error: {exc}\n")
+        facts = reporter.facts(exc.exit_code, error=exc)
+    end_command(reporter, facts, as_json=as_json)
+    return facts.exit_code
+
+
+def _export(
+    reporter: RunReporter,
+    *,
+    config_path: Path | None,
+    agents: tuple[str, ...],
+    from_time: str | None,
+    to_time: str | None,
+    task: str | None,
+    called_no: str | None,
+    out_path: Path,
+    sets: tuple[str, ...],
+    shift: str | None,
+    move_to_date: str | None,
+    timezone: str | None,
+    resume: bool,
+    concurrency: int | None,
+    rate: float | None,
+    page_size: int | None,
+    quiet: bool,
+    summary: bool = True,
+) -> RunFacts:
+    """The export itself; what happened, for the record. Raises ``ReschedulerError``."""
     from rescheduler.config import load_config, resolve_timezone
     from rescheduler.console import ProgressDisplay
     from rescheduler.state.export import (
         ExportJob,
-        default_out,
         export_sync,
         format_export,
         journal_path,
@@ -64,7 +142,7 @@ def export_command(
     from rescheduler.state.listing import ListFilter
     from rescheduler.state.rules import RuleError, Rules, parse_date, parse_sets, parse_shift
 
-    config = load_config(
+    config = reporter.config = load_config(
         config_path,
         {
             "input.timezone": timezone,
@@ -98,25 +176,42 @@ def export_command(
     )
     job = ExportJob(
         config=config,
-        out_path=out if out is not None else default_out(),
+        out_path=out_path,
         query=query,
         rules=rules,
         resume=resume,
         handle_signals=True,
     )
-    _log_unattended(quiet)
+    reporter.outputs.add("export", job.out_path)
+    reporter.outputs.add("journal", journal_path(job.out_path))  # kept only when interrupted
     try:
         with ProgressDisplay(enabled=not quiet) as display:
             result = export_sync(job, on_progress=display.update)
     except KeyboardInterrupt:
+        from rescheduler.errors import Interrupted
+
         _interrupted(journal_path(job.out_path))
-        return 3
+        return reporter.facts(3, aborted=Interrupted(_("interrupted")))
     except RunAborted as exc:
         _interrupted(journal_path(job.out_path), str(exc))
-        return exc.exit_code
-    text = format_export(result, job)
-    sys.stderr.write((text.splitlines()[0] if quiet else text) + "\n")
-    return result.exit_code
+        return reporter.facts(exc.exit_code, aborted=exc)
+    if summary:
+        text = format_export(result, job)
+        sys.stderr.write((text.splitlines()[0] if quiet else text) + "\n")
+    listed = result.listed
+    return reporter.facts(
+        result.exit_code,
+        requests=listed.requests,
+        export={
+            "out": str(result.path),
+            "rows": result.rows,
+            "total_count": listed.total,
+            "complete": listed.complete,
+            "not_reschedulable": result.not_reschedulable,
+            "unusable": listed.unusable,
+            "marks": dict(result.marks),
+        },
+    )
 
 
 def _interrupted(journal: Path, reason: str = "") -> None:
@@ -128,12 +223,3 @@ def _interrupted(journal: Path, reason: str = "") -> None:
             "run the same command with --resume to continue\n"
         ).format(reason=what, journal=journal)
     )
-
-
-def _log_unattended(quiet: bool) -> None:
-    if not quiet and not sys.stderr.isatty():  # unattended (cron): timestamped log lines
-        import logging
-
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
-        )

@@ -25,11 +25,20 @@ from rescheduler.secret import Secret
 SCHEMA_ID = "rescheduler/run-record/v1"
 STATUSES = ("succeeded", "failed", "invalid", "skipped", "not_sent")
 EXIT_NAMES = {0: "ok", 1: "rows_failed", 2: "not_started", 3: "aborted", 4: "input_missing"}
+EXPORT_EXIT_NAMES = {**EXIT_NAMES, 1: "incomplete"}
 HIDDEN = "***"
 
 
-def exit_meaning(code: int, *, dry_run: bool = False) -> str:
+def exit_meaning(code: int, *, dry_run: bool = False, command: str = "run") -> str:
     """What exit ``code`` means, in a sentence (design.md section 6)."""
+    if command == "export":
+        export_meanings = {
+            0: _("every reservation listed was written to the output file"),
+            1: _("the listing is incomplete, or some items had no usable appointId"),
+            2: _("usage, config or listing problem; no output file was written"),
+            3: _("the export was stopped; nothing was written under the output name"),
+        }
+        return export_meanings.get(code, _("unexpected error"))
     if dry_run and code in (0, 1):
         return _("every row is valid") if code == 0 else _("at least one row is invalid")
     meanings = {
@@ -78,6 +87,7 @@ class RunFacts:
     host: str = ""
     version: str = ""
     notification: Mapping[str, Any] | None = None
+    export: Mapping[str, Any] | None = None  # what an export listed and wrote
 
 
 def _utc(moment: datetime) -> str:
@@ -99,7 +109,8 @@ def build(facts: RunFacts) -> dict[str, Any]:
         counts = {"total": sum(facts.counts.get(s, 0) for s in STATUSES)}
         counts.update({s: facts.counts.get(s, 0) for s in STATUSES})
     source = facts.input
-    return {
+    names = EXPORT_EXIT_NAMES if facts.command == "export" else EXIT_NAMES
+    record = {
         "schema": SCHEMA_ID,
         "tool": {"name": "rescheduler", "version": facts.version},
         "command": facts.command,
@@ -130,15 +141,18 @@ def build(facts: RunFacts) -> dict[str, Any]:
         "requests": {"sent": facts.requests, "retries": facts.retries},
         "exit": {
             "code": facts.exit_code,
-            "name": EXIT_NAMES.get(facts.exit_code, "error"),
+            "name": names.get(facts.exit_code, "error"),
             "ok": facts.exit_code == 0,
-            "meaning": exit_meaning(facts.exit_code, dry_run=facts.dry_run),
+            "meaning": exit_meaning(facts.exit_code, dry_run=facts.dry_run, command=facts.command),
         },
         "aborted": _problem(facts.aborted),
         "error": _problem(facts.error),
         "files": [{"kind": kind, "path": str(path)} for kind, path in facts.files],
         "notification": None if facts.notification is None else dict(facts.notification),
     }  # fmt: skip
+    if facts.export is not None:
+        record["export"] = dict(facts.export)
+    return record
 
 
 def config_view(config: object, *, hide_access_key: bool = False) -> dict[str, Any]:
