@@ -17,9 +17,11 @@ history row, by ``expire``. Each start ends, as ``rescheduler run`` does, with a
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -144,12 +146,13 @@ class Runs:
             hide_access_key=True,
             outputs=reporter.outputs,
         )
-        facts: RunFacts | None = None
+        facts: Callable[[], RunFacts] | None = None  # called in a thread: it hashes the input
         try:
             result = await run(job, stop=sending.stop, progress=sending.progress)
         except ReschedulerError as exc:
             self._end(record, RunState.FAILED, self.clean(str(exc), record), sending.progress)
-            facts = reporter.facts_from_error(exc, sending.progress, self.clean(str(exc), record))
+            message = self.clean(str(exc), record)
+            facts = functools.partial(reporter.facts_from_error, exc, sending.progress, message)
         except asyncio.CancelledError:
             message = "the server stopped during this run; press Resume to send the rows left"
             self._end(record, RunState.INTERRUPTED, message, sending.progress)
@@ -160,7 +163,7 @@ class Runs:
             self._end(record, RunState.FAILED, message, sending.progress)
         else:
             self._finished(record, result)
-            facts = reporter.facts_from_result(result)
+            facts = functools.partial(reporter.facts_from_result, result)
         finally:
             self._sending.pop(run_id, None)
         if facts is not None:  # after the slot is free: a slow webhook delays no other run
@@ -179,9 +182,9 @@ class Runs:
         reporter.measure_input()
         return reporter
 
-    async def _report(self, reporter: RunReporter, facts: RunFacts) -> None:
+    async def _report(self, reporter: RunReporter, facts: Callable[[], RunFacts]) -> None:
         try:
-            await reporter.complete(facts)
+            await reporter.complete(await asyncio.to_thread(facts))
         except Exception:
             log.exception("the run record or alert of %s failed", reporter.input_path)
 
