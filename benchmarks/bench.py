@@ -24,7 +24,10 @@ the plain-asyncio bare loop; the ratio to the uvloop bare loop is printed too.
 Scenarios: (a) no added latency, concurrency 64: the client's CPU is the limit; (b) 50 ms
 latency, concurrency 64 (ideal 1,280 rows/s); (c) peak RSS: ``validate`` of a 1,000,000-row
 CSV and a 200,000-row full run (and a tenth of each, to show it is flat); (d) wall time of a
-10-row run, start-up included.
+10-row run, start-up included; (x) ``validate`` of a 100,000-row XLSX workbook against the 0.1
+reader's reading alone (openpyxl read-only, two passes: ``xlsx_openpyxl.py``) and against the same
+rows as CSV, and with ``--xlsx-big`` the peak RSS of validating a 1,048,576-row sheet (slow: the
+workbook takes minutes to write).
 
 Input: appointId from the simulator's ``generated_id(i, seed)``, userAccount, appointTime as
 epoch milliseconds (a form rescheduler accepts, so the bare loop sends the same bytes without
@@ -65,6 +68,7 @@ SEED = 7
 FUTURE_MS = 1_900_000_000_000  # 2030-03-17: every appointTime is in the future
 IDEAL_LATENCY_S = 0.05
 BAR_A, BAR_B, BAR_RSS_MB, BAR_START_S = 0.8, 0.95, 200.0, 1.5
+BAR_XLSX_SPEEDUP, BAR_XLSX_RSS_MB, XLSX_MAX_ROWS = 5.0, 400.0, 1_048_575  # + header = 1,048,576
 BACKGROUND_CORES = 0.15  # more CPU than this used by other processes: say so
 
 RESCHEDULER = "rescheduler"
@@ -94,6 +98,32 @@ def dataset(workdir: Path, rows: int) -> Path:
                 writer.writerows(batch)
                 batch.clear()
         writer.writerows(batch)
+    tmp.replace(path)
+    return path
+
+
+def xlsx_dataset(workdir: Path, rows: int) -> Path:
+    """The CSV dataset as an XLSX workbook (cached): text IDs, real date-and-time cells."""
+    from datetime import UTC, datetime
+
+    import openpyxl
+    from openpyxl.cell import WriteOnlyCell
+
+    path = workdir / f"rows-{rows}-seed{SEED}.xlsx"
+    if path.exists():
+        return path
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("changes")
+    with dataset(workdir, rows).open(encoding="utf-8", newline="") as handle:
+        records = csv.reader(handle)
+        sheet.append(next(records))
+        for appoint_id, agent, ms, remark in records:
+            moment = datetime.fromtimestamp(int(ms) / 1000, UTC).replace(tzinfo=None)
+            when = WriteOnlyCell(sheet, moment)
+            when.number_format = "yyyy-mm-dd hh:mm:ss"
+            sheet.append([appoint_id, agent, when, remark])
+    tmp = path.with_suffix(".tmp.xlsx")
+    book.save(tmp)
     tmp.replace(path)
     return path
 
@@ -527,6 +557,51 @@ class Bench:
         self.bar("d", f"10-row run < {BAR_START_S} s (slowest of {repeat})", worst < BAR_START_S,
                  f"{worst:.2f} s")  # fmt: skip
 
+    def scenario_x(self, rows: int, big: bool) -> None:
+        big_text = f"; peak RSS at {XLSX_MAX_ROWS + 1:,} rows" if big else ""
+        heading(f"(x) XLSX: validate {rows:,} rows{big_text}")
+        config = write_config(self.workdir / "bench.toml", "http://127.0.0.1:9", 64)
+        progress("    writing the workbook")
+        book, csv_path = xlsx_dataset(self.workdir, rows), dataset(self.workdir, rows)
+        out = self.workdir / "out.csv"
+        runs: list[Measured] = []
+        clients: list[tuple[str, list[str | Path]]] = [
+            ("rescheduler validate .xlsx", rescheduler_cmd("validate", book, config, out, None)),
+            ("rescheduler validate .csv", rescheduler_cmd("validate", csv_path, config, out, None)),
+            ("0.1 reader: openpyxl x2", [PY, HERE / "xlsx_openpyxl.py", book]),
+        ]
+        for label, cmd in clients:
+            clean_outputs(self.workdir)
+            result = measure(label, cmd, rows, self.workdir, self.env)
+            check(result, all_ok=False)
+            runs.append(result)
+            progress(f"    {label:<28} {result.wall_s:6.2f} s  {result.maxrss_mb:5.0f} MB")
+        if big:
+            progress(f"    writing the {XLSX_MAX_ROWS:,}-row workbook (minutes)")
+            huge = xlsx_dataset(self.workdir, XLSX_MAX_ROWS)
+            clean_outputs(self.workdir)
+            cmd = rescheduler_cmd("validate", huge, config, out, None)
+            label = "rescheduler validate .xlsx"
+            runs.append(measure(label, cmd, XLSX_MAX_ROWS, self.workdir, self.env))
+            check(runs[-1], all_ok=False)
+        clean_outputs(self.workdir)
+        header = ("client", "rows", "wall s", "rows/s", "CPU s", "peak RSS MB")
+        print(table([(m.label, f"{m.rows:,}", f"{m.wall_s:.2f}", f"{m.rows_per_s:,.0f}",
+                      f"{m.cpu_s:.2f}", f"{m.maxrss_mb:.0f}") for m in runs], header))  # fmt: skip
+        mine, as_csv, old = runs[:3]
+        speedup, cpu_speedup = old.wall_s / mine.wall_s, old.cpu_s / mine.cpu_s
+        print(
+            f"\n  0.1 reader's reading alone / rescheduler validate: wall x{speedup:.1f}, CPU "
+            f"x{cpu_speedup:.1f} (0.1's validate took longer than its reading: a lower bound)"
+            f"\n  XLSX / CSV validate of the same rows: wall x{mine.wall_s / as_csv.wall_s:.2f}"
+        )
+        self.bar("x", f"{rows:,}-row XLSX validate >= {BAR_XLSX_SPEEDUP:g}x faster than 0.1",
+                 speedup >= BAR_XLSX_SPEEDUP, f"x{speedup:.1f}")  # fmt: skip
+        if big:
+            rss = runs[-1].maxrss_mb
+            text = f"peak RSS < {BAR_XLSX_RSS_MB:.0f} MB, {XLSX_MAX_ROWS + 1:,}-row XLSX"
+            self.bar("x", text, rss < BAR_XLSX_RSS_MB, f"{rss:.0f} MB")
+
     def bar(self, scenario: str, text: str, met: bool, measured: str) -> None:
         self.bars.append(Bar(scenario, text, met, measured))
 
@@ -585,7 +660,14 @@ def machine_facts(args: argparse.Namespace) -> str:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
-    parser.add_argument("--scenarios", default="a,b,c,d", help="comma-separated subset of a,b,c,d")
+    parser.add_argument(
+        "--scenarios", default="a,b,c,d,x", help="comma-separated subset of a,b,c,d,x"
+    )
+    parser.add_argument("--rows-x", type=int, help="rows for (x) (default 100,000; quick 10,000)")
+    parser.add_argument(
+        "--xlsx-big", action="store_true",
+        help=f"(x) also validate a {XLSX_MAX_ROWS + 1:,}-row sheet for peak RSS (slow)",
+    )  # fmt: skip
     parser.add_argument("--rows-a", type=int, help="rows for (a) (default 50,000; quick 5,000)")
     parser.add_argument("--rows-b", type=int, help="rows for (b) (default 20,000; quick 2,000)")
     parser.add_argument("--rows-c-validate", type=int, help="rows for (c) validate (1,000,000)")
@@ -608,6 +690,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "rows_b": 2_000 if quick else 20_000,
         "rows_c_validate": 100_000 if quick else 1_000_000,
         "rows_c_run": 20_000 if quick else 200_000,
+        "rows_x": 10_000 if quick else 100_000,
         "repeat_a": 1 if quick else 3,
         "repeat_b": 1,
     }
@@ -615,7 +698,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         if getattr(args, name) is None:
             setattr(args, name, value)
     args.scenarios = {s.strip() for s in args.scenarios.split(",") if s.strip()}
-    unknown = args.scenarios - set("abcd")
+    unknown = args.scenarios - set("abcdx")
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
     return args
@@ -641,9 +724,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             bench.scenario_c(args.rows_c_validate, args.rows_c_run)
         if "d" in args.scenarios:
             bench.scenario_d(5 if not args.quick else 3)
+        if "x" in args.scenarios:
+            bench.scenario_x(args.rows_x, args.xlsx_big)
     finally:
         if not args.keep:
-            for path in bench.workdir.glob("rows-*.csv"):
+            for path in [*bench.workdir.glob("rows-*.csv"), *bench.workdir.glob("rows-*.xlsx")]:
                 path.unlink()
     heading("bars")
     if args.quick:

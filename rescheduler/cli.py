@@ -38,7 +38,7 @@ def _input_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("-c", "--config", "config_path", type=_EXISTING, help="TOML config file."),
         click.option("--out", type=_PATH, help="Results file (.csv or .xlsx)."),
-        click.option("--sheet", help="XLSX sheet to read (default: the first)."),
+        click.option("--sheet", help="Sheet to read (default: the first visible one)."),
         click.option("--encoding", help="CSV encoding (default: detected)."),
         click.option("--timezone", help="IANA zone for times written without an offset."),
         click.option(

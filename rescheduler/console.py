@@ -106,6 +106,8 @@ def format_run(result: RunResult, *, brief: bool = False) -> str:
     extra.append(f"times without an offset read as {info.timezone}")
     if info.blank_rows:
         extra.append(f"{info.blank_rows} blank rows skipped")
+    if info.other_sheets:
+        extra.append(_sheets_not_read(info.other_sheets))
     if result.journal_path is not None:
         extra.append(f"journal: {result.journal_path}")
     if result.aborted is not None:
@@ -121,3 +123,14 @@ def format_run(result: RunResult, *, brief: bool = False) -> str:
     if brief:
         return text.splitlines()[0]
     return text
+
+
+def _sheets_not_read(sheets: tuple[tuple[str, str], ...]) -> str:
+    """``sheets not read: 'Notes', 'Old' (hidden)`` — a hidden sheet is read only when named."""
+    from rescheduler.i18n import _
+
+    names = ", ".join(
+        repr(name) + ("" if visibility == "visible" else f" ({_(visibility)})")
+        for name, visibility in sheets
+    )
+    return _("sheets not read: {names}").format(names=names)

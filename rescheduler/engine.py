@@ -84,6 +84,7 @@ class InputInfo:
     timezone: str
     rows: int
     blank_rows: int
+    other_sheets: tuple[tuple[str, str], ...] = ()  # sheets not read: (name, visibility)
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,7 @@ async def run(
             timezone=zone_label,
             rows=total,
             blank_rows=table.blank_rows,
+            other_sheets=table.other_sheets,
         )
         journal_path = (
             None if job.dry_run else job.journal_path or default_journal_path(results_path)

@@ -41,6 +41,8 @@ def main() -> None:
                 row[index].number_format = "@"
         if isinstance(row[3].value, datetime):
             row[3].number_format = "yyyy-mm-dd hh:mm"
+        if isinstance(row[4].value, str) and row[4].value.startswith("="):
+            row[4].data_type = "s"  # text that looks like a formula, as in the CSV (not one)
     for letter, width in zip("ABCDEF", (34, 14, 8, 28, 40, 14), strict=True):
         sheet.column_dimensions[letter].width = width
     book.save(HERE / "changes.xlsx")

@@ -125,8 +125,9 @@ def test_safe_file_names(raw: str, safe: str) -> None:
 def test_only_readable_suffixes() -> None:
     assert suffix_of("a.XLSX") == ".xlsx"
     assert suffix_of("a.tsv") == ".tsv"
+    assert [suffix_of(f"a.{s}") for s in ("xls", "xlsb", "ODS")] == [".xls", ".xlsb", ".ods"]
     with pytest.raises(UploadRefused) as caught:
-        suffix_of("a.xls")
+        suffix_of("a.numbers")
     assert caught.value.status == 415
 
 

@@ -1,4 +1,4 @@
-"""The input file as a lazy table of text cells: CSV family (.csv .tsv .txt) and XLSX (.xlsx .xlsm).
+"""The input file as a lazy table of text cells: CSV family (.csv .tsv .txt) and workbooks.
 
 ``open_table(path)`` returns a ``Table`` (a context manager; ``close()`` also works) whose
 ``rows()`` may be called any number of times; each call streams the file again and yields
@@ -17,10 +17,14 @@
   exactly one reads as real text; otherwise the file is refused and ``--encoding`` asked for).
   Records come from ``csvrecords.py``: RFC 4180 quoting; a quote never closed, a quoted cell
   that swallowed lines looking like rows, or a cell over ``MAX_CELL_CHARS`` refuses the file.
-- ``MAX_CELL_CHARS`` (Excel's 32,767) is the one cell-size limit of every input format.
-- XLSX: openpyxl ``read_only`` (imported lazily), cached formula values, the first worksheet
-  or ``sheet=``. Cells become text: see ``xlsx_cell_text``. The sheet's stored dimension is
-  ignored when reading (it may be wrong); it only feeds ``estimate_rows``.
+- Workbooks (.xlsx .xlsm: ``xlsx.py``, streamed; .xls .xlsb .ods: ``sheet.py``, python-calamine):
+  the first visible sheet or ``sheet=``; cells become what they show (``cellvalue.py``), and a
+  cell that cannot be read faithfully (a formula without a saved value, an error cell, a cell
+  covered by a merged range, a time without a date) is listed in ``Row.unreadable``
+  (``spreadsheet.py`` has the rules every format shares). The stored dimension only feeds
+  ``estimate_rows``.
+- ``MAX_CELL_CHARS`` (Excel's 32,767) is the one cell-size limit of every input format; a
+  longer cell refuses the file, naming the cell.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ from rescheduler.read.columns import normalise_header, strip_edges
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 MAX_CELL_CHARS = 32_767  # Excel's own cell maximum: the one cell-size limit of every format
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
+OTHER_SHEET_SUFFIXES = (".xls", ".xlsb", ".ods")
+SHEET_SUFFIXES = XLSX_SUFFIXES + OTHER_SHEET_SUFFIXES
 
 
 def column_letter(index: int) -> str:
@@ -57,6 +63,7 @@ class Table:
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
+    other_sheets: tuple[tuple[str, str], ...] = ()  # (name, visibility) of sheets not read
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -150,8 +157,12 @@ def open_table(path: Path, *, encoding: str | None = None, sheet: str | None = N
 
         return CsvTable(path, encoding)
     if suffix in XLSX_SUFFIXES:
-        from rescheduler.read.xlsx import XlsxTable  # openpyxl only when needed
+        from rescheduler.read.xlsx import XlsxTable  # imported only when needed
 
         return XlsxTable(path, sheet)
-    known = ", ".join(CSV_SUFFIXES + XLSX_SUFFIXES)
+    if suffix in OTHER_SHEET_SUFFIXES:
+        from rescheduler.read.sheet import CalamineTable  # python-calamine only when needed
+
+        return CalamineTable(path, sheet)
+    known = ", ".join(CSV_SUFFIXES + SHEET_SUFFIXES)
     raise InputFileError(str(path), f"unknown file type {suffix or '(none)'!r}; use one of {known}")

@@ -16,9 +16,9 @@ from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, MultipartReader
 
-from rescheduler.read.reader import CSV_SUFFIXES, XLSX_SUFFIXES
+from rescheduler.read.reader import CSV_SUFFIXES, SHEET_SUFFIXES
 
-SUFFIXES = (*CSV_SUFFIXES, *XLSX_SUFFIXES)
+SUFFIXES = (*CSV_SUFFIXES, *SHEET_SUFFIXES)
 _CHUNK = 1 << 16
 _MAX_NAME = 120
 _UNSAFE = re.compile(r"[^\w .()\[\]+-]")

@@ -11,6 +11,7 @@ import re
 from aiohttp import web
 
 from rescheduler.i18n import _
+from rescheduler.read.reader import SHEET_SUFFIXES
 from rescheduler.web.auth import changes_runs, streams_csrf, tokens_match
 from rescheduler.web.context import SESSION, WebContext, audit, context
 from rescheduler.web.files import CONTENT_TYPES, content_disposition, file_table, files_of
@@ -159,7 +160,7 @@ async def run_page(request: web.Request) -> web.StreamResponse:
         notice=NOTICES.get(request.query.get("notice", ""), ""),
         send=ctx.config.send,
         server=ctx.config.server,
-        default_format="xlsx" if record.suffix in (".xlsx", ".xlsm") else "csv",
+        default_format="xlsx" if record.suffix in SHEET_SUFFIXES else "csv",
     )
 
 

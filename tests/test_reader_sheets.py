@@ -1,0 +1,111 @@
+"""reader.py, .xls/.xlsb/.ods (python-calamine): the same contract, and what each format can tell.
+
+The fixtures in tests/fixtures/sheets/ were written by LibreOffice (make.py there) or come from
+python-calamine's test data (.xlsb, a password-protected .xlsx); CI needs neither program.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rescheduler.errors import InputFileError
+from rescheduler.models import Row
+from rescheduler.read.reader import open_table
+from tests.e2e import invoke
+from tests.xlsxfiles import workbook
+
+FIXTURES = Path(__file__).parent / "fixtures" / "sheets"
+ID = "174729926098016859445364892091"
+MIDNIGHT = (
+    "the cell holds the date 2030-01-03 with no time of day, or at 00:00, and this kind of file "
+    "does not say which; type the time as text (e.g. 2030-01-03 10:00) or save the file as .xlsx"
+)
+
+
+def test_xls_reads_like_xlsx_with_merged_cells_and_hidden_sheets() -> None:
+    with open_table(FIXTURES / "formats.xls") as table:
+        assert table.sheet == "Changes"
+        assert table.other_sheets == (("Old", "hidden"),)
+        assert table.headers == ("appointId", "userAccount", "appointTime", "remark")
+        assert list(table.rows()) == [
+            Row(2, (ID, "agent01", "2030-01-02 10:30:00", "改约")),
+            # the .xls format does not say whether a midnight date shows a time: refused
+            Row(4, ("2", "agent02", "", "merged"), ((2, MIDNIGHT),)),
+            Row(5, ("3", "agent02", "2030-01-04 09:15:00", "x")),  # B4:B5 merged: filled down
+        ]
+        assert table.blank_rows == 1
+        assert table.estimate_rows() == 4
+    with open_table(FIXTURES / "formats.xls", sheet="Old") as table:
+        assert [r.values for r in table.rows()] == [("999",)]
+
+
+def test_ods_plain_sheet() -> None:
+    with open_table(FIXTURES / "plain.ods") as table:
+        assert (table.sheet, table.other_sheets) == ("Changes", (("Old", "hidden"),))
+        assert [(r.line, r.values) for r in table.rows()] == [
+            (2, (ID, "agent01", "2030-01-02 10:30:00", "改约")),
+            (4, ("2", "agent02", "", "merged")),
+            (5, ("3", "", "2030-01-04 09:15:00", "x")),
+        ]
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("errors.ods", "the sheet 'Changes' has cells showing an error (#N/A, #VALUE!...); in an "
+                       ".ods file rescheduler cannot tell which rows: correct them or save the "
+                       "file as .xlsx"),
+        ("merged.ods", "the sheet 'Changes' has merged cells; in an .ods file rescheduler cannot "
+                       "tell which rows they cover: unmerge them or save the file as .xlsx"),
+    ],
+)  # fmt: skip
+def test_ods_sheets_it_cannot_check_are_refused(name: str, message: str) -> None:
+    with pytest.raises(InputFileError) as info:
+        open_table(FIXTURES / name)
+    assert str(info.value) == f"{FIXTURES / name}: {message}"
+
+
+def test_xlsb_skips_hidden_very_hidden_and_chart_sheets() -> None:
+    with open_table(FIXTURES / "any_sheets.xlsb") as table:
+        assert table.sheet == "Visible"
+        assert table.other_sheets == (
+            ("Hidden", "hidden"), ("VeryHidden", "very hidden"), ("Chart", "visible"),
+        )  # fmt: skip
+        assert [r.values for r in table.rows()][:2] == [("3", "4"), ("5", "6")]
+    with pytest.raises(InputFileError, match="sheet 'Chart' is a chart, not a sheet of cells"):
+        open_table(FIXTURES / "any_sheets.xlsb", sheet="Chart")
+
+
+def test_wrong_names_and_broken_files(tmp_path: Path) -> None:
+    xlsx_as_xls = tmp_path / "a.xls"
+    workbook(tmp_path / "a.xlsx", {"S": [["appointId"], ["1"]]}).rename(xlsx_as_xls)
+    with pytest.raises(InputFileError) as info:
+        open_table(xlsx_as_xls)
+    assert str(info.value) == (
+        f"{xlsx_as_xls}: this is an Excel workbook (.xlsx) with an .xls name; rename it to .xlsx"
+    )
+    text = tmp_path / "b.ods"
+    text.write_text("appointId\n1\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match=r"this is not a \.ods workbook \(it looks like a"):
+        open_table(text)
+    cut = tmp_path / "c.xls"
+    cut.write_bytes((FIXTURES / "formats.xls").read_bytes()[:3000])
+    with pytest.raises(InputFileError, match=r"the file is damaged or incomplete"):
+        open_table(cut)
+
+
+def test_summary_names_the_sheet_read_and_the_sheets_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "in.xls"
+    shutil.copy(FIXTURES / "formats.xls", path)
+    result = invoke("validate", str(path), "--timezone", "UTC", secret=None)
+    assert result.exit_code == 1, result.output  # the midnight row is invalid
+    assert "sheet 'Changes'" in result.output
+    assert "sheets not read: 'Old' (hidden)" in result.output
+    broken = tmp_path / "broken.xlsx"
+    broken.write_text("appointId\n1\n", encoding="utf-8")
+    result = invoke("validate", str(broken), secret=None)
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1].endswith("rename it to .csv")
