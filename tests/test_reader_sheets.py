@@ -109,3 +109,16 @@ def test_summary_names_the_sheet_read_and_the_sheets_skipped(tmp_path: Path) -> 
     result = invoke("validate", str(broken), secret=None)
     assert result.exit_code == 2
     assert result.output.strip().splitlines()[-1].endswith("rename it to .csv")
+
+
+@pytest.mark.parametrize(("fixture", "real"), [("plain.ods", ".ods"), ("any_sheets.xlsb", ".xlsb")])
+def test_other_workbooks_named_xlsx_are_named_for_what_they_are(
+    tmp_path: Path, fixture: str, real: str
+) -> None:
+    path = tmp_path / "in.xlsx"
+    shutil.copy(FIXTURES / fixture, path)
+    with pytest.raises(InputFileError) as info:
+        open_table(path)
+    assert str(info.value) == (
+        f"{path}: this is a {real} workbook with a .xlsx name; rename it to {real}"
+    )

@@ -213,9 +213,10 @@ class SpreadsheetTable(Table):
         self, line: int, cells: list[str], unreadable: dict[int, str] | None = None
     ) -> InputFileError:
         width = len(self.headers)
+        marked = unreadable or {}
         idx = next(
-            i for i in range(width, max(len(cells), width + 1))
-            if (i < len(cells) and cells[i].strip()) or i in (unreadable or {})
+            i for i in range(width, max(len(cells), max(marked, default=width) + 1, width + 1))
+            if (i < len(cells) and cells[i].strip()) or i in marked
         )  # fmt: skip
         shown = cells[idx][:40] if idx < len(cells) else ""
         return self._error(

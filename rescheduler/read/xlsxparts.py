@@ -30,6 +30,7 @@ _ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
 _ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);")
 _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _XESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
 
 
 def _entity(m: re.Match[str]) -> str:
@@ -44,13 +45,24 @@ def _entity(m: re.Match[str]) -> str:
 
 def xml_text(raw: str) -> str:
     """XML character data as a parser gives it (line ends, entities), then Excel's ``_xHHHH_``."""
+    if "<![CDATA[" in raw:
+        parts = _CDATA.split(raw)  # text, CDATA content, text, ...
+        raw = "".join(
+            _XESCAPE.sub(_xescape, part) if i % 2 else xml_text(part)
+            for i, part in enumerate(parts)
+        )
+        return raw
     if "\r" in raw:
         raw = raw.replace("\r\n", "\n").replace("\r", "\n")
     if "&" in raw:
         raw = _ENTITY.sub(_entity, raw)
     if "_x" in raw:
-        raw = _XESCAPE.sub(lambda m: chr(int(m.group(1), 16)), raw)
+        raw = _XESCAPE.sub(_xescape, raw)
     return raw
+
+
+def _xescape(m: re.Match[str]) -> str:
+    return chr(int(m.group(1), 16))
 
 
 def sniff(path: Path, expected: str) -> str | None:
@@ -180,6 +192,14 @@ class Package:
             (t for kind, t in root_rels.values() if kind.endswith("/officeDocument")),
             "xl/workbook.xml",
         )
+        suffix = self.path.suffix.lower()
+        for part, real in (("content.xml", ".ods"), ("xl/workbook.bin", ".xlsb")):
+            if self.exists(part) and not (workbook.endswith(".xml") and self.exists(workbook)):
+                raise InputFileError(
+                    str(self.path),
+                    _("this is a {real} workbook with a {suffix} name; rename it to {real}")
+                    .format(real=real, suffix=suffix),
+                )  # fmt: skip
         rels = self.relationships(workbook)
         sheets: list[SheetEntry] = []
         targets: dict[str, str] = {}
