@@ -25,6 +25,14 @@ NO_VALUE = "formula without a saved value: open the file in Excel and save it"
 RULES = ValidationRules("op-independent", ZoneInfo("UTC"), 0, 1)
 
 
+@pytest.fixture(autouse=True, params=["loaded", "streamed"])
+def reader_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs twice: small sheets loaded by calamine (+ xlsxscan), and streamed."""
+    if request.param == "streamed":
+        monkeypatch.setattr("rescheduler.read.xlsx.LOAD_MAX_XML_BYTES", -1)
+    return str(request.param)
+
+
 def rows_of(path: Path, **kw: str) -> list[Row]:
     with open_table(path, **kw) as table:
         return list(table.rows())
@@ -476,3 +484,9 @@ def test_cdata_sections_are_text(tmp_path: Path) -> None:
         "</row>",
     )
     assert rows_of(path) == [Row(2, ("a & <b> &amp; c",))]
+
+
+def test_both_readers_are_exercised(tmp_path: Path, reader_path: str) -> None:
+    path = workbook(tmp_path / "a.xlsx", {"S": [["appointId"], ["1"]]})
+    with open_table(path) as table:
+        assert (table._loaded is not None) == (reader_path == "loaded")  # type: ignore[attr-defined]

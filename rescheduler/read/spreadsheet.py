@@ -167,12 +167,16 @@ class SpreadsheetTable(Table):
         raise NotImplementedError
 
     def _filled(self) -> Generator[Cells, None, None]:
-        fill = MergeFill(self.merges) if self.merges else None
+        if not self.merges:
+            return self._cells()
+        return self._merged()
+
+    def _merged(self) -> Generator[Cells, None, None]:
+        fill = MergeFill(self.merges)
         cells = self._cells()
         try:
             for line, values, unreadable in cells:
-                if fill is not None:
-                    fill.apply(line - 1, values, unreadable)
+                fill.apply(line - 1, values, unreadable)
                 yield line, values, unreadable
         finally:
             cells.close()
@@ -195,7 +199,7 @@ class SpreadsheetTable(Table):
                 continue
             pending += line - last - 1  # rows absent from the file are blank rows
             last = line
-            if not unreadable and not any(c.strip() for c in cells):
+            if not (unreadable or (cells and cells[0].strip()) or any(c.strip() for c in cells)):
                 pending += 1
                 continue
             blank, pending = blank + pending, 0
