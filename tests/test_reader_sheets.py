@@ -1,7 +1,7 @@
 """reader.py, .xls/.xlsb/.ods (python-calamine): the same contract, and what each format can tell.
 
 The fixtures in tests/fixtures/sheets/ were written by LibreOffice (make.py there) or come from
-python-calamine's test data (.xlsb, a password-protected .xlsx); CI needs neither program.
+python-calamine's test data (.xlsb, password-protected .xls/.xlsx); CI needs neither program.
 """
 
 from __future__ import annotations
@@ -32,14 +32,34 @@ def test_xls_reads_like_xlsx_with_merged_cells_and_hidden_sheets() -> None:
         assert table.headers == ("appointId", "userAccount", "appointTime", "remark")
         assert list(table.rows()) == [
             Row(2, (ID, "agent01", "2030-01-02 10:30:00", "改约")),
-            # the .xls format does not say whether a midnight date shows a time: refused
-            Row(4, ("2", "agent02", "", "merged"), ((2, MIDNIGHT),)),
+            Row(4, ("2", "agent02", "2030-01-03 00:00:00", "merged")),  # the format shows 00:00
             Row(5, ("3", "agent02", "2030-01-04 09:15:00", "x")),  # B4:B5 merged: filled down
         ]
         assert table.blank_rows == 1
         assert table.estimate_rows() == 4
     with open_table(FIXTURES / "formats.xls", sheet="Old") as table:
         assert [r.values for r in table.rows()] == [("999",)]
+
+
+def test_xls_cells_that_are_not_what_they_look_like() -> None:
+    def why(text: str) -> tuple[tuple[int, str], ...]:
+        return ((2, text),)
+
+    assert [(r.line, r.values[2], r.unreadable) for r in _rows(FIXTURES / "cells.xls")] == [
+        (2, "2030-01-15", ()),  # shows a date only: validation refuses it
+        (3, "2030-01-15 00:00:00", ()),  # shows 00:00: a time
+        (4, "", why("the cell holds a time of day without a date (09:30); write the date and "
+                    "the time, e.g. 2030-01-15 09:30")),
+        (5, "", why("the cell holds a duration (26:00:00), not a date and time")),
+        (6, "", why("the cell shows #N/A: correct the formula or type the value")),
+        (7, "", why("the cell shows #DIV/0!: correct the formula or type the value")),
+        (8, "2030-01-15 10:00:00", ()),  # a formula: its saved value
+    ]  # fmt: skip
+
+
+def _rows(path: Path) -> list[Row]:
+    with open_table(path) as table:
+        return list(table.rows())
 
 
 def test_ods_plain_sheet() -> None:
@@ -95,11 +115,17 @@ def test_wrong_names_and_broken_files(tmp_path: Path) -> None:
     cut.write_bytes((FIXTURES / "formats.xls").read_bytes()[:3000])
     with pytest.raises(InputFileError, match=r"the file is damaged or incomplete"):
         open_table(cut)
+    with pytest.raises(InputFileError, match="the workbook is protected with a password; remove"):
+        open_table(FIXTURES / "password.xls")
+    cut_ods = tmp_path / "c.ods"
+    cut_ods.write_bytes((FIXTURES / "plain.ods").read_bytes()[:3000])
+    with pytest.raises(InputFileError, match=r"the file is damaged or incomplete"):
+        open_table(cut_ods)
 
 
 def test_summary_names_the_sheet_read_and_the_sheets_skipped(tmp_path: Path) -> None:
-    path = tmp_path / "in.xls"
-    shutil.copy(FIXTURES / "formats.xls", path)
+    path = tmp_path / "in.ods"
+    shutil.copy(FIXTURES / "plain.ods", path)
     result = invoke("validate", str(path), "--timezone", "UTC", secret=None)
     assert result.exit_code == 1, result.output  # the midnight row is invalid
     assert "sheet 'Changes'" in result.output

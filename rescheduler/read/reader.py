@@ -17,7 +17,7 @@
   exactly one reads as real text; otherwise the file is refused and ``--encoding`` asked for).
   Records come from ``csvrecords.py``: RFC 4180 quoting; a quote never closed, a quoted cell
   that swallowed lines looking like rows, or a cell over ``MAX_CELL_CHARS`` refuses the file.
-- Workbooks (.xlsx .xlsm: ``xlsx.py``, streamed; .xls .xlsb .ods: ``sheet.py``, python-calamine):
+- Workbooks (.xlsx .xlsm: ``xlsx.py``; .xls: ``xls.py``, xlrd; .xlsb .ods: ``sheet.py``):
   the first visible sheet or ``sheet=``; cells become what they show (``cellvalue.py``), and a
   cell that cannot be read faithfully (a formula without a saved value, an error cell, a cell
   covered by a merged range, a time without a date) is listed in ``Row.unreadable``
@@ -160,6 +160,10 @@ def open_table(path: Path, *, encoding: str | None = None, sheet: str | None = N
         from rescheduler.read.xlsx import XlsxTable  # imported only when needed
 
         return XlsxTable(path, sheet)
+    if suffix == ".xls":
+        from rescheduler.read.xls import XlsTable  # xlrd only when needed
+
+        return XlsTable(path, sheet)
     if suffix in OTHER_SHEET_SUFFIXES:
         from rescheduler.read.sheet import CalamineTable  # python-calamine only when needed
 

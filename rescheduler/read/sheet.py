@@ -1,19 +1,17 @@
-""".xls, .xlsb and .ods input, read with python-calamine (imported only when such a file is opened).
+""".xlsb and .ods input, read with python-calamine (imported only when such a file is opened).
 
-calamine loads the chosen sheet whole (its Python API has no row stream); these formats are
-small in practice (.xls holds at most 65,536 rows). What each format lets the reader check —
-the README's "Preparing your file" has the same table for supervisors:
+calamine loads the chosen sheet whole (its Python API has no row stream). What each format lets
+the reader check — the README's "Preparing your file" has the same table for supervisors:
 
-- every format: hidden sheets skipped unless named, strings as written, numbers as
+- both: hidden sheets skipped unless named, strings as written, numbers as
   ``cellvalue.render`` says, a time of day or a duration refused, cells over
   ``MAX_CELL_CHARS`` refused, line numbers exact;
 - dates: calamine gives the value, not the number format. A date with a time is taken as
   written; a date at midnight is refused as unreadable (it may be a date-only cell);
-- merged cells: .xls as in every format (``spreadsheet.py``); .ods: a sheet with merged cells
-  is refused (calamine does not list them); .xlsb: not detected;
-- error cells and formulas: .ods (as LibreOffice writes it): a sheet with an error cell is
-  refused; .xls/.xlsb: calamine reads an error cell as empty and cannot tell it apart (always
-  saved with a value, formulas are fine). Supervisors are told to use .xlsx for full checks.
+- .ods (as LibreOffice writes it): a sheet with an error cell or merged cells is refused
+  (calamine reads error cells as empty and does not list merged ranges);
+- .xlsb: error cells read as empty and merged cells are not detected (calamine cannot tell);
+  formulas are always saved with their value. Supervisors are told to use .xlsx instead.
 """
 
 from __future__ import annotations

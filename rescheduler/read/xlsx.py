@@ -179,9 +179,12 @@ class XlsxTable(SpreadsheetTable):
             return None  # the streaming reader reads what it can, or says why not
 
     def estimate_rows(self) -> int | None:
-        if self._max_row is None or self._max_row <= self.header_line:
+        last = self._max_row
+        if last is None and self._loaded is not None and self._loaded.end is not None:
+            last = int(self._loaded.end[0]) + 1  # no stored dimension: calamine's extent
+        if last is None or last <= self.header_line:
             return None
-        return self._max_row - self.header_line
+        return last - self.header_line
 
     def _pieces(self) -> Generator[str, None, None]:
         """The sheet's XML as text, cut after a ``</row>``: every row whole in one piece."""
