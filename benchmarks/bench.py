@@ -570,8 +570,11 @@ class Bench:
             ("rescheduler validate .csv", rescheduler_cmd("validate", csv_path, config, out, None)),
             ("0.1 reader: openpyxl x2", [PY, HERE / "xlsx_openpyxl.py", book]),
         ]
-        if baseline is not None:
-            old_cmd = rescheduler_cmd("validate", book, config, out, None)
+        if baseline is not None:  # 0.1 knows no input.max_days_ahead
+            text = config.read_text(encoding="utf-8").replace("max_days_ahead", "# max_days_ahead")
+            old_config = self.workdir / "bench-0.1.toml"
+            old_config.write_text(text, encoding="utf-8")
+            old_cmd = rescheduler_cmd("validate", book, old_config, out, None)
             clients.append(("0.1 validate .xlsx", old_cmd))
         for label, cmd in clients:
             clean_outputs(self.workdir)
