@@ -1,22 +1,20 @@
-"""XLSX/XLSM input: one worksheet streamed from the package, every cell as what it shows.
+"""XLSX/XLSM input: one worksheet, every cell as what it shows, in one of two ways.
 
-The sheet's XML is decompressed in 1 MB pieces and cut at row boundaries; each piece is read
-with two compiled patterns (rows, then cells) instead of an XML parser: a cell is a small,
-flat element, the patterns expand nothing but XML's predefined entities and character
-references, and memory stays flat in the number of rows (the shared-strings table, which the
-file itself asks to be held, is the one thing kept). Measured on this machine, it reads a
-100,000-row sheet in about half a second per pass; python-calamine loads a sheet whole and
-peaked at 420 MB on a 1,048,576-row sheet, over the memory bar, so it serves only the other
-formats (``sheet.py``).
+- A sheet of up to ``LOAD_MAX_XML_BYTES`` of XML is loaded by python-calamine (fast: a
+  100,000-row sheet in about a third of a second) and ``xlsxscan`` finds, in the sheet's XML,
+  the cells calamine cannot describe: formulas without a saved value and error cells (calamine
+  reads both as empty), and cells whose number format shows a date only, a time only or a
+  duration (calamine reads a date-only cell and 00:00 alike). A sheet with none of those is
+  not scanned again after the first look.
+- A larger sheet is streamed by ``xlsxstream`` (calamine holds a whole sheet: 420 MB at
+  1,048,576 rows), 1 MB of XML at a time, memory flat in the rows.
 
-What each cell becomes (the reader contract is in ``rescheduler.read.reader``):
-
-- strings (shared, inline, rich text without phonetic guides, formula text results) exactly as
-  written; numbers, booleans and dates by ``cellvalue.render`` and the cell's number format;
-- a formula without a saved value (no ``<v>``, an empty one, or a workbook that asks to be
-  recalculated on load: its saved values were never computed by a spreadsheet) and an error
-  cell (``#N/A``...) are unreadable, with the reason; merged ranges are filled as
-  ``spreadsheet.py`` says; the sheet's ``<mergeCell>`` list (after the rows) is read first.
+Both read the package's own parts with ``xlsxparts`` (sheet list and visibility, styles, shared
+strings), cut the XML at row ends (``_pieces``), and look once, before the rows, for the
+dimension, the merged ranges (listed after the rows) and whether every cell carries its
+reference (``<c r="A1"``), without which calamine's rows and the scanner's cells could not be
+matched (then the sheet is streamed). What each cell becomes: ``cellvalue``; merged ranges:
+``spreadsheet``; the reader contract: ``rescheduler.read.reader``.
 """
 
 from __future__ import annotations
@@ -34,11 +32,8 @@ from rescheduler.i18n import _
 from rescheduler.read.cellvalue import (
     Unreadable,
     datetime_text,
-    error_reason,
-    no_saved_value,
     number_text,
     render,
-    serial_to_datetime,
 )
 from rescheduler.read.numfmt import NumberKind
 from rescheduler.read.reader import MAX_CELL_CHARS
@@ -55,19 +50,14 @@ from rescheduler.read.xlsxparts import (
     Package,
     damaged,
     last_end_tag,
-    rich_text,
     sniff,
-    xml_text,
 )
 from rescheduler.read.xlsxscan import (
-    ATTR,
-    CELL,
-    FORMULA,
-    VALUE,
     Unplaceable,
     special_cells,
     special_patterns,
 )
+from rescheduler.read.xlsxstream import CellStream
 
 __all__ = ["XlsxTable"]
 
@@ -76,22 +66,9 @@ MAX_ROW_BYTES = 128 << 20
 # ones are streamed. 48 MB of sheet XML is about 175,000 rows of 6 columns; calamine then peaks
 # near 200 MB. Measured: 1,048,576 rows (270 MB of XML) peaked at 420 MB in calamine alone.
 LOAD_MAX_XML_BYTES = 48 << 20
-_ROW_NUMBER = re.compile(r"""\br\s*=\s*["'](\d+)""")
-_TOKENS = re.compile(r"(<(?:\w+:)?row\b[^>]*>)|" + CELL.pattern)
-_INLINE = re.compile(r"<(?:\w+:)?is\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?is>)", re.DOTALL)
 _DIMENSION = re.compile(rb"""<(?:\w+:)?dimension\s+ref\s*=\s*["'][A-Z]*\d*:?[A-Z]*(\d+)["']""")
 _ROOT = re.compile(rb"<(\w+:)?worksheet\b")
 _MERGE = re.compile(rb"""<(?:\w+:)?mergeCell\s[^>]*?ref\s*=\s*["']([A-Za-z0-9:$]+)["']""")
-
-
-_COLUMNS: dict[str, int] = {}
-
-
-def _column(letters: str) -> int:
-    col = 0
-    for ch in letters:
-        col = col * 26 + ord(ch) - 64
-    return col - 1
 
 
 _NO_NOTES: dict[int, tuple[str | None, NumberKind | None]] = {}
@@ -325,114 +302,11 @@ class XlsxTable(SpreadsheetTable):
         return values, unreadable
 
     def _streamed_cells(self) -> Generator[Cells, None, None]:
-        line, col = 0, -1
-        values: list[str] = []
-        unreadable: dict[int, str] = {}
-        strings, columns, limit = self._strings, _COLUMNS, MAX_CELL_CHARS
-        try:
-            for piece in self._pieces():
-                for row, letters, _d, s, t, v, inline, fbody, gattrs, gbody in _TOKENS.findall(
-                    piece
-                ):
-                    if row:
-                        if values or unreadable:
-                            yield line, values, unreadable
-                            values, unreadable = [], {}
-                        number = _ROW_NUMBER.search(row)
-                        line, col = (int(number.group(1)) if number else line + 1), -1
-                        continue
-                    if letters:
-                        known = columns.get(letters)
-                        col = (
-                            known
-                            if known is not None
-                            else columns.setdefault(letters, _column(letters))
-                        )
-                    else:
-                        attrs = {k.rsplit(":", 1)[-1]: a or b for k, a, b in ATTR.findall(gattrs)}
-                        ref = attrs.get("r", "").rstrip("0123456789")
-                        col = _column(ref.upper()) if ref.isalpha() and ref.isascii() else col + 1
-                        s, t, fbody = attrs.get("s", ""), attrs.get("t", ""), gbody
-                    why = None
-                    if v and not fbody:
-                        if t == "s":
-                            text = strings[int(v)]
-                        else:
-                            text, why = self._simple(t, v, s)
-                    elif inline:
-                        text = xml_text(inline)
-                    elif fbody:
-                        text, why = self._complex(t, fbody, s)
-                    else:
-                        continue
-                    if why is None:
-                        if not text:
-                            continue
-                        if len(text) > limit:
-                            raise too_long(self.path, col, line, len(text))
-                    else:
-                        unreadable[col] = why
-                    if col == len(values):
-                        values.append(text)
-                    else:
-                        if col > len(values):
-                            values.extend([""] * (col - len(values)))
-                            values.append(text)
-                        else:
-                            values[col] = text
-            if values or unreadable:
-                yield line, values, unreadable
-        except (zipfile.BadZipFile, zlib.error, EOFError, UnicodeDecodeError, OSError) as exc:
-            raise self._error(damaged(self.path.suffix.lower()), line + 1) from exc
-        except (ValueError, IndexError) as exc:
-            raise self._error(
-                _("cannot read row {line} ({reason}): {hint}").format(
-                    line=line, reason=exc, hint=damaged(self.path.suffix.lower())
-                ),
-                line,
-            ) from exc
-
-    def _simple(self, t: str, v: str, style: str) -> tuple[str, str | None]:
-        """A cell with a plain saved value ``v`` (not a shared string) and no formula."""
-        if t in ("", "n"):
-            kind = self._dates.get(style)
-            try:
-                if kind is None:  # as calamine reads numbers (both readers agree): a float
-                    return number_text(float(v)), None
-                if kind is NumberKind.DATETIME:
-                    return datetime_text(serial_to_datetime(float(v), self._date1904)), None
-                return render(float(v), kind, date1904=self._date1904), None
-            except Unreadable as exc:
-                return "", str(exc)
-        if t == "b":
-            return ("TRUE" if v.strip() in ("1", "true") else "FALSE"), None
-        if t == "e":
-            return "", error_reason(xml_text(v))
-        if t == "d":
-            kind = self._dates.get(style)
-            try:
-                moment: date = datetime.fromisoformat(v)
-                if "T" not in v and ":" not in v:
-                    moment = date.fromisoformat(v)
-                return render(moment, kind or NumberKind.DATETIME), None
-            except Unreadable as exc:
-                return "", str(exc)
-        return xml_text(v), None  # str (a formula's text) and anything unknown: as written
-
-    def _complex(self, t: str, body: str, style: str) -> tuple[str, str | None]:
-        """A cell whose body is more than a plain ``<v>``: a formula, an inline string..."""
-        has_formula = FORMULA.search(body) is not None
-        if t == "inlineStr" and not has_formula:
-            inline = _INLINE.search(body)
-            return (rich_text(inline.group(1) or "") if inline else ""), None
-        value = VALUE.search(body)
-        saved = value.group(1) if value is not None else None
-        if t == "e":
-            return "", error_reason(xml_text(saved or ""))
-        if has_formula and (self._full_calc or saved is None or (saved == "" and t != "str")):
-            return "", no_saved_value()
-        if not saved:
-            return "", None
-        if t == "s":
-            return self._strings[int(saved)], None
-        return self._simple(t, saved, style)
+        stream = CellStream(
+            self.path,
+            self._strings,
+            self._dates,
+            date1904=self._date1904,
+            full_calc=self._full_calc,
+        )
+        return stream.cells(self._pieces())
