@@ -490,3 +490,19 @@ def test_both_readers_are_exercised(tmp_path: Path, reader_path: str) -> None:
     path = workbook(tmp_path / "a.xlsx", {"S": [["appointId"], ["1"]]})
     with open_table(path) as table:
         assert (table._loaded is not None) == (reader_path == "loaded")  # type: ignore[attr-defined]
+
+
+def test_number_cells_read_as_excel_holds_them(tmp_path: Path) -> None:
+    # a program may write every digit of a long number; Excel holds (and shows) 15 of them
+    path = raw_xlsx(
+        tmp_path / "a.xlsx",
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>appointId</t></is></c></row>'
+        f'<row r="2"><c r="A2"><v>{ID}</v></c></row>'
+        '<row r="3"><c r="A3"><v>123456789012345</v></c></row>'
+        '<row r="4"><c r="A4"><v>1E+020</v></c></row>',  # as LibreOffice writes it
+    )
+    assert [r.values[0] for r in rows_of(path)] == [
+        "1.74729926098017E+29",
+        "123456789012345",
+        "1E+20",
+    ]
