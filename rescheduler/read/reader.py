@@ -42,6 +42,7 @@ MAX_CELL_CHARS = 32_767  # Excel's own cell maximum: the one cell-size limit of 
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 OTHER_SHEET_SUFFIXES = (".xls", ".xlsb", ".ods")
 SHEET_SUFFIXES = XLSX_SUFFIXES + OTHER_SHEET_SUFFIXES
+ZIP_SHEET_SUFFIXES = (*XLSX_SUFFIXES, ".xlsb", ".ods")  # workbooks that are zip archives
 
 
 def column_letter(index: int) -> str:

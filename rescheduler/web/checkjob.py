@@ -7,7 +7,8 @@ server; the secret key is not in it), then, before it opens the file:
   (``RLIMIT_CPU``, a backstop to the server's wall-clock limit), the size of any file it writes
   (``RLIMIT_FSIZE``), and a lower scheduling priority (nice 5), so a hostile workbook can cost
   at most that and the pages stay responsive;
-* bounds the archive of an .xlsx/.xlsm (``zipbounds``) before any reader sees it;
+* bounds the archive of a zipped workbook (.xlsx/.xlsm/.xlsb/.ods: ``zipbounds``) before any
+  reader sees it;
 
 then runs the preview (the engine's dry run, with ``web.max_rows`` counted while reading),
 writes ``preview.json`` into the run folder and prints one JSON line on stdout:
@@ -58,12 +59,12 @@ def peak_rss_mb() -> float:
 
 def check(request: CheckRequest) -> dict[str, object]:
     from rescheduler.errors import ReschedulerError
-    from rescheduler.read.reader import XLSX_SUFFIXES
+    from rescheduler.read.reader import ZIP_SHEET_SUFFIXES
     from rescheduler.web import preview
     from rescheduler.web.zipbounds import check_workbook
 
     try:
-        if request.input_path.suffix.lower() in XLSX_SUFFIXES:
+        if request.input_path.suffix.lower() in ZIP_SHEET_SUFFIXES:
             check_workbook(request.input_path)
         result = preview.check(
             request.input_path,
