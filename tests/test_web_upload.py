@@ -176,6 +176,18 @@ async def test_an_excel_upload_shows_its_sheet_and_offers_excel_results(tmp_path
         assert '<td class="num">3</td><td>userAccount</td>' in page
 
 
+@pytest.mark.parametrize("name", ["formats.xls", "plain.ods"])
+async def test_older_and_other_workbooks_are_checked(tmp_path: Path, name: str) -> None:
+    data = (Path(__file__).parent / "fixtures" / "sheets" / name).read_bytes()
+    async with site(tmp_path) as (client, _sim, _config):
+        csrf = await sign_in(client)
+        run_path = await upload(client, csrf, data, name=name)
+        page = await (await client.get(run_path)).text()
+        assert "cannot be read" not in page
+        assert "<dt>Sheet</dt><dd>Changes</dd>" in page  # the visible sheet, not hidden "Old"
+        assert '<option value="xlsx" selected>' in page
+
+
 async def test_a_long_list_of_invalid_rows_is_cut_with_a_pointer_to_the_report(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
