@@ -5,12 +5,20 @@ Exit codes (design.md section 6): 0 all rows succeeded or skipped (dry run: all 
 3 run aborted (credentials rejected, too many failures, interrupted), report complete;
 4 the input file is missing or empty (the upstream export did not arrive?), nothing sent.
 Every ``run``/``validate`` ends with a run record (``rescheduler.finish``).
+
+Language: ``--lang en|zh-CN`` (a global option, before the command), else ``LC_ALL``,
+``LC_MESSAGES`` or ``LANG`` (zh_* -> zh-CN), else English. Help texts are marked with ``N_``
+and translated when shown (``_Option``, ``_Command``): click builds the commands at import,
+before the language is known. click's own words (Usage, Options, its usage errors) stay
+English.
 """
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -18,14 +26,60 @@ import click
 
 from rescheduler import __version__
 from rescheduler.errors import ReschedulerError
+from rescheduler.i18n import LANGUAGES, N_, _, language_from_env, set_language
 
 _PATH = click.Path(path_type=Path, dir_okay=False)
 _EXISTING = click.Path(path_type=Path, dir_okay=False, exists=True)
 
 
 def _fail(exc: ReschedulerError) -> None:
-    click.echo(f"rescheduler: error: {exc}", err=True)
+    click.echo(_("rescheduler: error: {message}").format(message=exc), err=True)
     sys.exit(exc.exit_code)
+
+
+@contextmanager
+def _translated(thing: click.Command | click.Option) -> Iterator[None]:
+    """Show ``thing``'s help (and short help) in the current language while in the block."""
+    help_text, short = thing.help, getattr(thing, "short_help", None)
+    if help_text:
+        thing.help = _(help_text)
+    if short:
+        thing.short_help = _(short)  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        thing.help = help_text
+        if short:
+            thing.short_help = short  # type: ignore[union-attr]
+
+
+class _Option(click.Option):
+    """An option whose help text (an ``N_`` msgid) is translated when shown."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        with _translated(self):
+            return super().get_help_record(ctx)
+
+
+class _Command(click.Command):
+    """A command whose help text (an ``N_`` msgid) is translated when shown."""
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with _translated(self):
+            super().format_help_text(ctx, formatter)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        with _translated(self):
+            return super().get_short_help_str(limit)
+
+
+def _option(*names: str, **attrs: Any) -> Callable[[Any], Any]:
+    """``click.option`` with a translated help text."""
+    return _option(*names, cls=_Option, **attrs)
+
+
+def _set_language(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    set_language(value or language_from_env(os.environ))
 
 
 def _config(path: Path | None, overrides: dict[str, object]) -> Any:
@@ -36,17 +90,19 @@ def _config(path: Path | None, overrides: dict[str, object]) -> Any:
 
 def _input_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("-c", "--config", "config_path", type=_EXISTING, help="TOML config file."),
-        click.option("--out", type=_PATH, help="Results file (.csv or .xlsx)."),
-        click.option("--sheet", help="Sheet to read (default: the first visible one)."),
-        click.option("--encoding", help="CSV encoding (default: detected)."),
-        click.option("--timezone", help="IANA zone for times written without an offset."),
-        click.option(
+        _option("-c", "--config", "config_path", type=_EXISTING, help=N_("TOML config file.")),
+        _option("--out", type=_PATH, help=N_("Results file (.csv or .xlsx).")),
+        _option("--sheet", help=N_("Sheet to read (default: the first visible one).")),
+        _option("--encoding", help=N_("CSV encoding (default: detected).")),
+        _option("--timezone", help=N_("IANA zone for times written without an offset.")),
+        _option(
             "--on-conflict",
             type=click.Choice(["reject", "last"]),
-            help="Same appointId with different changes: reject all (default) or keep the last.",
+            help=N_(
+                "Same appointId with different changes: reject all (default) or keep the last."
+            ),
         ),
-        click.option("-q", "--quiet", is_flag=True, help="No progress bar; one-line summary."),
+        _option("-q", "--quiet", is_flag=True, help=N_("No progress bar; one-line summary.")),
     ]
     for option in reversed(options):
         func = option(func)
@@ -56,28 +112,31 @@ def _input_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def _ops_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """What an unattended command offers: the run record on stdout, logs, metrics."""
     options = [
-        click.option(
-            "--json", "as_json", is_flag=True, help="Print the run record on stdout, no summary."
+        _option(
+            "--json",
+            "as_json",
+            is_flag=True,
+            help=N_("Print the run record on stdout, no summary."),
         ),
-        click.option("--log-file", type=_PATH, help="Also log to this file (rotated at 10 MB)."),
-        click.option(
+        _option("--log-file", type=_PATH, help=N_("Also log to this file (rotated at 10 MB).")),
+        _option(
             "--log-format",
             type=click.Choice(["text", "json"]),
             default="text",
             show_default=True,
-            help="Log lines as text or as one JSON object per line.",
+            help=N_("Log lines as text or as one JSON object per line."),
         ),
-        click.option(
-            "--metrics-file", type=_PATH, help="Write Prometheus textfile metrics here."
-        ),
+        _option("--metrics-file", type=_PATH, help=N_("Write Prometheus textfile metrics here.")),
     ]
     for option in reversed(options):
         func = option(func)
     return func
 
 
-class _LazyGroup(click.Group):
+class _LazyGroup(_Command, click.Group):
     """Subcommands whose modules are heavy (aiohttp.web) load only when called."""
+
+    command_class = _Command
 
     lazy: ClassVar[dict[str, tuple[str, str]]] = {
         "simulate": ("rescheduler.simulator.cli", "simulate_command"),
@@ -98,32 +157,50 @@ class _LazyGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
 
-@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=_LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help=N_("Reschedule reserved outbound calls on a Huawei CC-iSales server, in bulk."),
+)
 @click.version_option(__version__, prog_name="rescheduler")
+@_option(
+    "--lang",
+    type=click.Choice(LANGUAGES, case_sensitive=False),
+    is_eager=True,
+    expose_value=False,
+    callback=_set_language,
+    help=N_("Language of the messages (default: from LANG, else en)."),
+)
 def cli() -> None:
-    """Reschedule reserved outbound calls on a Huawei CC-iSales server, in bulk."""
+    """The ``rescheduler`` command group."""
 
 
-@cli.command()
+@cli.command(
+    help=N_("Send every valid row of INPUT and write each row's outcome to the results file.")
+)
 @click.argument("input_path", metavar="INPUT", type=_PATH)
 @_input_options
-@click.option("--dry-run", is_flag=True, help="Read and validate every row; send nothing.")
-@click.option("--resume", is_flag=True, help="Skip rows that succeeded in an earlier run.")
-@click.option("--concurrency", type=int, help="Requests in flight at most.")
-@click.option("--rate", "rate", type=float, help="Requests per second at most (0 = no limit).")
-@click.option("--max-attempts", type=int, help="Attempts per row, retries included.")
-@click.option("--max-failures", help='Stop after N failed rows ("50") or a share ("10%").')
-@click.option("--journal", "journal_path", type=_PATH, help="Journal file (default: beside --out).")
+@_option("--dry-run", is_flag=True, help=N_("Read and validate every row; send nothing."))
+@_option("--resume", is_flag=True, help=N_("Skip rows that succeeded in an earlier run."))
+@_option("--concurrency", type=int, help=N_("Requests in flight at most."))
+@_option("--rate", "rate", type=float, help=N_("Requests per second at most (0 = no limit)."))
+@_option("--max-attempts", type=int, help=N_("Attempts per row, retries included."))
+@_option("--max-failures", help=N_('Stop after N failed rows ("50") or a share ("10%").'))
+@_option("--journal", "journal_path", type=_PATH, help=N_("Journal file (default: beside --out)."))
 def run(input_path: Path, **flags: Any) -> None:
-    """Send every valid row of INPUT and write each row's outcome to the results file."""
+    """``rescheduler run``."""
     _run(input_path, **flags)
 
 
-@cli.command()
+@cli.command(
+    help=N_(
+        "Read and validate every row of INPUT; write the report; send nothing (= run --dry-run)."
+    )
+)
 @click.argument("input_path", metavar="INPUT", type=_PATH)
 @_input_options
 def validate(input_path: Path, **flags: Any) -> None:
-    """Read and validate every row of INPUT; write the report; send nothing (= run --dry-run)."""
+    """``rescheduler validate``."""
     _run(input_path, dry_run=True, command="validate", **flags)
 
 
@@ -163,9 +240,7 @@ def _run(
         from rescheduler.logs import setup_logging
 
         progress = Progress()
-        reporter = RunReporter(
-            command, input_path, out, dry_run=dry_run, metrics_path=metrics_file
-        )
+        reporter = RunReporter(command, input_path, out, dry_run=dry_run, metrics_path=metrics_file)
         reporter.measure_input()
         # unattended (cron, systemd): log lines on stderr; --log-file: there too
         setup_logging(
@@ -186,23 +261,23 @@ def _run(
         with ProgressDisplay(enabled=not quiet) as display:
             result = run_sync(job, on_progress=display.update, progress=progress)
     except ReschedulerError as exc:
-        click.echo(f"rescheduler: error: {exc}", err=True)
+        click.echo(_("rescheduler: error: {message}").format(message=exc), err=True)
         if reporter is not None:
             _end(reporter, reporter.facts_from_error(exc, progress), as_json)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt as exc:
         from rescheduler.engine import NOT_STARTED, report_not_started
 
-        click.echo("rescheduler: interrupted before sending started; nothing was sent", err=True)
+        click.echo(_("rescheduler: interrupted before sending started; nothing was sent"), err=True)
         if job is not None:
             try:
                 path = report_not_started(job)
             except ReschedulerError as error:
                 _fail(error)
             except KeyboardInterrupt:
-                click.echo("rescheduler: interrupted again: results incomplete", err=True)
+                click.echo(_("rescheduler: interrupted again: results incomplete"), err=True)
                 sys.exit(3)
-            click.echo(f"every row is 'not_sent' in {path}", err=True)
+            click.echo(_("every row is 'not_sent' in {path}").format(path=path), err=True)
         if reporter is not None:
             _end(reporter, reporter.facts_from_error(exc, None, NOT_STARTED), as_json)
         sys.exit(3)
@@ -219,34 +294,34 @@ def _end(reporter: Any, facts: Any, as_json: bool) -> None:
     end_command(reporter, facts, as_json=as_json)
 
 
-@cli.command()
-@click.option("-c", "--config", "config_path", type=_EXISTING, help="TOML config file.")
-@click.option(
-    "--agent", "agents", multiple=True, metavar="NAME", help="Only this agent's (repeat)."
+@cli.command(
+    help=N_(
+        "Write the reservations on the server to a change file (a valid input for run).\n\n"
+        "Sends nothing: it reads appoint/list. With --set, --shift or --move-to-date the file "
+        "holds the changes to review and then send with 'rescheduler run FILE'."
+    )
 )
-@click.option("--from", "from_time", metavar="TIME", help="Only appointTime at or after TIME.")
-@click.option("--to", "to_time", metavar="TIME", help="Only appointTime at or before TIME.")
-@click.option("--task", metavar="ID", help="Only this outbound task (taskId).")
-@click.option("--called-no", metavar="NUMBER", help="Only reservations calling NUMBER.")
-@click.option("--out", type=_PATH, help="Change file to write (.csv or .xlsx).")
-@click.option(
-    "--set", "sets", multiple=True, metavar="FIELD=VALUE", help="userAccount, workNo, remark."
+@_option("-c", "--config", "config_path", type=_EXISTING, help=N_("TOML config file."))
+@_option("--agent", "agents", multiple=True, metavar="NAME", help=N_("Only this agent's (repeat)."))
+@_option("--from", "from_time", metavar="TIME", help=N_("Only appointTime at or after TIME."))
+@_option("--to", "to_time", metavar="TIME", help=N_("Only appointTime at or before TIME."))
+@_option("--task", metavar="ID", help=N_("Only this outbound task (taskId)."))
+@_option("--called-no", metavar="NUMBER", help=N_("Only reservations calling NUMBER."))
+@_option("--out", type=_PATH, help=N_("Change file to write (.csv or .xlsx)."))
+@_option(
+    "--set", "sets", multiple=True, metavar="FIELD=VALUE", help=N_("userAccount, workNo, remark.")
 )
-@click.option("--shift", metavar="DELTA", help="Move appointTime by +1d, -2h, +30m ...")
-@click.option("--move-to-date", metavar="DATE", help="Same time of day on DATE (YYYY-MM-DD).")
-@click.option("--timezone", help="IANA zone for times, in and out (default: the config's).")
-@click.option("--resume", is_flag=True, help="Continue an interrupted export of the same listing.")
-@click.option("--concurrency", type=int, help="Pages in flight at most.")
-@click.option("--rate", "rate", type=float, help="Requests per second at most (0 = no limit).")
-@click.option("--page-size", type=int, help="Reservations per page (list.page_size).")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar; one-line summary.")
+@_option("--shift", metavar="DELTA", help=N_("Move appointTime by +1d, -2h, +30m ..."))
+@_option("--move-to-date", metavar="DATE", help=N_("Same time of day on DATE (YYYY-MM-DD)."))
+@_option("--timezone", help=N_("IANA zone for times, in and out (default: the config's)."))
+@_option("--resume", is_flag=True, help=N_("Continue an interrupted export of the same listing."))
+@_option("--concurrency", type=int, help=N_("Pages in flight at most."))
+@_option("--rate", "rate", type=float, help=N_("Requests per second at most (0 = no limit)."))
+@_option("--page-size", type=int, help=N_("Reservations per page (list.page_size)."))
+@_option("-q", "--quiet", is_flag=True, help=N_("No progress bar; one-line summary."))
 @_ops_options
 def export(**flags: Any) -> None:
-    """Write the reservations on the server to a change file (a valid input for run).
-
-    Sends nothing: it reads appoint/list. With --set, --shift or --move-to-date the file
-    holds the changes to review and then send with 'rescheduler run FILE'.
-    """
+    """``rescheduler export``."""
     from rescheduler.state.cli import export_command
 
     try:
@@ -255,17 +330,19 @@ def export(**flags: Any) -> None:
         _fail(exc)
 
 
-@cli.command()
-@click.option(
+@cli.command(
+    help=N_("Run the bundled sample against the built-in simulator (nothing leaves this machine).")
+)
+@_option(
     "--workdir",
     type=click.Path(path_type=Path, file_okay=False),
     default=Path("rescheduler-demo"),
     show_default=True,
-    help="Where the demo's input copy and results go.",
+    help=N_("Where the demo's input copy and results go."),
 )
-@click.option("--xlsx", is_flag=True, help="Use the Excel sample and write an Excel report.")
+@_option("--xlsx", is_flag=True, help=N_("Use the Excel sample and write an Excel report."))
 def demo(workdir: Path, xlsx: bool) -> None:
-    """Run the bundled sample against the built-in simulator (nothing leaves this machine)."""
+    """``rescheduler demo``."""
     from rescheduler.demo import run_demo
 
     try:
@@ -274,25 +351,27 @@ def demo(workdir: Path, xlsx: bool) -> None:
         _fail(exc)
 
 
-@cli.command()
+@cli.command(
+    help=N_("Write an empty input file (CSV or XLSX) with the right headers and one example row.")
+)
 @click.argument("path", type=_PATH)
-@click.option(
+@_option(
     "--deployment",
     type=click.Choice(["standard", "op-independent"]),
     default="standard",
     show_default=True,
-    help="Which agent column is mandatory.",
+    help=N_("Which agent column is mandatory."),
 )
-@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@_option("--force", is_flag=True, help=N_("Overwrite an existing file."))
 def template(path: Path, deployment: str, force: bool) -> None:
-    """Write an empty input file (CSV or XLSX) with the right headers and one example row."""
+    """``rescheduler template``."""
     from rescheduler.template import write_template
 
     try:
         write_template(path, deployment=deployment, overwrite=force)
     except ReschedulerError as exc:
         _fail(exc)
-    click.echo(f"wrote {path}")
+    click.echo(_("wrote {path}").format(path=path))
 
 
 def main() -> None:

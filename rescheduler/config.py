@@ -125,13 +125,18 @@ class Config:
         """The AK and SK for sending; a ``ConfigError`` if either is missing."""
         if not self.auth.access_key:
             raise ConfigError(
-                "auth.access_key", f"is not set: put it in the config or export {ENV_ACCESS}"
+                "auth.access_key",
+                _("is not set: put it in the config or export {variable}").format(
+                    variable=ENV_ACCESS
+                ),
             )
         if self.auth.secret_key is None:
             raise ConfigError(
                 "auth.secret_key",
-                f"is not set: export {ENV_SECRET} or set auth.secret_key_file "
-                "(a file only its owner can read)",
+                _(
+                    "is not set: export {variable} or set auth.secret_key_file "
+                    "(a file only its owner can read)"
+                ).format(variable=ENV_SECRET),
             )
         return self.auth.access_key, self.auth.secret_key
 
@@ -176,9 +181,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError:
-        raise ConfigError("config", f"file not found: {path}") from None
+        raise ConfigError("config", _("file not found: {path}").format(path=path)) from None
     except OSError as exc:
-        raise ConfigError("config", f"cannot read {path}: {exc.strerror}") from None
+        raise ConfigError(
+            "config", _("cannot read {path}: {reason}").format(path=path, reason=exc.strerror)
+        ) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(
             "config",
@@ -187,25 +194,31 @@ def _read_toml(path: Path) -> dict[str, Any]:
             ),
         ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("config", f"{path} is not valid TOML: {exc}") from None
+        raise ConfigError(
+            "config", _("{path} is not valid TOML: {reason}").format(path=path, reason=exc)
+        ) from None
 
 
 def _check_keys(data: Mapping[str, Any]) -> None:
     for section, values in data.items():
         if section not in _KNOWN:
             known = ", ".join(f"[{s}]" for s in _KNOWN)
-            raise ConfigError(section, f"is not a known section (known: {known})")
+            raise ConfigError(
+                section, _("is not a known section (known: {known})").format(known=known)
+            )
         if not isinstance(values, dict):
-            raise ConfigError(section, "must be a table like [section]")
+            raise ConfigError(section, _("must be a table like [section]"))
         for key in values:
             if section == "auth" and key == "secret_key":
                 raise ConfigError(
                     "auth.secret_key",
-                    f"must not be written in the config file: export {ENV_SECRET} "
-                    "or set auth.secret_key_file",
+                    _(
+                        "must not be written in the config file: export {variable} "
+                        "or set auth.secret_key_file"
+                    ).format(variable=ENV_SECRET),
                 )
             if key not in _KNOWN[section]:
-                raise ConfigError(f"{section}.{key}", "is not a known key")
+                raise ConfigError(f"{section}.{key}", _("is not a known key"))
 
 
 def _merge(data: dict[str, Any], overrides: Mapping[str, object]) -> dict[str, Any]:
@@ -289,7 +302,7 @@ def _web(w: Mapping[str, Any], config_path: Path | None) -> WebConfig:
         for name in ("tls_cert_file", "tls_key_file")
     )
     if (cert is None) != (key is None):
-        raise ConfigError("web.tls_key_file", "and web.tls_cert_file must be set together")
+        raise ConfigError("web.tls_key_file", _("and web.tls_cert_file must be set together"))
     return WebConfig(
         data_dir=check.relative_to(Path(data_dir), config_path) if data_dir else None,
         max_upload_mb=check.number(

@@ -30,9 +30,17 @@ def integer(key: str, value: object, lo: int, hi: int | None = None) -> int:
         number = int(value.strip())
     if number is None or number < lo or (hi is not None and number > hi):
         if hi is not None:
-            raise ConfigError(key, f"must be an integer from {lo} to {hi}, got {show(value)}")
-        what = "a positive integer" if lo == 1 else f"an integer >= {lo}"
-        raise ConfigError(key, f"must be {what}, got {show(value)}")
+            raise ConfigError(
+                key,
+                _("must be an integer from {lo} to {hi}, got {value}").format(
+                    lo=lo, hi=hi, value=show(value)
+                ),
+            )
+        if lo == 1:
+            message = _("must be a positive integer, got {value}")
+        else:
+            message = _("must be an integer >= {lo}, got {value}")
+        raise ConfigError(key, message.format(lo=lo, value=show(value)))
     return number
 
 
@@ -41,11 +49,14 @@ def number(key: str, value: object, *, positive: bool = False) -> float:
         with contextlib.suppress(ValueError):
             value = float(value.strip())
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(key, f"must be a number, got {show(value)}")
+        raise ConfigError(key, _("must be a number, got {value}").format(value=show(value)))
     number = float(value)
     if number != number or number < 0 or (positive and number == 0):
-        need = "a positive number" if positive else "a number >= 0"
-        raise ConfigError(key, f"must be {need}, got {show(value)}")
+        if positive:
+            message = _("must be a positive number, got {value}")
+        else:
+            message = _("must be a number >= 0, got {value}")
+        raise ConfigError(key, message.format(value=show(value)))
     return number
 
 
@@ -54,20 +65,22 @@ def boolean(key: str, value: object) -> bool:
         return value
     if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "1", "0"):
         return value.lower() in ("true", "yes", "1")
-    raise ConfigError(key, f"must be true or false, got {show(value)}")
+    raise ConfigError(key, _("must be true or false, got {value}").format(value=show(value)))
 
 
 def string(key: str, value: object) -> str:
     if not isinstance(value, str):
-        raise ConfigError(key, f"must be a string, got {show(value)}")
+        raise ConfigError(key, _("must be a string, got {value}").format(value=show(value)))
     return value
 
 
 def choice(key: str, value: object, choices: tuple[str, ...]) -> str:
     text = string(key, value)
     if text not in choices:
-        listed = " or ".join(f'"{c}"' for c in choices)
-        raise ConfigError(key, f"must be {listed}, got {show(value)}")
+        listed = _(" or ").join(f'"{c}"' for c in choices)
+        raise ConfigError(
+            key, _("must be {choices}, got {value}").format(choices=listed, value=show(value))
+        )
     return text
 
 
@@ -75,7 +88,12 @@ def max_failures(key: str, value: object) -> str:
     """``""``, ``"N"`` (a count >= 1) or ``"N%"`` (0 < N <= 100)."""
     text = str(value).strip() if isinstance(value, int | str) else None
     if text is None or isinstance(value, bool):
-        raise ConfigError(key, f'must be a count like "50" or a share like "10%", got {value!r}')
+        raise ConfigError(
+            key,
+            _('must be a count like "50" or a share like "10%", got {value}').format(
+                value=repr(value)
+            ),
+        )
     if text == "":
         return ""
     body = text[:-1] if text.endswith("%") else text
@@ -85,7 +103,12 @@ def max_failures(key: str, value: object) -> str:
         number = -1.0
     ok = 0 < number <= 100 if text.endswith("%") else number >= 1 and body.isdigit()
     if not ok:
-        raise ConfigError(key, f'must be a count like "50" or a share like "10%", got "{text}"')
+        raise ConfigError(
+            key,
+            _('must be a count like "50" or a share like "10%", got {value}').format(
+                value=f'"{text}"'
+            ),
+        )
     return text
 
 
@@ -94,21 +117,29 @@ def base_url(key: str, value: object) -> str:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
-            key, f'must be an http(s) URL like "https://10.1.2.3:28080", got "{text}"'
+            key,
+            _('must be an http(s) URL like "https://10.1.2.3:28080", got {value}').format(
+                value=f'"{text}"'
+            ),
         )
     if parts.query or parts.fragment:
-        raise ConfigError(key, f'must not have a query or fragment, got "{text}"')
+        raise ConfigError(
+            key, _("must not have a query or fragment, got {value}").format(value=f'"{text}"')
+        )
     return text
 
 
 def columns(value: object) -> dict[str, str]:
     if not isinstance(value, dict):
-        raise ConfigError("input.columns", "must be a table of header = field")
+        raise ConfigError("input.columns", _("must be a table of header = field"))
     out: dict[str, str] = {}
     for header, target in value.items():
         if target not in FIELDS:
             raise ConfigError(
-                f"input.columns.{header}", f"must name one of {', '.join(FIELDS)}, got {target!r}"
+                f"input.columns.{header}",
+                _("must name one of {fields}, got {value}").format(
+                    fields=", ".join(FIELDS), value=repr(target)
+                ),
             )
         out[str(header)] = str(target)
     return out
@@ -123,7 +154,10 @@ def timezone(value: object) -> str:
             ZoneInfo(text)
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(
-                "input.timezone", f'must be an IANA zone like "Asia/Shanghai", got "{text}"'
+                "input.timezone",
+                _('must be an IANA zone like "Asia/Shanghai", got {value}').format(
+                    value=f'"{text}"'
+                ),
             ) from None
     return text
 
@@ -152,7 +186,7 @@ def existing_file(key: str, value: object, config_path: Path | None) -> Path | N
         return None
     file = relative_to(Path(string(key, value)), config_path)
     if not file.is_file():
-        raise ConfigError(key, f"file not found: {file}")
+        raise ConfigError(key, _("file not found: {path}").format(path=file))
     return file
 
 
@@ -161,7 +195,7 @@ def ca_file(value: object, config_path: Path | None) -> Path | None:
         return None
     file = relative_to(Path(string("server.ca_file", value)), config_path)
     if not file.is_file():
-        raise ConfigError("server.ca_file", f"file not found: {file}")
+        raise ConfigError("server.ca_file", _("file not found: {path}").format(path=file))
     return file
 
 
@@ -181,13 +215,18 @@ def read_secret_file(path: Path, key: str = "auth.secret_key_file") -> Secret:
         info = path.stat()
         if os.name == "posix" and info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise ConfigError(
-                key, f"{path} can be read by others (mode {stat.filemode(info.st_mode)}): chmod 600"
+                key,
+                _("{path} can be read by others (mode {mode}): chmod 600").format(
+                    path=path, mode=stat.filemode(info.st_mode)
+                ),
             )
         text = path.read_text(encoding="utf-8").strip()
     except OSError as exc:
-        raise ConfigError(key, f"cannot read {path}: {exc.strerror}") from None
+        raise ConfigError(
+            key, _("cannot read {path}: {reason}").format(path=path, reason=exc.strerror)
+        ) from None
     if not text:
-        raise ConfigError(key, f"{path} is empty")
+        raise ConfigError(key, _("{path} is empty").format(path=path))
     return Secret(text)
 
 

@@ -7,8 +7,14 @@ import time
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from rescheduler.i18n import N_, _
+
 if TYPE_CHECKING:
     from rescheduler.engine import Progress, RunResult
+
+
+PHASES = {"reading": N_("reading"), "sending": N_("sending"), "finished": N_("finished")}
+DELIMITERS = {",": N_("comma"), ";": N_("semicolon"), "\t": N_("tab"), "|": N_("pipe")}
 
 
 class ProgressDisplay:
@@ -31,18 +37,20 @@ class ProgressDisplay:
                 TimeRemainingColumn,
             )
 
+            rate = _("{rate} rows/s").format(rate="{task.fields[rate]:>7.1f}")
+            failed = _("{failed} failed").format(failed="{task.fields[failed]}")
             self._bar = Progress(
                 TextColumn("[bold]{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
-                TextColumn("{task.fields[rate]:>7.1f} rows/s"),
-                TextColumn("[red]{task.fields[failed]} failed"),
+                TextColumn(rate),
+                TextColumn(f"[red]{failed}"),
                 TimeRemainingColumn(),
                 console=Console(stderr=True),
                 transient=True,
             )
             self._bar.start()
-            self._task = self._bar.add_task("reading", total=None, rate=0.0, failed=0)
+            self._task = self._bar.add_task(_(PHASES["reading"]), total=None, rate=0.0, failed=0)
         return self
 
     def update(self, progress: Progress) -> None:
@@ -56,7 +64,7 @@ class ProgressDisplay:
 
         self._bar.update(
             self._task,
-            description=progress.phase,
+            description=_(PHASES.get(progress.phase, progress.phase)),
             total=progress.total,
             completed=progress.done,
             rate=progress.rate,
@@ -79,40 +87,45 @@ def format_run(result: RunResult, *, brief: bool = False) -> str:
     from rescheduler.write.summary import format_summary
 
     info = result.info
-    how = ", ".join(
+    delimiter = info.delimiter or ""
+    how = _(", ").join(
         part
         for part in (
             info.encoding,
-            {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(
-                info.delimiter or "", info.delimiter or ""
-            ),
-            f"sheet {info.sheet!r}" if info.sheet else "",
+            _(DELIMITERS[delimiter]) if delimiter in DELIMITERS else delimiter,
+            _("sheet {name}").format(name=repr(info.sheet)) if info.sheet else "",
         )
         if part
     )
     rate = info.rows / result.elapsed_s if result.elapsed_s > 0 else 0.0
-    mode = "dry run: " if result.dry_run else ""
-    title = (
-        f"rescheduler: {mode}{info.rows} rows from {info.path.name}"
-        + (f" ({how})" if how else "")
-        + f" in {result.elapsed_s:.1f} s, {rate:.1f} rows/s"
+    if result.dry_run:
+        title = _("rescheduler: dry run: {rows} rows from {file}")
+    else:
+        title = _("rescheduler: {rows} rows from {file}")
+    title = title.format(rows=info.rows, file=info.path.name)
+    if how:
+        title = _("{title} ({how})").format(title=title, how=how)
+    title = _("{title} in {seconds} s, {rate} rows/s").format(
+        title=title, seconds=f"{result.elapsed_s:.1f}", rate=f"{rate:.1f}"
     )
     extra = []
     if not result.dry_run:
         sent = result.summary.total_attempts
         answered = result.summary.counts[Status.SUCCEEDED] + result.summary.counts[Status.FAILED]
         retries = max(0, sent - answered)
-        extra.append(f"requests sent: {sent} ({retries} retries)")
-    extra.append(f"times without an offset read as {info.timezone}")
+        extra.append(
+            _("requests sent: {sent} ({retries} retries)").format(sent=sent, retries=retries)
+        )
+    extra.append(_("times without an offset read as {zone}").format(zone=info.timezone))
     if info.blank_rows:
-        extra.append(f"{info.blank_rows} blank rows skipped")
+        extra.append(_("{n} blank rows skipped").format(n=info.blank_rows))
     if info.other_sheets:
         extra.append(_sheets_not_read(info.other_sheets))
     if result.journal_path is not None:
-        extra.append(f"journal: {result.journal_path}")
+        extra.append(_("journal: {path}").format(path=result.journal_path))
     if result.aborted is not None:
-        extra.append(f"ABORTED: {result.aborted}")
-        extra.append("rows not attempted are 'not_sent'; run again with --resume to finish")
+        extra.append(_("ABORTED: {reason}").format(reason=result.aborted))
+        extra.append(_("rows not attempted are 'not_sent'; run again with --resume to finish"))
     text = format_summary(
         result.summary,
         title=title,

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from rescheduler.config import AuthConfig, Config, InputConfig, Secret, SendConfig, ServerConfig
+from rescheduler.i18n import _
 
 DEMO_SEED = 16  # with the sample, three rows meet a 503 and are retried (one of them twice)
 
@@ -45,7 +46,12 @@ async def _demo(input_path: Path, xlsx: bool) -> int:
     store = Store.from_file(samples_dir() / "reservations.json")
     simulator = sim_config(seed=DEMO_SEED, p_503=0.15, latency_ms=20, latency_jitter_ms=30)
     async with running_simulator(simulator, store, host="127.0.0.1", port=0) as sim:
-        click.echo(f"simulator: CC-iSales on {sim.base_url} (AK {DEMO_ACCESS_KEY})", err=True)
+        click.echo(
+            _("simulator: CC-iSales on {url} (AK {key})").format(
+                url=sim.base_url, key=DEMO_ACCESS_KEY
+            ),
+            err=True,
+        )
         config = Config(
             server=ServerConfig(base_url=sim.base_url, vdn_id=1, deployment="standard"),
             auth=AuthConfig(
@@ -61,8 +67,11 @@ async def _demo(input_path: Path, xlsx: bool) -> int:
         applied = store.total_updates
     click.echo(format_run(result), err=True)
     click.echo(
-        f"\nThe simulator applied {applied} updates. Open {result.results_path} to see every "
-        f"row's outcome, and {result.errors_path} for the rows to fix.",
+        "\n"
+        + _(
+            "The simulator applied {n} updates. Open {results} to see every row's outcome, "
+            "and {errors} for the rows to fix."
+        ).format(n=applied, results=result.results_path, errors=result.errors_path),
         err=True,
     )
     return 0 if result.aborted is None else result.exit_code

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rescheduler.config import Config, Secret, resolve_timezone
-from rescheduler.errors import ReschedulerError, RunAborted
+from rescheduler.errors import Interrupted, ReschedulerError, RunAborted
+from rescheduler.i18n import N_, _
 from rescheduler.models import RowResult, Status
 from rescheduler.read.dedupe import DuplicateScan
 from rescheduler.read.presence import require_input
@@ -321,7 +322,7 @@ def open_input(config: Config, path: Path) -> Table:
     )
 
 
-NOT_STARTED = "run interrupted before sending started: nothing was sent"
+NOT_STARTED = N_("run interrupted before sending started: nothing was sent")
 
 
 def report_not_started(job: Job) -> Path:
@@ -335,13 +336,16 @@ def report_not_started(job: Job) -> Path:
     results_path, errors_path = default_paths(job.input_path, job.out_path)
     job.outputs.add("results", results_path)
     job.outputs.add("errors", errors_path)
+    why = _(NOT_STARTED)
     with (
         open_input(cfg, job.input_path) as table,
         open_report(results_path, table.headers) as report,
         open_errors_file(errors_path, table.headers) as errors,
     ):
         for row in table.rows():
-            result = RowResult(row.line, Status.NOT_SENT, row.values, error=NOT_STARTED)
+            result = RowResult(
+                row.line, Status.NOT_SENT, row.values, error=why, error_code=Interrupted.code
+            )
             report.write(result)
             errors.write(result)
     return results_path

@@ -25,7 +25,9 @@ Run-level problems stop the run and map to an exit code::
 under the final name, only the page journal that ``export --resume`` continues from.
 
 Third-party exceptions are mapped to these (or to row outcomes) once, where they arise.
-Messages never contain the secret key or a signature.
+Messages never contain the secret key or a signature. They are in the reader's language
+(``rescheduler.i18n``); ``RunAborted.code`` is the stable English ``error_code`` given to the
+rows a stopped run left ``not_sent``.
 """
 
 from __future__ import annotations
@@ -67,10 +69,10 @@ class InputFileError(ReschedulerError):
         self.column = column
         where = path
         if line is not None:
-            where += f", line {line}"
+            where = _("{path}, line {line}").format(path=where, line=line)
         if column is not None:
-            where += f", column {column!r}"
-        super().__init__(f"{where}: {message}")
+            where = _("{where}, column {column}").format(where=where, column=repr(column))
+        super().__init__(_("{where}: {message}").format(where=where, message=message))
 
 
 class OutputError(ReschedulerError):
@@ -108,18 +110,25 @@ class RunAborted(ReschedulerError):
     """The run stopped before every row was attempted; unsent rows are reported ``not_sent``."""
 
     exit_code = 3
+    code = "stopped"  # the error_code of the rows it left not_sent
 
 
 class CredentialsRejected(RunAborted):
     """The server answered HTTP 401."""
 
+    code = "credentials_rejected"
+
 
 class TooManyFailures(RunAborted):
     """Failures reached the ``--max-failures`` limit."""
 
+    code = "max_failures"
+
 
 class ServerUnreachable(RunAborted):
     """Row after row, every attempt failed to connect or timed out: the server is not there."""
+
+    code = "server_unreachable"
 
 
 class ListingFailed(RunAborted):
@@ -128,3 +137,5 @@ class ListingFailed(RunAborted):
 
 class Interrupted(RunAborted):
     """The run was interrupted by SIGINT or SIGTERM."""
+
+    code = "interrupted"

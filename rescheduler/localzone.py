@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from rescheduler.i18n import _
+
 
 def _system_zone_name() -> str:
     """The machine's IANA zone name: $TZ, /etc/timezone, or the /etc/localtime link; else UTC."""
@@ -35,6 +37,8 @@ def resolve_timezone(name: str) -> tuple[ZoneInfo, str]:
         return Zone(name), name
     system = _system_zone_name()
     try:
-        return Zone(system), f"{system} (this machine's zone; set input.timezone to choose)"
+        label = _("{zone} (this machine's zone; set input.timezone to choose)")
+        return Zone(system), label.format(zone=system)
     except (ZoneInfoNotFoundError, ValueError):
-        return Zone("UTC"), "UTC (this machine's zone is unknown; set input.timezone to choose)"
+        label = _("UTC (this machine's zone is unknown; set input.timezone to choose)")
+        return Zone("UTC"), label

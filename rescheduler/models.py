@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -49,10 +50,15 @@ class Row:
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One reason a row is invalid; ``column`` is the header as written in the file."""
+    """One reason a row is invalid; ``column`` is the header as written in the file.
+
+    ``message`` is in the reader's language; ``code`` is stable English for scripts,
+    ``<field>.<reason>`` with the API's field name (``appointTime.past``), whatever the header.
+    """
 
     column: str
     message: str
+    code: str = ""
 
     def __str__(self) -> str:
         return f"{self.column}: {self.message}"
@@ -135,3 +141,12 @@ class RowResult:
     attempts: int = 0
     error: str = ""
     sent_time_utc: str = ""  # the appointTime sent, as ISO 8601 UTC (report column)
+    error_code: str = ""  # stable English code(s) of ``error``, joined by ";" (report column)
+
+
+ERROR_CODE_SEPARATOR = ";"
+
+
+def join_codes(codes: Iterable[str]) -> str:
+    """Several problems' codes as one ``error_code`` cell: each once, in order, ``;``-joined."""
+    return ERROR_CODE_SEPARATOR.join(dict.fromkeys(c for c in codes if c))

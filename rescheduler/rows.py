@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from rescheduler.config import Config
 from rescheduler.errors import InputFileError
-from rescheduler.i18n import _
+from rescheduler.i18n import N_, _
 from rescheduler.models import (
     APPOINT_ID,
     CAN_RESCHEDULE,
@@ -29,6 +29,7 @@ from rescheduler.models import (
     Status,
     UpdateRequest,
     WireRequest,
+    join_codes,
 )
 from rescheduler.read.columns import ColumnMap, resolve_columns
 from rescheduler.read.dedupe import Decision, DuplicateScan, KeyCounter
@@ -40,7 +41,9 @@ from rescheduler.send.pool import Done, WorkItem
 from rescheduler.write.journal import Journal
 from rescheduler.write.summary import join_problems
 
-DRY_RUN_NOTE = "dry run: valid, not sent"
+DRY_RUN_NOTE = N_("dry run: valid, not sent")  # translated per row; the English is the msgid
+DRY_RUN, ALREADY_SUCCEEDED = "dry_run", "already_succeeded"  # their error codes
+HELD = f"{CAN_RESCHEDULE}.no"  # the error code of a row its can_reschedule cell holds back
 HOLD_YES = frozenset({"", "yes"})
 HOLD_NO = "no"
 
@@ -102,6 +105,7 @@ class RowPlanner:
         problem = Problem(
             header,
             _("write yes or no (or leave it empty), not {value}").format(value=repr(text[:40])),
+            f"{CAN_RESCHEDULE}.invalid",
         )
         return [problem] if isinstance(checked, UpdateRequest) else [*checked, problem]
 
@@ -202,12 +206,20 @@ def pass_two(
     """Pass 2: every row becomes exactly one Done or WorkItem."""
     for row in table.rows():
         if (held := plan.held(row)) is not None:
-            yield Done(RowResult(row.line, Status.SKIPPED, row.values, error=held))
+            yield Done(
+                RowResult(row.line, Status.SKIPPED, row.values, error=held, error_code=HELD)
+            )
             continue
         checked = plan.check(row)
         if not isinstance(checked, UpdateRequest):
             yield Done(
-                RowResult(row.line, Status.INVALID, row.values, error=join_problems(checked))
+                RowResult(
+                    row.line,
+                    Status.INVALID,
+                    row.values,
+                    error=join_problems(checked),
+                    error_code=join_codes(p.code for p in checked),
+                )
             )
             continue
         wire = plan.wire(checked)
@@ -215,23 +227,39 @@ def pass_two(
         sent = "" if checked.appoint_time_ms is None else format_utc(checked.appoint_time_ms)
         decided = decisions.get(row.line)
         if decided is not None:
-            status, why = decided
+            status, code, why = decided
             if status is Status.INVALID:  # a conflict: a problem of the appointId column
-                why = str(Problem(plan.columns.header(APPOINT_ID), why))
-            yield Done(RowResult(row.line, status, row.values, error=why, sent_time_utc=sent))
+                why = str(Problem(plan.columns.header(APPOINT_ID), why, code))
+            yield Done(
+                RowResult(
+                    row.line, status, row.values, error=why, sent_time_utc=sent, error_code=code
+                )
+            )
             continue
         if dry_run:
             yield Done(
                 RowResult(
-                    row.line, Status.SKIPPED, row.values, error=DRY_RUN_NOTE, sent_time_utc=sent
+                    row.line,
+                    Status.SKIPPED,
+                    row.values,
+                    error=_(DRY_RUN_NOTE),
+                    sent_time_utc=sent,
+                    error_code=DRY_RUN,
                 )
             )
             continue
         earlier = journal.earlier_success(key, wire.payload_hash) if journal else None
         if earlier is not None:
-            note = f"succeeded in an earlier run at {earlier}"
+            note = _("succeeded in an earlier run at {time}").format(time=earlier)
             yield Done(
-                RowResult(row.line, Status.SKIPPED, row.values, error=note, sent_time_utc=sent)
+                RowResult(
+                    row.line,
+                    Status.SKIPPED,
+                    row.values,
+                    error=note,
+                    sent_time_utc=sent,
+                    error_code=ALREADY_SUCCEEDED,
+                )
             )
             continue
         yield WorkItem(wire, row.values, key, sent)

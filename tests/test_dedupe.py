@@ -22,34 +22,34 @@ def test_single_row_is_sent() -> None:
 @pytest.mark.parametrize("mode", ["reject", "last"])
 def test_same_changes_first_is_sent(mode: str) -> None:
     assert decide_group([(9, "h"), (3, "h"), (4, "h")], mode) == [
-        (4, (S, "duplicate of line 3")),
-        (9, (S, "duplicate of line 3")),
+        (4, (S, "duplicate", "duplicate of line 3")),
+        (9, (S, "duplicate", "duplicate of line 3")),
     ]
 
 
 def test_conflict_reject_makes_every_row_invalid() -> None:
     assert decide_group([(2, "a"), (5, "b"), (8, "a")], "reject") == [
-        (2, (INV, "conflicts with lines 5, 8" + TAIL)),
-        (5, (INV, "conflicts with lines 2, 8" + TAIL)),
-        (8, (INV, "conflicts with lines 2, 5" + TAIL)),
+        (2, (INV, "conflict", "conflicts with lines 5, 8" + TAIL)),
+        (5, (INV, "conflict", "conflicts with lines 2, 8" + TAIL)),
+        (8, (INV, "conflict", "conflicts with lines 2, 5" + TAIL)),
     ]
     assert decide_group([(2, "a"), (5, "b")], "reject")[0] == (
         2,
-        (INV, "conflicts with line 5" + TAIL),
+        (INV, "conflict", "conflicts with line 5" + TAIL),
     )
 
 
 def test_conflict_listing_is_capped() -> None:
     decided = dict(decide_group([(n, str(n)) for n in range(2, 20)], "reject"))
-    assert decided[2][1] == (
+    assert decided[2][2] == (
         "conflicts with lines 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 and 7 more" + TAIL
     )
 
 
 def test_conflict_last_wins() -> None:
     assert decide_group([(2, "a"), (8, "a"), (5, "b")], "last") == [
-        (2, (S, "superseded by line 8")),
-        (5, (S, "superseded by line 8")),
+        (2, (S, "superseded", "superseded by line 8")),
+        (5, (S, "superseded", "superseded by line 8")),
     ]
 
 
@@ -74,13 +74,13 @@ def test_scan_groups_by_key() -> None:
         )
         assert len(scan) == 6
         assert scan.decisions("reject") == {
-            4: (S, "duplicate of line 2"),
-            6: (INV, "conflicts with line 7" + TAIL),
-            7: (INV, "conflicts with line 6" + TAIL),
+            4: (S, "duplicate", "duplicate of line 2"),
+            6: (INV, "conflict", "conflicts with line 7" + TAIL),
+            7: (INV, "conflict", "conflicts with line 6" + TAIL),
         }
         assert scan.decisions("last") == {
-            4: (S, "duplicate of line 2"),
-            6: (S, "superseded by line 7"),
+            4: (S, "duplicate", "duplicate of line 2"),
+            6: (S, "superseded", "superseded by line 7"),
         }
         with pytest.raises(RuntimeError):
             scan.add(8, "1:1", "a")
@@ -114,7 +114,7 @@ def test_200k_rows_fast() -> None:
         decided = scan.decisions("reject")
     elapsed = time.perf_counter() - start
     assert len(decided) == 5_000 + 10_000  # 5,000 duplicates + 5,000 conflicts (both rows)
-    assert sum(1 for status, _ in decided.values() if status is INV) == 10_000
+    assert sum(1 for status, _code, _why in decided.values() if status is INV) == 10_000
     assert elapsed < 5, elapsed
 
 

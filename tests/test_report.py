@@ -32,7 +32,7 @@ HEADERS = ("appointId", "remark")
 BOM = b"\xef\xbb\xbf"
 HEADER_LINE = (
     b"appointId,remark,line,status,http_status,resultCode,resultDesc,returnCode,returnDesc,"
-    b"attempts,error,appointTime_utc\r\n"
+    b"attempts,error,error_code,appointTime_utc\r\n"
 )
 
 
@@ -91,21 +91,36 @@ def test_csv_exact_bytes(tmp_path: Path) -> None:
     path = tmp_path / "changes.results.csv"
     with open_report(path, HEADERS) as out:
         out.write(ok(2))
-        out.write(RowResult(3, Status.INVALID, ("x", ""), error="appointId: not 30 digits"))
         out.write(
             RowResult(
-                4, Status.FAILED, (ID, "a,b"), 503, attempts=3, error='HTTP 503 "busy"\nretry'
+                3,
+                Status.INVALID,
+                ("x", ""),
+                error="appointId: not 30 digits; vdnId: no",
+                error_code="appointId.not_digits;vdnId.invalid",
+            )
+        )
+        out.write(
+            RowResult(
+                4,
+                Status.FAILED,
+                (ID, "a,b"),
+                503,
+                attempts=3,
+                error='HTTP 503 "busy"\nretry',
+                error_code="http.503",
             )
         )
     assert path.read_bytes() == (
         BOM
         + HEADER_LINE
         + ID.encode()
-        + b",r,2,succeeded,200,0200000,update success,0200000,update success,1,,"
+        + b",r,2,succeeded,200,0200000,update success,0200000,update success,1,,,"
         + b"2027-01-15T01:30:00Z\r\n"
-        + b"x,,3,invalid,,,,,,0,appointId: not 30 digits,\r\n"
+        + b"x,,3,invalid,,,,,,0,appointId: not 30 digits; vdnId: no,"
+        + b"appointId.not_digits;vdnId.invalid,\r\n"
         + ID.encode()
-        + b',"a,b",4,failed,503,,,,,3,"HTTP 503 ""busy""\nretry",\r\n'
+        + b',"a,b",4,failed,503,,,,,3,"HTTP 503 ""busy""\nretry",http.503,\r\n'
     )
     assert out.rows == 3
 
@@ -145,7 +160,7 @@ def test_short_rows_padded_and_extra_cells_dropped(tmp_path: Path) -> None:
         out.write(ok(2, ID))
         out.write(ok(3, ID, "r", "extra"))
     rows = read_csv(path)
-    assert [len(r) for r in rows] == [12, 12, 12]
+    assert [len(r) for r in rows] == [13, 13, 13]
     assert rows[1][:3] == [ID, "", "2"]
     assert rows[2][:3] == [ID, "r", "3"]
 
@@ -206,10 +221,21 @@ def test_header_matching_ignores_case_spaces_and_underscores() -> None:
 
 ALL_STATUSES = [
     ok(2, "a", "r2"),
-    RowResult(3, Status.FAILED, ("b", "r3"), 200, "04000004", "no such appoint", error="04000004"),
-    RowResult(4, Status.INVALID, ("c", "=r4"), error="appointTime: not a time"),
+    RowResult(
+        3,
+        Status.FAILED,
+        ("b", "r3"),
+        200,
+        "04000004",
+        "no such appoint",
+        error="04000004",
+        error_code="server.04000004",
+    ),
+    RowResult(
+        4, Status.INVALID, ("c", "=r4"), error="appointTime: not a time", error_code="a.b;c.d"
+    ),
     RowResult(5, Status.SKIPPED, ("d", "r5")),
-    RowResult(6, Status.NOT_SENT, ("e", "r6")),
+    RowResult(6, Status.NOT_SENT, ("e", "r6"), error_code="interrupted"),
 ]
 
 
@@ -220,25 +246,41 @@ def test_errors_file_has_only_rows_to_fix(tmp_path: Path) -> None:
             out.write(result)
     assert out.rows == 3
     assert path.read_bytes() == BOM + (
-        b"appointId,remark,line,error\r\n"
-        b"b,r3,3,04000004\r\n"
-        b"c,'=r4,4,appointTime: not a time\r\n"
-        b"e,r6,6,not sent: the run stopped before this row was attempted\r\n"
+        b"appointId,remark,line,error,error_code\r\n"
+        b"b,r3,3,04000004,server.04000004\r\n"
+        b"c,'=r4,4,appointTime: not a time,a.b;c.d\r\n"
+        b"e,r6,6,not sent: the run stopped before this row was attempted,interrupted\r\n"
     )
 
 
 def test_errors_file_fed_back_in_keeps_its_shape(tmp_path: Path) -> None:
-    headers = ("appointId", "remark", "line", "error")
+    headers = ("appointId", "remark", "line", "error", "error_code")
     path = tmp_path / "changes.errors.errors.csv"
     with open_errors_file(path, headers) as out:
-        out.write(RowResult(2, Status.INVALID, ("c", "r4", "4", "old"), error="remark: too long"))
-    assert read_csv(path) == [list(headers), ["c", "r4", "2", "remark: too long"]]
+        out.write(
+            RowResult(
+                2,
+                Status.INVALID,
+                ("c", "r4", "4", "old", "x.y"),
+                error="remark: too long",
+                error_code="remark.z",
+            )
+        )
+    assert read_csv(path) == [list(headers), ["c", "r4", "2", "remark: too long", "remark.z"]]
+
+
+def test_errors_file_of_version_0_1_fed_back_in_gains_error_code(tmp_path: Path) -> None:
+    headers = ("appointId", "line", "remark", "error")  # 0.1's errors file: no error_code
+    path = tmp_path / "changes.errors.errors.csv"
+    with open_errors_file(path, headers) as out:
+        out.write(RowResult(2, Status.INVALID, ("c", "4", "r4", "old"), error="e", error_code="k"))
+    assert read_csv(path) == [[*headers, "error_code"], ["c", "2", "r4", "e", "k"]]
 
 
 def test_errors_file_suffixes_a_lone_colliding_column(tmp_path: Path) -> None:
     with open_errors_file(tmp_path / "e.csv", ("appointId", "Error")) as out:
         pass
-    assert out.columns == ("appointId", "Error", "line", "error (rescheduler)")
+    assert out.columns == ("appointId", "Error", "line", "error (rescheduler)", "error_code")
 
 
 def test_error_text_fallbacks() -> None:

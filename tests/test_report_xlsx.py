@@ -48,7 +48,8 @@ def test_numbers_empties_and_formats(tmp_path: Path) -> None:
         out.flush()  # a no-op for XLSX
     header, first, second = cells(path)
     assert [c.value for c in first] == [
-        ID, None, 7, "succeeded", 200, "0200000", "update success", "0200000", "ok", 2, None, None
+        ID, None, 7, "succeeded", 200, "0200000", "update success", "0200000", "ok", 2, None, None,
+        None,
     ]  # fmt: skip
     assert [c.data_type for c in first if isinstance(c.value, int)] == ["n", "n", "n"]
     assert [second[i].value for i in (2, 4, 9)] == [8, None, 0]
@@ -113,9 +114,16 @@ def test_errors_file_xlsx(tmp_path: Path) -> None:
     path = tmp_path / "changes.errors.xlsx"
     with open_errors_file(path, HEADERS) as out:
         out.write(RowResult(2, Status.SUCCEEDED, (ID, "")))
-        out.write(RowResult(3, Status.INVALID, (ID, "=x"), error="appointTime: missing"))
+        out.write(
+            RowResult(
+                3, Status.INVALID, (ID, "=x"), error="appointTime: missing", error_code="a.b"
+            )
+        )
     book = load_workbook(path)
     assert book.sheetnames == ["errors"]
     rows = [[c.value for c in row] for row in book["errors"].iter_rows()]
-    assert rows == [["appointId", "remark", "line", "error"], [ID, "=x", 3, "appointTime: missing"]]
+    assert rows == [
+        ["appointId", "remark", "line", "error", "error_code"],
+        [ID, "=x", 3, "appointTime: missing", "a.b"],
+    ]
     assert book["errors"]["B2"].data_type == "s"

@@ -20,7 +20,7 @@ NOW_MS = 1_800_000_000_000  # 2027-01-15
 
 def decide(
     tmp_path: Path, rows: list[list[str]], on_conflict: str = "reject"
-) -> dict[int, tuple[Status, str]]:
+) -> dict[int, tuple[Status, str, str]]:
     path = tmp_path / "in.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
@@ -47,8 +47,8 @@ def test_same_change_written_differently_is_a_duplicate(tmp_path: Path) -> None:
         ["222", "a", "2030-01-01 10:00", "x", "7"],
     ]
     assert decide(tmp_path, rows) == {
-        3: (Status.SKIPPED, "duplicate of line 2"),
-        5: (Status.SKIPPED, "duplicate of line 4"),
+        3: (Status.SKIPPED, "duplicate", "duplicate of line 2"),
+        5: (Status.SKIPPED, "duplicate", "duplicate of line 4"),
     }
 
 
@@ -63,9 +63,10 @@ def test_conflicts_and_invalid_rows_among_repeats(tmp_path: Path) -> None:
     decided = decide(tmp_path, rows)
     assert set(decided) == {2, 3}
     assert decided[2][0] is Status.INVALID
-    assert decided[2][1].startswith("conflicts with line 3")
+    assert decided[2][1] == "conflict"
+    assert decided[2][2].startswith("conflicts with line 3")
     last = decide(tmp_path, rows, on_conflict="last")
-    assert last == {2: (Status.SKIPPED, "superseded by line 3")}
+    assert last == {2: (Status.SKIPPED, "superseded", "superseded by line 3")}
 
 
 def test_key_counter_answers_from_disk_beyond_its_set_limit(

@@ -12,6 +12,7 @@ from rescheduler.errors import OutputError
 from rescheduler.template import how_to_fill, template_table, write_template
 
 ID = "174729926098016859445364892091"
+REMARK = "Customer asked to be called back later"
 
 
 @pytest.mark.parametrize(
@@ -20,12 +21,12 @@ ID = "174729926098016859445364892091"
         (
             "standard",
             "appointId,userAccount,workNo,appointTime,remark\r\n"
-            f"{ID},agent001,,2027-01-15 09:30,客户要求改约\r\n",
+            f"{ID},agent001,,2027-01-15 09:30,Customer asked to be called back later\r\n",
         ),
         (
             "op-independent",
             "appointId,workNo,userAccount,appointTime,remark\r\n"
-            f"{ID},125,,2027-01-15 09:30,客户要求改约\r\n",
+            f"{ID},125,,2027-01-15 09:30,Customer asked to be called back later\r\n",
         ),
     ],
 )
@@ -51,7 +52,7 @@ def test_xlsx_template(tmp_path: Path) -> None:
         "remark",
     ]
     assert all(c.font.b for c in header)
-    assert [c.value for c in example] == [ID, "agent001", None, "2027-01-15 09:30", "客户要求改约"]
+    assert [c.value for c in example] == [ID, "agent001", None, "2027-01-15 09:30", REMARK]
     assert (example[0].data_type, example[0].number_format) == ("s", "@")
     assert [example[i].number_format for i in (1, 2, 4)] == ["@", "@", "@"]
     for letter in "ABCE":  # new cells typed in these columns are text too

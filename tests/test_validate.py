@@ -251,7 +251,7 @@ def test_unreadable_cell_in_a_sent_column_makes_the_row_invalid() -> None:
                         {"appointId": 0, "userAccount": 1, "appointTime": 2})
     row = Row(2, ("123", "li.na", "", ""), unreadable=((2, "the cell shows #N/A"),))
     result = validate_row(row, columns, STD)
-    assert result == [Problem("appointTime", "the cell shows #N/A")]
+    assert result == [Problem("appointTime", "the cell shows #N/A", "appointTime.unreadable")]
 
 
 def test_unreadable_cell_in_an_extra_column_does_not_matter() -> None:

@@ -73,7 +73,9 @@ def _alias_table(extra_aliases: Mapping[str, str]) -> dict[str, str]:
         if canonical is None:
             raise ConfigError(
                 f"input.columns.{header!r}",
-                f"maps to {target!r}, which is not a field; use one of {', '.join(FIELDS)}",
+                _("maps to {target}, which is not a field; use one of {fields}").format(
+                    target=repr(target), fields=", ".join(FIELDS)
+                ),
             )
         table[normalise_header(header)] = canonical  # the user's mapping wins
     return table
@@ -110,7 +112,7 @@ def _join(headers: Iterable[str]) -> str:
         repr(h if len(h) <= _HEADER_SHOWN else h[: _HEADER_SHOWN - 1] + "…")
         for h in listed[:LISTED_HEADERS]
     ]
-    text = ", ".join(shown) or "(none)"
+    text = ", ".join(shown) or _("(none)")
     if len(listed) > LISTED_HEADERS:
         text += _(" and {count} more").format(count=f"{len(listed) - LISTED_HEADERS:,}")
     return text
@@ -143,8 +145,16 @@ def resolve_columns(
             first = headers[found[name]]
             raise InputFileError(
                 path,
-                f"columns {found[name] + 1} ({first!r}) and {idx + 1} ({header!r}) both mean "
-                f"{name}; keep one of them or rename the other",
+                _(
+                    "columns {first} ({first_header}) and {second} ({second_header}) both mean "
+                    "{field}; keep one of them or rename the other"
+                ).format(
+                    first=found[name] + 1,
+                    first_header=repr(first),
+                    second=idx + 1,
+                    second_header=repr(header),
+                    field=name,
+                ),
                 line=header_line,
                 column=header,
             )
@@ -152,11 +162,19 @@ def resolve_columns(
     needed = {APPOINT_ID: ""} if required is None else required
     for name, reason in needed.items():
         if name not in found:
-            why = f" ({reason})" if reason else ""
+            message = _(
+                "no {field} column; found headers: {headers}. Headers are matched ignoring "
+                "case, spaces, '_' and '-'; map other names in [input.columns]"
+            )
+            if reason:
+                message = _(
+                    "no {field} column ({reason}); found headers: {headers}. Headers are "
+                    "matched ignoring case, spaces, '_' and '-'; map other names in "
+                    "[input.columns]"
+                )
             raise InputFileError(
                 path,
-                f"no {name} column{why}; found headers: {_join(headers)}. Headers are matched "
-                "ignoring case, spaces, '_' and '-'; map other names in [input.columns]",
+                message.format(field=name, reason=reason, headers=_join(headers)),
                 line=header_line,
             )
     return ColumnMap(headers=tuple(headers), index=found)

@@ -7,12 +7,12 @@ streamed back in line order, so even a file of nothing but duplicates is not hel
 Per key (``"{vdnId}:{appointId}"``):
 
 - all rows carry the same changes: the first is sent, the others are ``skipped``
-  ("duplicate of line N", N = the line sent);
+  ("duplicate of line N", N = the line sent; error code ``duplicate``);
 - the changes differ, ``on_conflict="reject"``: every row of the key is ``invalid``
   ("conflicts with line N…", listing the other lines; the engine puts it under the
-  appointId column as written);
+  appointId column as written; ``conflict``);
 - the changes differ, ``on_conflict="last"``: the last row is sent, the others are ``skipped``
-  ("superseded by line N").
+  ("superseded by line N"; ``superseded``).
 
 So one run never sends two requests for one reservation. ``decide_group`` holds that logic as a
 pure function; the SQLite part only groups the rows.
@@ -28,6 +28,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Any
 
+from rescheduler.i18n import _, ngettext
 from rescheduler.models import Status, UpdateRequest
 
 REJECT = "reject"
@@ -36,7 +37,8 @@ ON_CONFLICT = (REJECT, LAST)
 MAX_LISTED_LINES = 10
 _BATCH = 20_000
 
-Decision = tuple[Status, str]
+Decision = tuple[Status, str, str]  # (status, error code, message)
+DUPLICATE, SUPERSEDED, CONFLICT = "duplicate", "superseded", "conflict"
 
 
 def dedupe_key(request: UpdateRequest) -> str:
@@ -53,8 +55,9 @@ def payload_hash(request: UpdateRequest) -> str:
 def _lines(lines: Sequence[int]) -> str:
     shown = ", ".join(str(n) for n in lines[:MAX_LISTED_LINES])
     more = len(lines) - MAX_LISTED_LINES
-    tail = f" and {more} more" if more > 0 else ""
-    return ("line " if len(lines) == 1 else "lines ") + shown + tail
+    if more > 0:
+        return _("lines {lines} and {more} more").format(lines=shown, more=more)
+    return ngettext("line {lines}", "lines {lines}", len(lines)).format(lines=shown)
 
 
 def decide_group(rows: Sequence[tuple[int, str]], on_conflict: str) -> list[tuple[int, Decision]]:
@@ -64,20 +67,24 @@ def decide_group(rows: Sequence[tuple[int, str]], on_conflict: str) -> list[tupl
     ordered = sorted(rows)
     if len(ordered) < 2:
         return []
-    lines = [line for line, _ in ordered]
-    if len({digest for _, digest in ordered}) == 1:
-        first = lines[0]
-        return [(line, (Status.SKIPPED, f"duplicate of line {first}")) for line in lines[1:]]
+    lines = [line for line, _digest in ordered]
+    if len({digest for _line, digest in ordered}) == 1:
+        why = _("duplicate of line {line}").format(line=lines[0])
+        return [(line, (Status.SKIPPED, DUPLICATE, why)) for line in lines[1:]]
     if on_conflict == LAST:
-        last = lines[-1]
-        return [(line, (Status.SKIPPED, f"superseded by line {last}")) for line in lines[:-1]]
+        why = _("superseded by line {line}").format(line=lines[-1])
+        return [(line, (Status.SKIPPED, SUPERSEDED, why)) for line in lines[:-1]]
+    conflict = _(
+        "conflicts with {lines}: same appointId, different changes (keep one row, or run "
+        "with --on-conflict last)"
+    )
     return [
         (
             line,
             (
                 Status.INVALID,
-                f"conflicts with {_lines([o for o in lines if o != line])}: same "
-                "appointId, different changes (keep one row, or run with --on-conflict last)",
+                CONFLICT,
+                conflict.format(lines=_lines([o for o in lines if o != line])),
             ),
         )
         for line in lines
@@ -142,7 +149,7 @@ class DuplicateScan:
         _insert(self._db, "INSERT INTO seen VALUES (?, ?, ?)", self._pending)
 
     def iter_decisions(self, on_conflict: str) -> Iterator[tuple[int, Decision]]:
-        """Stream ``(line, (status, message))`` for every line that must not be sent."""
+        """Stream ``(line, (status, code, message))`` for every line that must not be sent."""
         if on_conflict not in ON_CONFLICT:
             raise ValueError(f"on_conflict must be one of {', '.join(ON_CONFLICT)}")
         self._flush()
@@ -153,36 +160,37 @@ class DuplicateScan:
             "SELECT key, line, hash FROM seen WHERE key IN "
             "(SELECT key FROM seen GROUP BY key HAVING COUNT(*) > 1) ORDER BY key, line"
         )
-        for _, group in itertools.groupby(cursor, key=lambda r: r[0]):
-            yield from decide_group([(line, digest) for _, line, digest in group], on_conflict)
+        for _key, group in itertools.groupby(cursor, key=lambda r: r[0]):
+            yield from decide_group([(line, digest) for _k, line, digest in group], on_conflict)
 
     def decide(self, on_conflict: str) -> int:
         """Store the decisions on disk for ``decided``; return how many lines they cover."""
         self._db.execute("DROP TABLE IF EXISTS decided")
         self._db.execute(
-            "CREATE TABLE decided (line INTEGER PRIMARY KEY, status TEXT NOT NULL, why TEXT)"
+            "CREATE TABLE decided (line INTEGER PRIMARY KEY, status TEXT NOT NULL, code TEXT, "
+            "why TEXT)"
         )
         count = 0
-        batch: list[tuple[int, str, str]] = []
+        batch: list[tuple[int, str, str, str]] = []
         self._flush()  # its own transaction, before ours
         self._db.execute("BEGIN")
-        for line, (status, why) in self.iter_decisions(on_conflict):
-            batch.append((line, status.value, why))
+        for line, (status, code, why) in self.iter_decisions(on_conflict):
+            batch.append((line, status.value, code, why))
             count += 1
             if len(batch) >= _BATCH:
-                self._db.executemany("INSERT INTO decided VALUES (?, ?, ?)", batch)
+                self._db.executemany("INSERT INTO decided VALUES (?, ?, ?, ?)", batch)
                 batch.clear()
-        self._db.executemany("INSERT INTO decided VALUES (?, ?, ?)", batch)
+        self._db.executemany("INSERT INTO decided VALUES (?, ?, ?, ?)", batch)
         self._db.execute("COMMIT")
         return count
 
     def decided(self) -> Iterator[tuple[int, Decision]]:
         """The lines ``decide`` stored, in line order, streamed from disk (memory: O(1))."""
-        for line, status, why in self._db.execute("SELECT * FROM decided ORDER BY line"):
-            yield line, (Status(status), why)
+        for line, status, code, why in self._db.execute("SELECT * FROM decided ORDER BY line"):
+            yield line, (Status(status), code, why)
 
     def decisions(self, on_conflict: str) -> dict[int, Decision]:
-        """line -> (status, message) for the lines not to send (memory: duplicates only)."""
+        """line -> (status, code, message) for the lines not to send (memory: duplicates only)."""
         return dict(self.iter_decisions(on_conflict))
 
     def close(self) -> None:

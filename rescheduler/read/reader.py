@@ -34,6 +34,7 @@ from pathlib import Path
 from types import TracebackType
 
 from rescheduler.errors import InputFileError
+from rescheduler.i18n import _
 from rescheduler.models import Row
 from rescheduler.read.columns import normalise_header, strip_edges
 
@@ -103,23 +104,30 @@ class Table:
         finally:
             records.close()
         if found is None:
-            raise self._error("the file is empty: no header row")
+            raise self._error(_("the file is empty: no header row"))
         line, cells = found
         headers = [strip_edges(c) for c in cells]
         while headers and not headers[-1]:
             headers.pop()
         seen: dict[str, int] = {}
         for idx, header in enumerate(headers):
-            where = f"column {idx + 1} ({column_letter(idx)})"
+            where = {"n": idx + 1, "letter": column_letter(idx)}
             if not header:
-                raise self._error(f"{where} has no header; name it or delete the column", line)
+                raise self._error(
+                    _("column {n} ({letter}) has no header; name it or delete the column").format(
+                        **where
+                    ),
+                    line,
+                )
             key = normalise_header(header)
             if key in seen:
                 first = seen[key]
                 raise InputFileError(
                     str(self.path),
-                    f"{where} repeats the header of column {first + 1} ({headers[first]!r}); "
-                    "rename or delete one of them",
+                    _(
+                        "column {n} ({letter}) repeats the header of column {first} "
+                        "({first_header}); rename or delete one of them"
+                    ).format(**where, first=first + 1, first_header=repr(headers[first])),
                     line=line,
                     column=header,
                 )
@@ -170,4 +178,9 @@ def open_table(path: Path, *, encoding: str | None = None, sheet: str | None = N
 
         return CalamineTable(path, sheet)
     known = ", ".join(CSV_SUFFIXES + SHEET_SUFFIXES)
-    raise InputFileError(str(path), f"unknown file type {suffix or '(none)'!r}; use one of {known}")
+    raise InputFileError(
+        str(path),
+        _("unknown file type {suffix}; use one of {known}").format(
+            suffix=repr(suffix) if suffix else _("(none)"), known=known
+        ),
+    )

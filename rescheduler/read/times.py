@@ -34,9 +34,9 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from rescheduler.i18n import _
+from rescheduler.i18n import N_, _
 
-ACCEPTED_FORMS = (
+ACCEPTED_FORMS = N_(
     "use YYYY-MM-DD HH:MM[:SS] (or with / or T), ISO 8601 with an offset "
     "(2026-12-01T10:00:00+08:00), epoch milliseconds (13 digits) or an Excel date cell"
 )
@@ -60,7 +60,20 @@ _GMTIME_MAX_MS = 32_503_680_000_000  # 3000-01-01: time.gmtime's range on every 
 
 
 class AppointTimeError(ValueError):
-    """The text is not a usable appointment time; the message says why (no column name)."""
+    """The text is not a usable appointment time; the message says why (no column name).
+
+    ``code`` is the stable reason (``appointTime.<reason>``) for the ``error_code`` column.
+    """
+
+    def __init__(self, message: str, code: str = "appointTime.not_a_time") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _not_a_time(text: str) -> AppointTimeError:
+    return AppointTimeError(
+        _("{text} is not a time; {forms}").format(text=_q(text), forms=_(ACCEPTED_FORMS))
+    )
 
 
 def format_utc(ms: int) -> str:
@@ -92,17 +105,26 @@ def wall_time_ms(naive: datetime, tz: ZoneInfo) -> int:
         back = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
         if back != naive:
             raise AppointTimeError(
-                f"{shown} does not exist in {tz.key} (the clocks skip it for daylight saving "
-                "time); give another time or write it with an offset"
+                _(
+                    "{time} does not exist in {zone} (the clocks skip it for daylight saving "
+                    "time); give another time or write it with an offset"
+                ).format(time=shown, zone=tz.key),
+                "appointTime.dst_gap",
             )
         raise AppointTimeError(
-            f"{shown} is ambiguous in {tz.key} (it happens twice when the clocks go back); "
-            f"write it with an offset, e.g. {first.isoformat()} or {second.isoformat()}"
+            _(
+                "{time} is ambiguous in {zone} (it happens twice when the clocks go back); "
+                "write it with an offset, e.g. {first} or {second}"
+            ).format(time=shown, zone=tz.key, first=first.isoformat(), second=second.isoformat()),
+            "appointTime.dst_ambiguous",
         )
     try:
         return (naive - offset - _EPOCH_NAIVE) // _MS
     except OverflowError:
-        raise AppointTimeError(f"{naive.isoformat(' ')} is out of range") from None
+        raise AppointTimeError(
+            _("{time} is out of range").format(time=naive.isoformat(" ")),
+            "appointTime.out_of_range",
+        ) from None
 
 
 def _parse_offset(text: str) -> timedelta:
@@ -112,7 +134,10 @@ def _parse_offset(text: str) -> timedelta:
     digits = text[1:].replace(":", "")
     hours, minutes = int(digits[:2]), int(digits[2:])
     if hours > 23 or minutes > 59:
-        raise AppointTimeError(f"offset {text!r} is out of range")
+        raise AppointTimeError(
+            _("offset {offset} is out of range").format(offset=repr(text)),
+            "appointTime.bad_offset",
+        )
     return sign * timedelta(hours=hours, minutes=minutes)
 
 
@@ -124,23 +149,34 @@ def _from_match(m: re.Match[str], text: str, tz: ZoneInfo) -> int:
             int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro
         )
     except ValueError as exc:
-        raise AppointTimeError(f"{_q(text)} is not a real date and time ({exc})") from None
+        raise AppointTimeError(
+            _("{text} is not a real date and time ({reason})").format(text=_q(text), reason=exc),
+            "appointTime.no_such_date",
+        ) from None
     if offset_text is None:
         return wall_time_ms(naive, tz)
     offset = _parse_offset(offset_text)
     try:
         return _to_ms(naive.replace(tzinfo=UTC) - offset)
     except OverflowError:
-        raise AppointTimeError(f"{_q(text)} is out of range") from None
+        raise AppointTimeError(
+            _("{text} is out of range").format(text=_q(text)), "appointTime.out_of_range"
+        ) from None
 
 
 def excel_serial_to_datetime(serial: float) -> datetime:
     """An Excel (1900 system) serial day number -> naive datetime, to the millisecond."""
     if not 1 <= serial < EXCEL_SERIAL_MAX:
-        raise AppointTimeError(f"Excel day number {serial!r} is out of range")
+        raise AppointTimeError(
+            _("Excel day number {serial} is out of range").format(serial=repr(serial)),
+            "appointTime.out_of_range",
+        )
     day = int(serial)
     if day == 60:
-        raise AppointTimeError("Excel day number 60 is 1900-02-29, a day that did not exist")
+        raise AppointTimeError(
+            _("Excel day number 60 is 1900-02-29, a day that did not exist"),
+            "appointTime.no_such_date",
+        )
     if day < 60:
         day += 1  # Excel counts the fictitious 1900-02-29; earlier serials are one day off
     ms = round((serial - int(serial)) * 86_400_000)
@@ -165,26 +201,32 @@ def parse_appoint_time(
         if len(text) in (12, 13):
             return horizon.check(int(text), text)
         if len(text) <= 7:
-            raise AppointTimeError(horizon.digits_refusal(text))
+            raise horizon.digits_refusal(text)
         if len(text) == 10:
             raise AppointTimeError(
                 _("{text} looks like epoch seconds; give epoch milliseconds (13 digits)").format(
                     text=_q(text)
-                )
+                ),
+                "appointTime.epoch_seconds",
             )
-        raise AppointTimeError(f"{_q(text)} is not a time; {ACCEPTED_FORMS}")
+        raise _not_a_time(text)
     if text.isascii() and _SERIAL.fullmatch(text):
         if not text.split(".")[1].strip("0"):
-            raise AppointTimeError(horizon.digits_refusal(text))
+            raise horizon.digits_refusal(text)
         ms = wall_time_ms(excel_serial_to_datetime(float(text)), tz)
         if not horizon.within(ms):
-            raise AppointTimeError(horizon.digits_refusal(text))
+            raise horizon.digits_refusal(text)
         return ms
     m = _DATETIME.fullmatch(text)
     if m is not None:
         return horizon.check(_from_match(m, text, tz), text)
     if _DATE_ONLY.fullmatch(text):
-        raise AppointTimeError(f"{_q(text)} has no time of day; add one, e.g. {text} 10:00")
+        raise AppointTimeError(
+            _("{text} has no time of day; add one, e.g. {date} 10:00").format(
+                text=_q(text), date=text
+            ),
+            "appointTime.no_time_of_day",
+        )
     if text.isascii() and "T" in text.upper():
         try:
             dt = datetime.fromisoformat(text)
@@ -193,7 +235,7 @@ def parse_appoint_time(
         else:
             ms = wall_time_ms(dt, tz) if dt.tzinfo is None else _to_ms(dt)
             return horizon.check(ms, text)
-    raise AppointTimeError(f"{_q(text)} is not a time; {ACCEPTED_FORMS}")
+    raise _not_a_time(text)
 
 
 class _Horizon:
@@ -213,7 +255,8 @@ class _Horizon:
             _(
                 "{text} is more than {days} days ahead ({key}); write a date up to {latest}, "
                 "or, if the date is right, raise {key} in the config"
-            ).format(text=_q(text), days=self.days, key=HORIZON_KEY, latest=self._latest())
+            ).format(text=_q(text), days=self.days, key=HORIZON_KEY, latest=self._latest()),
+            "appointTime.beyond_horizon",
         )
 
     def _local(self, ms: int) -> datetime:
@@ -235,7 +278,7 @@ class _Horizon:
         now = self._local(self.now_ms).replace(tzinfo=None)
         return abs(day - now) <= timedelta(days=max(self.days, 3653))
 
-    def digits_refusal(self, text: str) -> str:
+    def digits_refusal(self, text: str) -> AppointTimeError:
         """Why a day number that is not plainly one is refused, and what to write instead."""
         try:
             day: datetime | None = excel_serial_to_datetime(float(text))
@@ -247,24 +290,33 @@ class _Horizon:
         example = self._example_day()
         if clock is not None and not plausible:
             hh, mm = clock.group(1), clock.group(2)
-            return _(
-                "{text} looks like a time typed as digits ({hh}:{mm}) with no date; write the "
-                "date and time, e.g. {day} {hh}:{mm}"
-            ).format(text=_q(text), hh=hh, mm=mm, day=example)
+            return AppointTimeError(
+                _(
+                    "{text} looks like a time typed as digits ({hh}:{mm}) with no date; write "
+                    "the date and time, e.g. {day} {hh}:{mm}"
+                ).format(text=_q(text), hh=hh, mm=mm, day=example),
+                "appointTime.time_without_date",
+            )
         if day is None:
-            return f"{_q(text)} is not a time; {ACCEPTED_FORMS}"
+            return _not_a_time(text)
         date = day.strftime("%Y-%m-%d")
         if plausible and not fraction:
-            return _(
-                "{text} is an Excel day number for {date} with no time of day; write the date "
-                "and time, e.g. {date} 10:00"
-            ).format(text=_q(text), date=date)
+            return AppointTimeError(
+                _(
+                    "{text} is an Excel day number for {date} with no time of day; write the "
+                    "date and time, e.g. {date} 10:00"
+                ).format(text=_q(text), date=date),
+                "appointTime.no_time_of_day",
+            )
         shown = day.strftime("%Y-%m-%d %H:%M") if fraction else date
-        return _(
-            "{text} is not a time: read as an Excel day number it would be {shown}, more than "
-            "{days} days from now ({key}); write the date and time as YYYY-MM-DD HH:MM, "
-            "e.g. {day} 10:00"
-        ).format(text=_q(text), shown=shown, days=self.days, key=HORIZON_KEY, day=example)
+        return AppointTimeError(
+            _(
+                "{text} is not a time: read as an Excel day number it would be {shown}, more "
+                "than {days} days from now ({key}); write the date and time as "
+                "YYYY-MM-DD HH:MM, e.g. {day} 10:00"
+            ).format(text=_q(text), shown=shown, days=self.days, key=HORIZON_KEY, day=example),
+            "appointTime.beyond_horizon",
+        )
 
 
 def wall_time_ms_or_none(naive: datetime, tz: ZoneInfo) -> int | None:

@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from rescheduler.i18n import _
 from rescheduler.models import (
     APPOINT_ID,
     APPOINT_TIME,
@@ -79,7 +80,12 @@ class ValidationRules:
 def required_columns(deployment: str) -> dict[str, str]:
     """The columns a file must have, with the reason; for ``columns.resolve_columns``."""
     agent = AGENT_FIELD[deployment]
-    return {APPOINT_ID: "", agent: f"the {deployment!r} deployment requires {agent} on every row"}
+    return {
+        APPOINT_ID: "",
+        agent: _("the {deployment} deployment requires {field} on every row").format(
+            deployment=repr(deployment), field=agent
+        ),
+    }
 
 
 def clean_cell(text: str) -> str:
@@ -107,19 +113,29 @@ def _describe(char: str) -> str:
 
 def check_appoint_id(text: str, header: str) -> str | None:
     """Why ``text`` (cleaned, non-empty) is not a reservation ID, or None when it is one."""
+    why = appoint_id_problem(text, header)
+    return None if why is None else why[1]
+
+
+def appoint_id_problem(text: str, header: str) -> tuple[str, str] | None:
+    """``check_appoint_id`` as ``(error code, message)``."""
     is_digits = text.isascii() and text.isdigit()
     if (not is_digits and _NUMBERISH.fullmatch(text)) or (
         is_digits and len(text) > 15 and text[-1] == "0" and _EXCEL_LOST_DIGITS.fullmatch(text)
     ):
-        return (
-            f"looks like a number Excel converted ({text}): format the {header} column as Text "
+        return "appointId.excel_number", _(
+            "looks like a number Excel converted ({text}): format the {column} column as Text "
             "and re-enter the IDs"
-        )
+        ).format(text=text, column=header)
     if not is_digits:
         bad = next(c for c in text if not ("0" <= c <= "9"))
-        return f"{quote(text)} is not a reservation ID: use digits only (found {_describe(bad)})"
+        return "appointId.not_digits", _(
+            "{text} is not a reservation ID: use digits only (found {char})"
+        ).format(text=quote(text), char=_describe(bad))
     if len(text) > MAX_ID_DIGITS:
-        return f"{quote(text)} has {len(text)} digits; a reservation ID has at most {MAX_ID_DIGITS}"
+        return "appointId.too_long", _(
+            "{text} has {n} digits; a reservation ID has at most {max}"
+        ).format(text=quote(text), n=len(text), max=MAX_ID_DIGITS)
     return None
 
 
@@ -137,8 +153,12 @@ def _unreadable_problems(
 
     Unreadable cells in other columns (copied to the report, never sent) do not matter.
     """
-    sent = set(columns.index.values())
-    problems = [Problem(columns.headers[i], why) for i, why in row.unreadable if i in sent]
+    fields = {index: name for name, index in columns.index.items()}
+    problems = [
+        Problem(columns.headers[i], why, f"{fields[i]}.unreadable")
+        for i, why in row.unreadable
+        if i in fields
+    ]
     rest = validate_row(Row(row.line, row.values), columns, rules)
     if not problems:
         return rest
@@ -154,25 +174,38 @@ def validate_row(
     """Validate one row; collect every problem, each naming the column as written."""
     problems: list[Problem] = []
 
-    def problem(name: str, message: str) -> None:
-        problems.append(Problem(columns.header(name), message))
+    def problem(name: str, message: str, code: str) -> None:
+        problems.append(Problem(columns.header(name), message, code))
 
     if row.unreadable:
         return _unreadable_problems(row, columns, rules)
 
     appoint_id = _cell(row, columns, APPOINT_ID)
     if not appoint_id:
-        problem(APPOINT_ID, "is required (the ID of the reservation to change); the cell is empty")
-    elif (why := check_appoint_id(appoint_id, columns.header(APPOINT_ID))) is not None:
-        problem(APPOINT_ID, why)
+        problem(
+            APPOINT_ID,
+            _("is required (the ID of the reservation to change); the cell is empty"),
+            "appointId.required",
+        )
+    elif (why := appoint_id_problem(appoint_id, columns.header(APPOINT_ID))) is not None:
+        problem(APPOINT_ID, why[1], why[0])
 
     agents = {name: _cell(row, columns, name) or None for name in (USER_ACCOUNT, WORK_NO)}
     if agents[rules.agent_field] is None:
-        where = "the cell is empty" if rules.agent_field in columns else "the file has no column"
+        if rules.agent_field in columns:
+            message = _(
+                "is required: the {deployment} deployment needs {field} on every row; "
+                "the cell is empty"
+            )
+        else:
+            message = _(
+                "is required: the {deployment} deployment needs {field} on every row; "
+                "the file has no column"
+            )
         problem(
             rules.agent_field,
-            f"is required: the {rules.deployment!r} deployment needs {rules.agent_field} "
-            f"on every row; {where}",
+            message.format(deployment=repr(rules.deployment), field=rules.agent_field),
+            f"{rules.agent_field}.required",
         )
 
     appoint_time_ms: int | None = None
@@ -182,13 +215,15 @@ def validate_row(
                 text, rules.timezone, now_ms=rules.now_ms, max_days_ahead=rules.max_days_ahead
             )
         except AppointTimeError as exc:
-            problem(APPOINT_TIME, str(exc))
+            problem(APPOINT_TIME, str(exc), exc.code)
         else:
             if appoint_time_ms < rules.now_ms:
                 problem(
                     APPOINT_TIME,
-                    f"{quote(text)} is in the past ({format_utc(appoint_time_ms)}); "
-                    "give a future time",
+                    _("{text} is in the past ({utc}); give a future time").format(
+                        text=quote(text), utc=format_utc(appoint_time_ms)
+                    ),
+                    "appointTime.past",
                 )
 
     vdn_id = rules.default_vdn_id
@@ -196,7 +231,13 @@ def validate_row(
         if text.isascii() and text.isdigit() and VDN_MIN <= int(text) <= VDN_MAX:
             vdn_id = int(text)
         else:
-            problem(VDN_ID, f"{quote(text)} is not a VDN ID: use a whole number from 1 to 9999")
+            problem(
+                VDN_ID,
+                _("{text} is not a VDN ID: use a whole number from {min} to {max}").format(
+                    text=quote(text), min=VDN_MIN, max=VDN_MAX
+                ),
+                "vdnId.invalid",
+            )
 
     if problems:
         return problems

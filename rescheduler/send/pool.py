@@ -39,9 +39,11 @@ from rescheduler.errors import (
     ServerUnreachable,
     TooManyFailures,
 )
+from rescheduler.i18n import _
 from rescheduler.models import Outcome, OutcomeKind, RowResult, Status, WireRequest
 from rescheduler.send.ratelimit import RateLimiter
 from rescheduler.send.retry import RetryPolicy
+from rescheduler.servercodes import describe_outcome
 from rescheduler.write.reorder import Reorder
 
 
@@ -120,15 +122,20 @@ class FailureLimit:
         return False
 
 
-def _final(item: WorkItem, outcome: Outcome | None, attempts: int, note: str = "") -> RowResult:
+def _final(
+    item: WorkItem, outcome: Outcome | None, attempts: int, note: str = "", code: str = ""
+) -> RowResult:
+    """The row's result; ``note`` and ``code`` say why it was not (re)tried."""
     if outcome is None:
-        return RowResult(item.wire.line, Status.NOT_SENT, item.values, error=note)
+        return RowResult(item.wire.line, Status.NOT_SENT, item.values, error=note, error_code=code)
     ok = outcome.kind == OutcomeKind.SUCCEEDED
-    error = "" if ok else outcome.message
+    error = ""
+    if not ok:
+        code, error = describe_outcome(outcome, item.wire.body)
     if note:
-        error = f"{error} ({note})" if error else note
+        error = _("{error} ({note})").format(error=error, note=note) if error else note
     if not ok and attempts > 1 and not note:
-        error = f"{error} (after {attempts} attempts)"
+        error = _("{error} (after {attempts} attempts)").format(error=error, attempts=attempts)
     return RowResult(
         line=item.wire.line,
         status=Status.SUCCEEDED if ok else Status.FAILED,
@@ -141,6 +148,7 @@ def _final(item: WorkItem, outcome: Outcome | None, attempts: int, note: str = "
         attempts=attempts,
         error=error,
         sent_time_utc=item.sent_time_utc,
+        error_code="" if ok else code,
     )
 
 
@@ -182,7 +190,12 @@ class Pool:
 
     def _why(self) -> str:
         reason = self.stop.reason
-        return f"run stopped before this row was sent: {reason}" if reason else ""
+        if reason is None:
+            return ""
+        return _("run stopped before this row was sent: {reason}").format(reason=reason)
+
+    def _stop_code(self) -> str:
+        return self.stop.reason.code if self.stop.reason is not None else ""
 
     async def _work(self, everything: anyio.CancelScope) -> None:
         await self._work_rows()
@@ -196,7 +209,7 @@ class Pool:
             if isinstance(item, Done):
                 self._deliver(Done(item.result, item.key, item.payload_hash, seq))
             elif self.stop.requested:
-                result = _final(item, None, 0, self._why())
+                result = _final(item, None, 0, self._why(), self._stop_code())
                 self._deliver(Done(result, item.key, item.wire.payload_hash, seq))
             else:
                 result = await self._attempts(item)
@@ -223,8 +236,10 @@ class Pool:
             if outcome.kind == OutcomeKind.UNAUTHORIZED:
                 self.stop.request(
                     CredentialsRejected(
-                        f"the server rejected access key {self.access_key!r} (HTTP 401); "
-                        "check auth.access_key and the secret key"
+                        _(
+                            "the server rejected access key {key} (HTTP 401); check "
+                            "auth.access_key and the secret key"
+                        ).format(key=repr(self.access_key))
                     )
                 )
                 return _final(item, outcome, attempt)
@@ -247,15 +262,18 @@ class Pool:
         if self._silent_rows >= limit:
             self.stop.request(
                 ServerUnreachable(
-                    f"{self._silent_rows} rows in a row got no answer from the server "
-                    f"({outcome.message}); check server.base_url and the network"
+                    _(
+                        "{n} rows in a row got no answer from the server ({error}); check "
+                        "server.base_url and the network"
+                    ).format(n=self._silent_rows, error=outcome.message)
                 )
             )
 
     def _stopped(self, item: WorkItem, outcome: Outcome | None, attempts: int) -> RowResult:
         if outcome is None:
-            return _final(item, None, 0, self._why())
-        return _final(item, outcome, attempts, f"not retried: {self.stop.reason}")
+            return _final(item, None, 0, self._why(), self._stop_code())
+        note = _("not retried: {reason}").format(reason=self.stop.reason)
+        return _final(item, outcome, attempts, note)
 
     def _deliver(self, done: Done) -> None:
         self._count(done.result.status)
@@ -275,8 +293,13 @@ class Pool:
             if self.failure_limit.tripped(self.failed, self.answered):
                 self.stop.request(
                     TooManyFailures(
-                        f"{self.failed} of {self.answered} rows failed, "
-                        f"reaching --max-failures {self.failure_limit.spec}"
+                        _(
+                            "{failed} of {answered} rows failed, reaching --max-failures {limit}"
+                        ).format(
+                            failed=self.failed,
+                            answered=self.answered,
+                            limit=self.failure_limit.spec,
+                        )
                     )
                 )
 
@@ -284,11 +307,12 @@ class Pool:
         with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             async for signum in signals:
                 name = signal.Signals(signum).name
+                why = _("interrupted by {signal}").format(signal=name)
                 if not self.stop.requested:
-                    self.stop.request(Interrupted(f"interrupted by {name}"))
+                    self.stop.request(Interrupted(why))
                 else:
                     self.stop.hard = True
                     if not isinstance(self.stop.reason, Interrupted):
-                        self.stop.reason = Interrupted(f"interrupted by {name}")
+                        self.stop.reason = Interrupted(why)
                     everything.cancel()
                     return

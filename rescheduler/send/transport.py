@@ -25,6 +25,7 @@ import orjson
 from yarl import URL
 
 from rescheduler.config import Secret, ServerConfig
+from rescheduler.i18n import _
 from rescheduler.models import Outcome, OutcomeKind, WireRequest
 from rescheduler.send.auth import SCHEME, enc, format_timestamp, signing_key
 
@@ -265,24 +266,34 @@ class Transport:
         if isinstance(exc, TimeoutError):
             return Outcome(
                 OutcomeKind.TIMEOUT,
-                message=f"no answer within {self._server.timeout_s:g} s (server.timeout_s)",
+                message=_("no answer within {seconds} s (server.timeout_s)").format(
+                    seconds=f"{self._server.timeout_s:g}"
+                ),
             )
         if isinstance(exc, aiohttp.ClientConnectorCertificateError):
             return Outcome(
                 OutcomeKind.CONNECTION,
-                message=f"TLS certificate of {self._host} not trusted ({exc.certificate_error}); "
-                "set server.ca_file to your CA's PEM file",
+                message=_(
+                    "TLS certificate of {host} not trusted ({reason}); set server.ca_file to "
+                    "your CA's PEM file"
+                ).format(host=self._host, reason=exc.certificate_error),
             )
         if isinstance(exc, aiohttp.ClientConnectorError):
             return Outcome(
                 OutcomeKind.CONNECTION,
-                message=f"cannot connect to {self._host}: {exc.os_error.strerror or exc}",
+                message=_("cannot connect to {host}: {reason}").format(
+                    host=self._host, reason=exc.os_error.strerror or exc
+                ),
             )
         if isinstance(exc, aiohttp.ServerDisconnectedError):
             return Outcome(
-                OutcomeKind.CONNECTION, message=f"{self._host} closed the connection (no answer)"
+                OutcomeKind.CONNECTION,
+                message=_("{host} closed the connection (no answer)").format(host=self._host),
             )
         kind = type(exc).__name__
         return Outcome(
-            OutcomeKind.CONNECTION, message=f"connection to {self._host} failed: {kind} {exc}"
+            OutcomeKind.CONNECTION,
+            message=_("connection to {host} failed: {reason}").format(
+                host=self._host, reason=f"{kind} {exc}"
+            ),
         )

@@ -24,6 +24,7 @@ from pathlib import Path
 from types import TracebackType
 
 from rescheduler.errors import JournalLockedError, OutputError
+from rescheduler.i18n import _
 from rescheduler.models import RowResult, Status
 
 _SCHEMA = """
@@ -85,10 +86,16 @@ class Journal:
             )
         except sqlite3.Error as exc:
             self.close()
-            raise OutputError(f"{self.path}: cannot open the journal: {exc}") from None
+            raise OutputError(
+                _("{path}: cannot open the journal: {reason}").format(path=self.path, reason=exc)
+            ) from None
         except OSError as exc:
             self.close()
-            raise OutputError(f"{self.path}: cannot open the journal: {exc.strerror}") from None
+            raise OutputError(
+                _("{path}: cannot open the journal: {reason}").format(
+                    path=self.path, reason=exc.strerror
+                )
+            ) from None
         return self
 
     def _lock(self) -> None:
@@ -96,7 +103,11 @@ class Journal:
         try:
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
-            raise OutputError(f"{lock_path}: cannot create the lock file: {exc.strerror}") from None
+            raise OutputError(
+                _("{path}: cannot create the lock file: {reason}").format(
+                    path=lock_path, reason=exc.strerror
+                )
+            ) from None
         try:
             import fcntl
 
@@ -104,8 +115,10 @@ class Journal:
         except BlockingIOError:
             os.close(fd)
             raise JournalLockedError(
-                f"{self.path} is in use by another rescheduler run; wait for it to finish "
-                "or give this run another --out"
+                _(
+                    "{path} is in use by another rescheduler run; wait for it to finish "
+                    "or give this run another --out"
+                ).format(path=self.path)
             ) from None
         except ImportError:  # not POSIX: no locking
             pass
@@ -181,7 +194,9 @@ class Journal:
             )
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
-            raise OutputError(f"{self.path}: cannot write the journal: {exc}") from None
+            raise OutputError(
+                _("{path}: cannot write the journal: {reason}").format(path=self.path, reason=exc)
+            ) from None
         self._pending.clear()
 
 

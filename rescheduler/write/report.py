@@ -29,15 +29,16 @@ from types import TracebackType
 from typing import Any, Self
 
 from rescheduler.errors import OutputError
+from rescheduler.i18n import _
 from rescheduler.models import RowResult, Status
 from rescheduler.read.columns import normalise_header
 from rescheduler.write.safecell import neutralise, xlsx_text
 
 REPORT_COLUMNS: tuple[str, ...] = (
     "line", "status", "http_status", "resultCode", "resultDesc",
-    "returnCode", "returnDesc", "attempts", "error", "appointTime_utc",
+    "returnCode", "returnDesc", "attempts", "error", "error_code", "appointTime_utc",
 )  # fmt: skip
-ERRORS_COLUMNS: tuple[str, ...] = ("line", "error")
+ERRORS_COLUMNS: tuple[str, ...] = ("line", "error", "error_code")
 COLLISION_SUFFIX = "rescheduler"
 ERROR_STATUSES = frozenset({Status.FAILED, Status.INVALID, Status.NOT_SENT})
 FLUSH_INTERVAL_S = 0.5
@@ -64,7 +65,9 @@ def default_paths(input_path: Path, out: Path | None = None) -> tuple[Path, Path
     source = input_path.resolve()
     for path in (results, errors):
         if path.resolve() == source:
-            raise OutputError(f"{path}: would overwrite the input file; choose another --out")
+            raise OutputError(
+                _("{path}: would overwrite the input file; choose another --out").format(path=path)
+            )
     return results, errors
 
 
@@ -101,7 +104,7 @@ def error_text(result: RowResult) -> str:
     if result.error:
         return result.error
     if result.status == Status.NOT_SENT:
-        return "not sent: the run stopped before this row was attempted"
+        return _("not sent: the run stopped before this row was attempted")
     if result.result_code:
         return f"{result.result_code} {result.result_desc}".rstrip()
     if result.http_status is not None:
@@ -122,7 +125,9 @@ def _mapped(path: Path) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise OutputError(
+            _("cannot write {path}: {reason}").format(path=path, reason=exc.strerror or exc)
+        ) from exc
 
 
 class _Writer:
@@ -138,7 +143,11 @@ class _Writer:
         self._closed = False
         suffix = self.path.suffix.lower()
         if suffix in UNWRITABLE_SUFFIXES:
-            raise OutputError(f"{self.path}: cannot write {suffix} files; use .xlsx or .csv")
+            raise OutputError(
+                _("{path}: cannot write {suffix} files; use .xlsx or .csv").format(
+                    path=self.path, suffix=suffix
+                )
+            )
         self._sink: _CsvSink | _XlsxSink
         with _mapped(self.path):
             if suffix in EXCEL_SUFFIXES:
@@ -152,7 +161,11 @@ class _Writer:
         try:  # what _mapped does, inline: this runs once per row
             self._sink.write_row(cells)
         except OSError as exc:
-            raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
+            raise OutputError(
+                _("cannot write {path}: {reason}").format(
+                    path=self.path, reason=exc.strerror or exc
+                )
+            ) from exc
         self.rows += 1
 
     def flush(self) -> None:
@@ -188,7 +201,7 @@ class ReportWriter(_Writer):
         cells += [
             result.line, str(result.status), result.http_status, result.result_code,
             result.result_desc, result.return_code, result.return_desc, result.attempts,
-            result.error, result.sent_time_utc,
+            result.error, result.error_code, result.sent_time_utc,
         ]  # fmt: skip
         self._put(cells)
 
@@ -196,33 +209,37 @@ class ReportWriter(_Writer):
 class ErrorsWriter(_Writer):
     """The errors-only file: failed, invalid and not_sent rows, ready to fix and feed back in.
 
-    When the input already has both a ``line`` and an ``error`` column (it is itself an errors
-    file, fed back in), those columns are refilled instead of appended again, so the file keeps
-    its shape round after round.
+    Columns: the input's, then ``line``, ``error`` and ``error_code``. When the input already
+    has both a ``line`` and an ``error`` column (it is itself an errors file, fed back in),
+    those columns (and ``error_code``, if it has one) are refilled instead of appended again,
+    so the file keeps its shape round after round.
     """
 
     sheet = "errors"
 
     def __init__(self, path: Path, input_headers: Sequence[str]) -> None:
         keys = [normalise_header(h) for h in input_headers]
-        self._reuse: tuple[int, int] | None = None
+        # Where line, error, error_code go: an input column index, or None (appended).
+        self._slots: list[int | None] = [None] * len(ERRORS_COLUMNS)
         if "line" in keys and "error" in keys:
-            self._reuse = (keys.index("line"), keys.index("error"))
-            columns = tuple(input_headers)
-        else:
-            columns = unique_columns(input_headers, ERRORS_COLUMNS)
-        super().__init__(path, input_headers, columns)
+            self._slots = [
+                keys.index(normalise_header(name)) if normalise_header(name) in keys else None
+                for name in ERRORS_COLUMNS
+            ]
+        appended = [n for n, at in zip(ERRORS_COLUMNS, self._slots, strict=True) if at is None]
+        super().__init__(path, input_headers, unique_columns(input_headers, appended))
 
     def write(self, result: RowResult) -> None:
         """Write ``result`` if its status needs fixing; other rows are ignored."""
         if result.status not in ERROR_STATUSES:
             return
         cells = _fit(result.values, self._width)
-        if self._reuse is None:
-            cells += [result.line, error_text(result)]
-        else:
-            cells[self._reuse[0]] = result.line
-            cells[self._reuse[1]] = error_text(result)
+        values: tuple[Cell, ...] = (result.line, error_text(result), result.error_code)
+        for at, value in zip(self._slots, values, strict=True):
+            if at is None:
+                cells.append(value)
+            else:
+                cells[at] = value
         self._put(cells)
 
 
@@ -253,7 +270,8 @@ class _CsvSink:
 
 
 def _width(name: str) -> float:
-    wide = {"appointId": 34, "remark": 30, "error": 60, "resultDesc": 28, "returnDesc": 28}
+    wide = {"appointId": 34, "remark": 30, "error": 60, "error_code": 24}
+    wide |= {"resultDesc": 28, "returnDesc": 28}
     return float(wide.get(name, min(max(len(name) + 4, 10), 40)))
 
 
@@ -287,7 +305,11 @@ class _XlsxSink:
 
     def _append(self, row: list[Any]) -> None:
         if self._rows >= XLSX_MAX_ROWS:
-            raise OutputError(f"cannot write {self._path}: over {XLSX_MAX_ROWS:,} rows; use .csv")
+            raise OutputError(
+                _("cannot write {path}: over {max:,} rows; use .csv").format(
+                    path=self._path, max=XLSX_MAX_ROWS
+                )
+            )
         self._sheet.append(row)
         self._rows += 1
 
@@ -322,6 +344,8 @@ class _XlsxSink:
             os.replace(self._tmp, self._path)
         except OSError as exc:
             raise OutputError(
-                f"cannot replace {self._path} ({exc.strerror or exc}; is it open in Excel?); "
-                f"the report was saved as {self._tmp}"
+                _(
+                    "cannot replace {path} ({error}; is it open in Excel?); "
+                    "the report was saved as {saved}"
+                ).format(path=self._path, error=exc.strerror or exc, saved=self._tmp)
             ) from exc

@@ -9,32 +9,61 @@ Two conventions this module reads from ``RowResult.error`` (kept here, next to t
 
 - an invalid row's error is its problems joined by :func:`join_problems`
   (``"appointTime: not a time; userAccount: empty"``), so the summary can count by column;
-- a failed row without a result code is keyed ``HTTP <status>`` when it has a non-200 status,
-  ``timeout`` when its error says so (``no answer within``/``timed out``/``timeout``),
-  ``bad response`` for an HTTP 200 without a code, else ``connection``.
+- a failed row without a result code is keyed by its ``error_code`` (``http.503`` ->
+  ``HTTP 503``, ``timeout``, ``bad_response`` -> ``bad response``, ``connection``); without
+  one, ``HTTP <status>`` when it has a non-200 status, ``timeout`` when its error says so
+  (``no answer within``/``timed out``/``timeout``), ``bad response`` for an HTTP 200 without a
+  code, else ``connection``.
+
+Keys stay English (scripts and the run record read them); the text is in the reader's
+language, code meanings from ``rescheduler.servercodes`` (the one table).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike, fspath
 
+from rescheduler.i18n import N_, _, ngettext
 from rescheduler.models import Problem, RowResult, Status
+from rescheduler.servercodes import SERVER_CODES, describe_code, meaning
 
-CODE_MEANINGS: Mapping[str, str] = {
-    "0200000": "success",
-    "0200001": "parameter error",
-    "0200006": "database operation error",
-    "02000001": "empty parameter",
-    "02000002": "invalid characters",
-    "02000003": "too long",
-    "04000004": "the reservation does not exist",
-    "0200022": "called too fast",
-    "04000005": "already being called",
+__all__ = [
+    "CODE_MEANINGS",
+    "Summary",
+    "describe_code",
+    "failure_key",
+    "format_summary",
+    "join_problems",
+    "problem_columns",
+]
+
+CODE_MEANINGS: Mapping[str, str] = {code: m.meaning for code, m in SERVER_CODES.items()}
+"""The documented iSales result codes and their meaning in English (``servercodes``' table)."""
+
+STATUS_LABELS: Mapping[Status, str] = {
+    Status.SUCCEEDED: N_("succeeded"),
+    Status.FAILED: N_("failed"),
+    Status.INVALID: N_("invalid"),
+    Status.SKIPPED: N_("skipped"),
+    Status.NOT_SENT: N_("not_sent"),
 }
-"""The documented iSales result codes of the appoint calls (isales-api.md) and their meaning."""
+"""How the summary names each status (in English, the status itself)."""
+
+KEY_LABELS: Mapping[str, str] = {
+    "timeout": N_("timeout"),
+    "connection": N_("connection"),
+    "bad response": N_("bad response"),
+    "other": N_("other"),
+}
+_FROM_ERROR_CODE = {
+    "timeout": "timeout",
+    "connection": "connection",
+    "bad_response": "bad response",
+}
 
 STATUS_ORDER: tuple[Status, ...] = (
     Status.SUCCEEDED,
@@ -46,12 +75,6 @@ STATUS_ORDER: tuple[Status, ...] = (
 PROBLEM_SEPARATOR = "; "
 TOP = 3  # codes / columns named on a summary line; the rest are folded into "N more"
 _TIMEOUT_WORDS = ("no answer within", "timed out", "timeout")
-
-
-def describe_code(code: str) -> str:
-    """``04000004 (the reservation does not exist)``; an unknown code is returned as is."""
-    meaning = CODE_MEANINGS.get(code)
-    return f"{code} ({meaning})" if meaning else code
 
 
 def join_problems(problems: Iterable[Problem]) -> str:
@@ -76,6 +99,11 @@ def failure_key(result: RowResult) -> str:
     """What a failed row is counted under: its result code, else its transport error kind."""
     if result.result_code:
         return result.result_code
+    code = result.error_code
+    if code.startswith("http.") and code[5:].isdigit():
+        return f"HTTP {code[5:]}"
+    if code in _FROM_ERROR_CODE:
+        return _FROM_ERROR_CODE[code]
     if result.http_status is not None and result.http_status != 200:
         return f"HTTP {result.http_status}"
     if any(word in result.error.lower() for word in _TIMEOUT_WORDS):
@@ -125,20 +153,35 @@ class Summary:
         return 1 if self.to_fix else 0
 
 
-def _top(counter: Counter[str], noun: str, describe: bool) -> str:
+def _top(counter: Counter[str], more: str, describe: bool) -> str:
+    """The top keys with their counts; ``more`` formats the folded rest (``{n}``, ``{rows}``)."""
     ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
-    parts = [
-        f"{key} x{n}" + (f" ({CODE_MEANINGS[key]})" if describe and key in CODE_MEANINGS else "")
-        for key, n in ranked[:TOP]
-    ]
+    parts = []
+    for key, n in ranked[:TOP]:
+        label = _(KEY_LABELS[key]) if key in KEY_LABELS else key
+        part = _("{key} x{n}").format(key=label, n=n)
+        if describe and (text := meaning(key)):
+            part = _("{counted} ({meaning})").format(counted=part, meaning=text)
+        parts.append(part)
     rest = ranked[TOP:]
     if rest:
-        parts.append(f"{len(rest)} more {noun} x{sum(n for _, n in rest)}")
-    return ", ".join(parts)
+        parts.append(more.format(n=len(rest), rows=sum(n for _key, n in rest)))
+    return _(", ").join(parts)
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def _columns(text: str) -> int:
+    """How many terminal columns ``text`` takes (CJK characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    """``text`` left-aligned in ``width`` terminal columns."""
+    return text + " " * max(width - _columns(text), 1)
+
+
+def _status_label(status: Status) -> str:
+    label = _(STATUS_LABELS[status])
+    return label if label == status.value else f"{label} {status.value}"
 
 
 def format_summary(
@@ -157,21 +200,29 @@ def format_summary(
     """
     width = len(str(max(summary.counts.values(), default=0)))
     details = {
-        Status.FAILED: _top(summary.failure_codes, "codes", describe=True),
-        Status.INVALID: _top(summary.invalid_columns, "columns", describe=False),
+        Status.FAILED: _top(summary.failure_codes, _("{n} more codes x{rows}"), describe=True),
+        Status.INVALID: _top(
+            summary.invalid_columns, _("{n} more columns x{rows}"), describe=False
+        ),
     }
+    labels = {status: _status_label(status) for status in STATUS_ORDER}
+    label_width = max(11, *(_columns(label) + 2 for label in labels.values()))
     lines = [title]
     for status in STATUS_ORDER:
-        line = f"  {status.value:<11}{summary.counts[status]:>{width}}"
+        line = f"  {_pad(labels[status], label_width)}{summary.counts[status]:>{width}}"
         if details.get(status):
             line += f"   {details[status]}"
         lines.append(line)
     lines.extend(extra_lines)
     if results_path is not None:
-        lines.append(f"results: {fspath(results_path)}")
+        lines.append(_("results: {path}").format(path=fspath(results_path)))
     if errors_path is not None:
         n = summary.to_fix
-        lines.append(
-            f"errors:  {fspath(errors_path)} ({_plural(n, 'row') if n else 'no rows'} to fix)"
-        )
+        if n:
+            to_fix = ngettext(
+                "errors:  {path} ({n} row to fix)", "errors:  {path} ({n} rows to fix)", n
+            )
+        else:
+            to_fix = _("errors:  {path} (no rows to fix)")
+        lines.append(to_fix.format(path=fspath(errors_path), n=n))
     return "\n".join(lines)
