@@ -211,9 +211,4 @@ def describe_outcome(outcome: Outcome, body: bytes) -> tuple[str, str]:
         status = outcome.http_status or 0
         detail = "" if kind == OutcomeKind.UNAUTHORIZED else outcome.message
         return code, explain_http(status, detail)
-    if kind == OutcomeKind.BAD_RESPONSE:
-        return code, _(
-            "the answer is not an iSales reply; ask your administrator to check "
-            "server.base_url ({detail})"
-        ).format(detail=outcome.message)
-    return code, outcome.message
+    return code, outcome.message  # bad response, timeout, connection: the transport's words

@@ -103,8 +103,8 @@ def test_dst_applies_to_excel_serials_too() -> None:
         ("12345678901234", "'12345678901234' is not a time; use YYYY-MM-DD HH:MM[:SS]"),
         ("20261201", "'20261201' is not a time; use"),
         ("2026-12-01", "'2026-12-01' has no time of day; add one, e.g. 2026-12-01 10:00"),
-        ("2026-02-30 10:00", "'2026-02-30 10:00' is not a real date and time (day is out of"),
-        ("2026-12-01 24:00", "'2026-12-01 24:00' is not a real date and time (hour must be"),
+        ("2026-02-30 10:00", "'2026-02-30 10:00' is not a real date and time (2026-02 has no day"),
+        ("2026-12-01 24:00", "'2026-12-01 24:00' is not a real date and time (there is no hour"),
         ("2026-12-01T10:00+25:00", "offset '+25:00' is out of range"),
         (
             "next tuesday",

@@ -28,6 +28,7 @@ twice (the hour repeated when clocks go back) is refused: write it with an offse
 
 from __future__ import annotations
 
+import calendar
 import re
 import time
 from datetime import UTC, datetime, timedelta
@@ -144,13 +145,14 @@ def _parse_offset(text: str) -> timedelta:
 def _from_match(m: re.Match[str], text: str, tz: ZoneInfo) -> int:
     year, month, day, hour, minute, second, fraction, offset_text = m.groups()
     micro = int(fraction[:6].ljust(6, "0")) if fraction else 0
+    parts = int(year), int(month), int(day), int(hour), int(minute), int(second or 0)
     try:
-        naive = datetime(
-            int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro
-        )
-    except ValueError as exc:
+        naive = datetime(*parts, micro)
+    except ValueError:
         raise AppointTimeError(
-            _("{text} is not a real date and time ({reason})").format(text=_q(text), reason=exc),
+            _("{text} is not a real date and time ({reason})").format(
+                text=_q(text), reason=_impossible(*parts)
+            ),
             "appointTime.no_such_date",
         ) from None
     if offset_text is None:
@@ -162,6 +164,21 @@ def _from_match(m: re.Match[str], text: str, tz: ZoneInfo) -> int:
         raise AppointTimeError(
             _("{text} is out of range").format(text=_q(text)), "appointTime.out_of_range"
         ) from None
+
+
+def _impossible(year: int, month: int, day: int, hour: int, minute: int, second: int) -> str:
+    """Which part of a date and time that ``datetime`` refused does not exist."""
+    if not 1 <= month <= 12:
+        return _("there is no month {month}").format(month=month)
+    if not 1 <= year <= 9999:
+        return _("there is no year {year}").format(year=year)
+    if not 1 <= day <= calendar.monthrange(year, month)[1]:
+        return _("{year}-{month:02d} has no day {day}").format(year=year, month=month, day=day)
+    if hour > 23:
+        return _("there is no hour {hour}").format(hour=hour)
+    if minute > 59:
+        return _("there is no minute {minute}").format(minute=minute)
+    return _("there is no second {second}").format(second=second)
 
 
 def excel_serial_to_datetime(serial: float) -> datetime:

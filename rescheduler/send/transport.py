@@ -25,7 +25,7 @@ import orjson
 from yarl import URL
 
 from rescheduler.config import Secret, ServerConfig
-from rescheduler.i18n import _
+from rescheduler.i18n import _, current_language
 from rescheduler.models import Outcome, OutcomeKind, WireRequest
 from rescheduler.send.auth import SCHEME, enc, format_timestamp, signing_key
 
@@ -57,15 +57,18 @@ def classify(status: int, reason: str, body: bytes, retry_after: float | None) -
     """Pure: an HTTP answer -> Outcome.
 
     A server's answers repeat byte for byte ("update success"), and an Outcome is immutable,
-    so short answers are classified once and shared (a small bounded cache).
+    so short answers are classified once and shared (a small bounded cache, keyed by the
+    language too: an Outcome's message is in the current language).
     """
     if len(body) <= 512:
-        return _classify_short(status, reason, body, retry_after)
+        return _classify_short(status, reason, body, retry_after, current_language())
     return _classify(status, reason, body, retry_after)
 
 
 @lru_cache(maxsize=64)
-def _classify_short(status: int, reason: str, body: bytes, retry_after: float | None) -> Outcome:
+def _classify_short(
+    status: int, reason: str, body: bytes, retry_after: float | None, language: str
+) -> Outcome:
     return _classify(status, reason, body, retry_after)
 
 
@@ -87,7 +90,7 @@ def classify_decoded(
         return Outcome(
             OutcomeKind.UNAUTHORIZED,
             http_status=401,
-            message="HTTP 401: the server rejected the credentials",
+            message=_("HTTP 401: the server rejected the credentials"),
         )
     if status != 200:
         return Outcome(
@@ -100,7 +103,10 @@ def classify_decoded(
         return Outcome(
             OutcomeKind.BAD_RESPONSE,
             http_status=status,
-            message=f"HTTP 200 but the answer is not an iSales JSON reply: {_snippet(body)!r}",
+            message=_(
+                "HTTP 200, but the answer is not an iSales reply; ask your administrator to "
+                "check server.base_url: {body}"
+            ).format(body=repr(_snippet(body))),
         )
     result_code, result_desc = _text(data.get("resultCode")), _text(data.get("resultDesc"))
     return_code, return_desc = _text(data.get("returnCode")), _text(data.get("returnDesc"))
