@@ -35,7 +35,7 @@ MsgId = str | tuple[str, ...]
 def extracted() -> dict[MsgId, list[str]]:
     """Every message the code marks, with where it is, as ``pybabel extract -F babel.cfg``."""
     with (ROOT / "babel.cfg").open(encoding="utf-8") as handle:
-        method_map, options_map = parse_mapping_cfg(handle)
+        method_map, options_map = parse_mapping_cfg(handle)  # type: ignore[no-untyped-call]
     found: dict[MsgId, list[str]] = {}
 
     def only_the_package(path: str) -> bool:
@@ -68,11 +68,11 @@ def _key(message: Message) -> MsgId:
 
 def _strings(message: Message) -> tuple[str, ...]:
     value = message.string
-    return (value,) if isinstance(value, str) else tuple(value)
+    return (value,) if isinstance(value, str) else tuple(value or ())
 
 
 def _ids(message: Message) -> tuple[str, ...]:
-    return (message.id,) if isinstance(message.id, str) else tuple(message.id)
+    return (message.id,) if isinstance(message.id, str) else tuple(message.id or ())
 
 
 def test_the_code_has_messages() -> None:

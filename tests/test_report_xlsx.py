@@ -115,9 +115,7 @@ def test_errors_file_xlsx(tmp_path: Path) -> None:
     with open_errors_file(path, HEADERS) as out:
         out.write(RowResult(2, Status.SUCCEEDED, (ID, "")))
         out.write(
-            RowResult(
-                3, Status.INVALID, (ID, "=x"), error="appointTime: missing", error_code="a.b"
-            )
+            RowResult(3, Status.INVALID, (ID, "=x"), error="appointTime: missing", error_code="a.b")
         )
     book = load_workbook(path)
     assert book.sheetnames == ["errors"]
