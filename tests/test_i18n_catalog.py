@@ -150,7 +150,7 @@ def test_plural_messages_keep_the_placeholders_of_both_forms() -> None:
 
 GLOSSARY = {  # an English word in the message -> the Chinese word its translation must use
     r"\breservations?\b": "预约",
-    r"\bagent\b": "坐席",
+    r"(?<![-\w])agent\b": "坐席",  # the word, not the flag --agent
 }
 NEVER = ("座席", "代理")  # the other words for agent
 

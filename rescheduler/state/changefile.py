@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from rescheduler.i18n import _
+from rescheduler.i18n import N_, _
 from rescheduler.models import (
     APPOINT_ID,
     APPOINT_TIME,
@@ -68,9 +68,10 @@ LISTED = "listed_"
 YES, NO = "yes", "no"
 TIMESTAMPS = frozenset({APPOINT_TIME, "beginTime", "endTime"})
 # Why a row is "no", as counted in the summary.
-AUTOMATIC_MARK, EXPIRED_MARK, FILTER_MARK = "automatic", "expired", "not asked for"
-RULE_MARK, AGENT_MARK, PAST_MARK = "rule not applied", "no agent", "in the past"
-HORIZON_MARK = "beyond the horizon"
+# The keys stay English (counted, recorded); the summary shows them through _().
+AUTOMATIC_MARK, EXPIRED_MARK, FILTER_MARK = N_("automatic"), N_("expired"), N_("not asked for")
+RULE_MARK, AGENT_MARK, PAST_MARK = N_("rule not applied"), N_("no agent"), N_("in the past")
+HORIZON_MARK = N_("beyond the horizon")
 _DAY_MS = 86_400_000
 
 

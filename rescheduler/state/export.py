@@ -208,7 +208,10 @@ def format_export(result: ExportResult, job: ExportJob) -> str:
     can = result.rows - result.not_reschedulable
     lines.append(_("  can_reschedule yes: {count}").format(count=can))
     if result.not_reschedulable:
-        why = ", ".join(f"{name} {count}" for name, count in sorted(result.marks.items()))
+        why = _(", ").join(
+            _("{reason} {count}").format(reason=_(name), count=count)
+            for name, count in sorted(result.marks.items())
+        )
         lines.append(
             _("  can_reschedule no: {count} ({why}; see the note column; run skips them)").format(
                 count=result.not_reschedulable, why=why

@@ -233,7 +233,11 @@ class Lister:
             self._store(offset, asked, page)
         elif result.status is Status.FAILED and result.http_status != 401:
             self._replies.pop(offset, None)
-            self._fail(offset, asked, result.http_status, result.result_code, result.error)
+            error = result.error
+            if result.result_code:  # the server's own words (``error`` advises on update rows)
+                desc = result.result_desc or result.return_desc
+                error = f"{result.result_code}: {desc}".rstrip(": ")
+            self._fail(offset, asked, result.http_status, result.result_code, error)
 
     def _store(self, offset: int, asked: int, page: Page) -> None:
         sweep = self._sweep

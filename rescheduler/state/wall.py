@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from rescheduler.i18n import _
 from rescheduler.read.times import AppointTimeError, wall_time_ms
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -59,5 +60,10 @@ def shift_days(ms: int, days: int, zone: ZoneInfo) -> int:
     try:
         moved = local + timedelta(days=days)
     except OverflowError:
-        raise AppointTimeError(f"{days} days from {local:%Y-%m-%d} is out of range") from None
+        raise AppointTimeError(
+            _("{days} days from {date} is out of range").format(
+                days=days, date=f"{local:%Y-%m-%d}"
+            ),
+            "appointTime.out_of_range",
+        ) from None
     return wall_time_ms(moved, zone)
