@@ -131,7 +131,7 @@ def _fields_sent(body: Mapping[str, object], server_text: str) -> str:
     """The text fields of the request (those the server text names, if it names any)."""
     sent = [(name, body[name]) for name in TEXT_FIELDS if isinstance(body.get(name), str)]
     named = [(n, v) for n, v in sent if n.lower() in server_text.lower()]
-    return ", ".join(
+    return _(", ").join(
         _("{field} ({n} characters)").format(field=name, n=len(str(value)))
         for name, value in (named or sent)
     )
