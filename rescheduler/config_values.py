@@ -235,12 +235,20 @@ def networks(key: str, value: object) -> tuple[str, ...]:
     import ipaddress
 
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(key, f'must be a list of addresses like ["127.0.0.1"], got {show(value)}')
+        raise ConfigError(
+            key,
+            _('must be a list of addresses like ["127.0.0.1"], got {value}').format(
+                value=show(value)
+            ),
+        )
     for item in value:
         try:
             ipaddress.ip_network(item.strip(), strict=False)
         except ValueError:
             raise ConfigError(
-                key, f"has {item!r}, which is not an IP address or network (like 10.0.0.0/8)"
+                key,
+                _("has {value}, which is not an IP address or network (like 10.0.0.0/8)").format(
+                    value=repr(item)
+                ),
             ) from None
     return tuple(item.strip() for item in value)
