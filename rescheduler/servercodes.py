@@ -61,7 +61,7 @@ SERVER_CODES: Mapping[str, Meaning] = {
     "04000004": Meaning(
         N_("the reservation does not exist"),
         N_(
-            "check the appointId (and vdnId): the reservation may have been deleted, or "
+            "check the appointId (and vdnId); the reservation may have been deleted, or "
             "belong to another VDN"
         ),
     ),

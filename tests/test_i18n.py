@@ -213,7 +213,7 @@ def test_english_is_the_default_and_wins_over_a_chinese_lang(tmp_path: Path) -> 
     rows = by_line(read_results(tmp_path / "changes.results.csv"))
     assert {line: rows[line]["error_code"] for line in SAMPLE_CODES} == SAMPLE_CODES
     assert rows[14]["error"] == (
-        "04000004 the reservation does not exist: check the appointId (and vdnId): the "
+        "04000004 the reservation does not exist: check the appointId (and vdnId); the "
         "reservation may have been deleted, or belong to another VDN (server: the reservation "
         "does not exist)"
     )
