@@ -75,7 +75,7 @@ class _Command(click.Command):
 
 def _option(*names: str, **attrs: Any) -> Callable[[Any], Any]:
     """``click.option`` with a translated help text."""
-    return _option(*names, cls=_Option, **attrs)
+    return click.option(*names, cls=_Option, **attrs)
 
 
 def _set_language(ctx: click.Context, param: click.Parameter, value: str | None) -> None:

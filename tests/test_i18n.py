@@ -265,7 +265,9 @@ def test_run_level_errors_in_chinese(tmp_path: Path) -> None:
     assert result.output == "rescheduler：错误：send.concurrency 必须是正整数，当前为 0\n"
     (tmp_path / "empty.csv").write_text("", encoding="utf-8")
     result = invoke("--lang", "zh-CN", "validate", str(tmp_path / "empty.csv"))
-    assert result.output.endswith("empty.csv：文件是空的：没有表头行\n")
+    assert result.exit_code == 4
+    assert result.output.startswith("rescheduler：错误：输入文件 ")
+    assert result.output.endswith("empty.csv 是空的——上游导出的文件是否没有完整送到？\n")
 
 
 def test_the_template_in_chinese(tmp_path: Path) -> None:

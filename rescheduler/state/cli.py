@@ -103,7 +103,7 @@ def export_command(
             summary=not as_json,  # --json: the record on stdout instead of the summary
         )
     except ReschedulerError as exc:
-        sys.stderr.write(f"rescheduler: error: {exc}\n")
+        sys.stderr.write(_("rescheduler: error: {message}").format(message=exc) + "\n")
         facts = reporter.facts(exc.exit_code, error=exc)
     end_command(reporter, facts, as_json=as_json)
     return facts.exit_code
