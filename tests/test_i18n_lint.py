@@ -38,6 +38,8 @@ NOT_FOR_PEOPLE: dict[str, set[str]] = {
         "body is not UTF-8",
         "signature mismatch",
     },
+    # A regular expression over the workbook's XML.
+    "read/xlsxparts.py": {'<t(?: xml:space=\\"preserve\\")?>([^<]*)</t>'},
     # HTTP header values.
     "send/transport.py": {"application/json; charset=UTF-8"},
     "notify/deliver.py": {"application/json; charset=utf-8"},

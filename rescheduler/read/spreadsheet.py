@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rescheduler.errors import InputFileError
-from rescheduler.i18n import _
+from rescheduler.i18n import N_, _
 from rescheduler.models import Row
 from rescheduler.read.reader import MAX_CELL_CHARS, Table, column_letter
 
-VISIBLE, HIDDEN, VERY_HIDDEN = "visible", "hidden", "very hidden"
+VISIBLE, HIDDEN, VERY_HIDDEN = "visible", N_("hidden"), N_("very hidden")  # shown through _()
 Cells = tuple[int, list[str], dict[int, str]]
 
 
