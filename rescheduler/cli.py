@@ -2,9 +2,14 @@
 
 Exit codes (design.md section 6): 0 all rows succeeded or skipped (dry run: all valid);
 1 some row failed or is invalid; 2 usage, config or input-file error, nothing sent;
-3 run aborted (credentials rejected, too many failures, interrupted), report complete;
+3 run aborted after sending may have started (credentials or certificate rejected, too many
+failures, server unreachable, disk full, interrupted, an internal error);
 4 the input file is missing or empty (the upstream export did not arrive?), nothing sent.
 Every ``run``/``validate`` ends with a run record (``rescheduler.finish``).
+
+An unexpected exception (a bug) never ends in a traceback: one line says what happened and
+where the report is (``cliends``, ``lastresort``); the traceback goes to a crash log, or with
+``--debug`` to stderr. Exit 2 if nothing was sent, else 3.
 
 Language: ``--lang en|zh-CN`` (a global option, before the command), else ``LC_ALL``,
 ``LC_MESSAGES`` or ``LANG`` (zh_* -> zh-CN), else English. Help texts are marked with ``N_``
@@ -25,7 +30,8 @@ from typing import Any, ClassVar
 import click
 
 from rescheduler import __version__
-from rescheduler.errors import ReschedulerError
+from rescheduler.cliends import FLAGS, crash, debug_callback, interrupted, results_path
+from rescheduler.errors import ConfigError, ReschedulerError, UsageError
 from rescheduler.i18n import LANGUAGES, N_, _, language_from_env, set_language
 
 _PATH = click.Path(path_type=Path, dir_okay=False)
@@ -103,10 +109,23 @@ def _input_options(func: Callable[..., Any]) -> Callable[..., Any]:
             ),
         ),
         _option("-q", "--quiet", is_flag=True, help=N_("No progress bar; one-line summary.")),
+        _debug_option(reset=False),
     ]
     for option in reversed(options):
         func = option(func)
     return _ops_options(func)
+
+
+def _debug_option(*, reset: bool) -> Callable[[Any], Any]:
+    """``--debug`` on the group (parsed first: it resets the setting for each invocation) and
+    on ``run``/``validate``."""
+    return _option(
+        "--debug",
+        is_flag=True,
+        expose_value=False,
+        callback=debug_callback(reset=reset),
+        help=N_("Show the details (traceback) of an internal error, and debug logging."),
+    )
 
 
 def _ops_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -171,6 +190,7 @@ class _LazyGroup(_Command, click.Group):
     callback=_set_language,
     help=N_("Language of the messages (default: from LANG, else en)."),
 )
+@_debug_option(reset=True)
 def cli() -> None:
     """The ``rescheduler`` command group."""
 
@@ -233,6 +253,8 @@ def _run(
     reporter: Any = None
     job: Any = None
     progress: Any = None
+    secrets: tuple[str, ...] = ()  # scrubbed from anything a crash shows
+    result: Any = None
     try:  # everything, imports included, inside: Ctrl-C at any moment still gets its record
         from rescheduler.console import ProgressDisplay, format_run
         from rescheduler.engine import Job, Progress, run_sync
@@ -248,6 +270,8 @@ def _run(
         )
         reporter.outputs.add("log", log_file)
         config = reporter.config = _config(config_path, overrides)
+        if config.auth.secret_key is not None:
+            secrets = (config.auth.secret_key.reveal(),)
         job = Job(
             input_path=input_path,
             config=config,
@@ -261,26 +285,35 @@ def _run(
         with ProgressDisplay(enabled=not quiet) as display:
             result = run_sync(job, on_progress=display.update, progress=progress)
     except ReschedulerError as exc:
-        click.echo(_("rescheduler: error: {message}").format(message=exc), err=True)
+        from rescheduler.errors import Crashed
+
+        if isinstance(exc, ConfigError) and overrides.get(exc.key) is not None:
+            exc = UsageError(f"{FLAGS[exc.key]} {exc.detail}")  # name the flag that was typed
+        if isinstance(exc, Crashed):
+            line = crash(exc, sent=True, results=results_path(job), secrets=secrets)
+        else:
+            click.echo(_("rescheduler: error: {message}").format(message=exc), err=True)
+            line = ""
         if reporter is not None:
-            _end(reporter, reporter.facts_from_error(exc, progress), as_json)
+            _end(reporter, reporter.facts_from_error(exc, progress, line), as_json)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt as exc:
-        from rescheduler.engine import NOT_STARTED, report_not_started
+        if result is None:  # (a Ctrl-C the run already handled can land after it returned)
+            sent = progress is not None and progress.phase in ("sending", "finished")
+            message = interrupted(job, sent=sent and not dry_run)
+            if reporter is not None:
+                facts = reporter.facts_from_error(exc, progress if sent else None, message)
+                _end(reporter, facts, as_json)
+            sys.exit(3)
+    except Exception as exc:  # the last resort: a bug
+        from rescheduler.errors import Crashed
 
-        click.echo(_("rescheduler: interrupted before sending started; nothing was sent"), err=True)
-        if job is not None:
-            try:
-                path = report_not_started(job)
-            except ReschedulerError as error:
-                _fail(error)
-            except KeyboardInterrupt:
-                click.echo(_("rescheduler: interrupted again: results incomplete"), err=True)
-                sys.exit(3)
-            click.echo(_("every row is 'not_sent' in {path}").format(path=path), err=True)
+        sent = progress is not None and progress.phase in ("sending", "finished") and not dry_run
+        line = crash(exc, sent=sent, results=results_path(job), secrets=secrets)
+        failure = Crashed.of(exc, line) if sent else ReschedulerError(line)  # exit 3 : 2
         if reporter is not None:
-            _end(reporter, reporter.facts_from_error(exc, None, NOT_STARTED), as_json)
-        sys.exit(3)
+            _end(reporter, reporter.facts_from_error(failure, progress, line), as_json)
+        sys.exit(failure.exit_code)
     if not as_json:
         click.echo(format_run(result, brief=quiet), err=True)
     _end(reporter, reporter.facts_from_result(result), as_json)
@@ -375,4 +408,8 @@ def template(path: Path, deployment: str, force: bool) -> None:
 
 
 def main() -> None:
-    cli(prog_name="rescheduler")
+    try:
+        cli(prog_name="rescheduler")
+    except Exception as exc:  # the last resort for the commands without their own
+        crash(exc, sent=False, results=None, secrets=())
+        sys.exit(2)

@@ -44,6 +44,17 @@ __all__ = [
 DEPLOYMENTS = ("standard", "op-independent")
 CONFLICT_POLICIES = ("reject", "last")
 
+# The ranges a setting may take (the same for the config file and the command-line flags):
+# a value outside them is a mistake (concurrency 1,000,000 took 2.9 GB; an infinite timeout
+# crashed a run half-way), so it is refused before anything is sent, naming the key.
+CONCURRENCY = (1, 1000)  # requests in flight
+ATTEMPTS = (1, 100)
+TIMEOUT_S = (0.1, 600.0)  # one answer
+RATE = (0.01, 100_000.0)  # requests per second; 0 = no limit of our own
+BACKOFF_BASE_S = (0.0, 60.0)
+BACKOFF_CAP_S = (0.0, 600.0)
+RETRY_AFTER_S = (0.0, 3600.0)  # the longest Retry-After waited for
+
 
 @dataclass(frozen=True)
 class ServerConfig:
@@ -74,6 +85,7 @@ class SendConfig:
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 30.0
     max_failures: str = ""  # "" = no limit, "N" or "N%"
+    max_retry_after_s: float = 120.0  # a longer Retry-After fails the row instead of waiting
 
 
 @dataclass(frozen=True)
@@ -157,6 +169,7 @@ _KNOWN: dict[str, tuple[str, ...]] = {
         "backoff_base_s",
         "backoff_cap_s",
         "max_failures",
+        "max_retry_after_s",
     ),
     "input": ("timezone", "sheet", "encoding", "on_conflict", "max_days_ahead", "columns"),
     "web": (
@@ -251,7 +264,7 @@ def load_config(
         deployment=check.choice("server.deployment", s.get("deployment", "standard"), DEPLOYMENTS),
         verify_tls=check.boolean("server.verify_tls", s.get("verify_tls", True)),
         ca_file=check.ca_file(s.get("ca_file"), path),
-        timeout_s=check.number("server.timeout_s", s.get("timeout_s", 30.0), positive=True),
+        timeout_s=check.number("server.timeout_s", s.get("timeout_s", 30.0), *TIMEOUT_S),
     )
     access = env.get(ENV_ACCESS) or check.string("auth.access_key", a.get("access_key", ""))
     secret: Secret | None = None
@@ -262,12 +275,19 @@ def load_config(
         file = check.path_value("auth.secret_key_file", a["secret_key_file"], path)
         secret, source = check.read_secret_file(file), str(file)
     send = SendConfig(
-        concurrency=check.integer("send.concurrency", n.get("concurrency", 8), 1),
-        rate_per_s=check.number("send.rate_per_s", n.get("rate_per_s", 0.0)),
-        max_attempts=check.integer("send.max_attempts", n.get("max_attempts", 5), 1, 100),
-        backoff_base_s=check.number("send.backoff_base_s", n.get("backoff_base_s", 0.5)),
-        backoff_cap_s=check.number("send.backoff_cap_s", n.get("backoff_cap_s", 30.0)),
+        concurrency=check.integer("send.concurrency", n.get("concurrency", 8), *CONCURRENCY),
+        rate_per_s=check.number("send.rate_per_s", n.get("rate_per_s", 0.0), *RATE, off=0),
+        max_attempts=check.integer("send.max_attempts", n.get("max_attempts", 5), *ATTEMPTS),
+        backoff_base_s=check.number(
+            "send.backoff_base_s", n.get("backoff_base_s", 0.5), *BACKOFF_BASE_S
+        ),
+        backoff_cap_s=check.number(
+            "send.backoff_cap_s", n.get("backoff_cap_s", 30.0), *BACKOFF_CAP_S
+        ),
         max_failures=check.max_failures("send.max_failures", n.get("max_failures", "")),
+        max_retry_after_s=check.number(
+            "send.max_retry_after_s", n.get("max_retry_after_s", 120.0), *RETRY_AFTER_S
+        ),
     )
     inp = InputConfig(
         timezone=check.timezone(i.get("timezone", "")),

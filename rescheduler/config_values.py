@@ -7,6 +7,7 @@ Pure apart from the few that look at files (``existing_file``, ``ca_file``,
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import stat
 from pathlib import Path
@@ -44,20 +45,36 @@ def integer(key: str, value: object, lo: int, hi: int | None = None) -> int:
     return number
 
 
-def number(key: str, value: object, *, positive: bool = False) -> float:
+def number(
+    key: str,
+    value: object,
+    lo: float = 0.0,
+    hi: float = math.inf,
+    *,
+    positive: bool = False,
+    off: float | None = None,
+) -> float:
+    """A finite number from ``lo`` to ``hi`` (``positive``: above 0); ``off`` is also accepted
+    (``0`` = "no limit"). NaN and infinity never are: they crash a run later, not here."""
     if isinstance(value, str):
         with contextlib.suppress(ValueError):
             value = float(value.strip())
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(key, _("must be a number, got {value}").format(value=show(value)))
     number = float(value)
-    if number != number or number < 0 or (positive and number == 0):
-        if positive:
-            message = _("must be a positive number, got {value}")
-        else:
-            message = _("must be a number >= 0, got {value}")
-        raise ConfigError(key, message.format(value=show(value)))
-    return number
+    if off is not None and number == off:
+        return number
+    if math.isfinite(number) and lo <= number <= hi and not (positive and number <= 0):
+        return number
+    if math.isfinite(hi) and off is not None:
+        message = _("must be a number from {lo:g} to {hi:g}, or {off:g} for none, got {value}")
+    elif math.isfinite(hi):
+        message = _("must be a number from {lo:g} to {hi:g}, got {value}")
+    elif positive:
+        message = _("must be a positive number, got {value}")
+    else:
+        message = _("must be a number >= 0, got {value}")
+    raise ConfigError(key, message.format(lo=lo, hi=hi, off=off or 0, value=show(value)))
 
 
 def boolean(key: str, value: object) -> bool:

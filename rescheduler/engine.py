@@ -12,23 +12,25 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rescheduler.config import Config, Secret, resolve_timezone
-from rescheduler.errors import Interrupted, ReschedulerError, RunAborted
+from rescheduler.errors import Crashed, Interrupted, OutputError, OutputFailed, RunAborted
 from rescheduler.i18n import N_, _
-from rescheduler.models import RowResult, Status
+from rescheduler.models import Status
 from rescheduler.read.dedupe import DuplicateScan
 from rescheduler.read.presence import require_input
 from rescheduler.read.reader import Table, open_table
 from rescheduler.rows import Decided, RowPlanner, pass_one, pass_two
-from rescheduler.send.pool import Done, FailureLimit, Pool, StopControl, WorkItem
+from rescheduler.send.pool import Done, StopControl
+from rescheduler.sending import publish
 from rescheduler.write.journal import Journal, default_journal_path
 from rescheduler.write.outputs import Outputs
-from rescheduler.write.report import default_paths, open_errors_file, open_report
+from rescheduler.write.runfiles import RunFiles
 from rescheduler.write.summary import Summary
+from rescheduler.write.targets import default_paths
 
 log = logging.getLogger("rescheduler")
 
@@ -57,7 +59,7 @@ class Progress:
     done: int = 0
     counts: dict[Status, int] = field(default_factory=lambda: dict.fromkeys(Status, 0))
     started: float = field(default_factory=time.monotonic)
-    phase: str = "reading"  # reading -> sending -> finished
+    phase: str = "reading"  # reading -> checking (dry run) or sending -> finished
 
     @property
     def elapsed_s(self) -> float:
@@ -117,7 +119,9 @@ async def run(
 
     Raises a ``ReschedulerError`` for run-level problems found before anything is sent
     (config, credentials, input file, output files). Aborts after sending started are
-    reported in ``RunResult.aborted`` with a complete report.
+    reported in ``RunResult.aborted`` with a complete report; an abort that leaves the report
+    incomplete (a third Ctrl-C, a disk full, a bug) is raised, the previous results file
+    untouched and the rows written so far beside it in ``<results>.partial``.
     """
     import anyio.to_thread
 
@@ -126,99 +130,78 @@ async def run(
     progress = progress or Progress()
     started = time.monotonic()
     require_input(job.input_path)
-    results_path, errors_path = default_paths(job.input_path, job.out_path)
+    results_path, errors_path = default_paths(job.input_path, job.out_path, dry_run=job.dry_run)
     job.outputs.add("results", results_path)
     job.outputs.add("errors", errors_path)
     credentials = None if job.dry_run else cfg.require_credentials()
     zone, zone_label = resolve_timezone(cfg.input.timezone)
-    table = open_input(cfg, job.input_path)
-    scan = DuplicateScan()
-    try:
-        plan = RowPlanner.for_table(cfg, table, zone, now_ms=int(time.time() * 1000))
-        total, decided = await anyio.to_thread.run_sync(
-            pass_one, table, plan, scan, cfg.input.on_conflict, job.max_rows
-        )
-        progress.total = total
-        progress.phase = "sending"
-        log.info(
-            "%s: %d rows (%d not to send: duplicates/conflicts); %s",
-            job.input_path,
-            total,
-            decided,
-            "dry run"
-            if job.dry_run
-            else f"sending to {cfg.server.base_url} vdn "
-            f"{cfg.server.vdn_id}, concurrency {cfg.send.concurrency}, "
-            f"rate {cfg.send.rate_per_s or 'unlimited'}/s",
-        )
-        info = InputInfo(
-            path=job.input_path,
-            headers=table.headers,
-            encoding=table.encoding,
-            delimiter=table.delimiter,
-            sheet=table.sheet,
-            timezone=zone_label,
-            rows=total,
-            blank_rows=table.blank_rows,
-            other_sheets=table.other_sheets,
-        )
-        journal_path = (
-            None if job.dry_run else job.journal_path or default_journal_path(results_path)
-        )
-        job.outputs.add("journal", journal_path)
-        summary = Summary()
-        with (
-            open_report(results_path, table.headers) as report,
-            open_errors_file(errors_path, table.headers) as errors,
-            _journal(journal_path, job.resume, job.input_path) as journal,
-        ):
-
-            def record(done: Done) -> None:
-                # As soon as the row is final (not when the report reaches it in input order),
-                # so a crash only costs the rows in flight and the last uncommitted batch.
-                if journal is not None:
-                    journal.record(done.key, done.payload_hash, done.result)
-                    if journal.pending >= 500:
-                        journal.commit()
+    journal_path = None if job.dry_run else job.journal_path or default_journal_path(results_path)
+    job.outputs.add("journal", journal_path)
+    # The lock and the checks come before any output is opened, and before the input is read.
+    claim = RunFiles(results_path, errors_path, journal_path, keep=not job.dry_run).claim()
+    with claim as files:
+        table = open_input(cfg, job.input_path)
+        scan = DuplicateScan()
+        try:
+            plan = RowPlanner.for_table(cfg, table, zone, now_ms=int(time.time() * 1000))
+            total, decided = await anyio.to_thread.run_sync(
+                pass_one, table, plan, scan, cfg.input.on_conflict, job.max_rows
+            )
+            progress.total = total
+            log.info(
+                "%s: %d rows (%d not to send: duplicates/conflicts); %s",
+                job.input_path,
+                total,
+                decided,
+                "dry run"
+                if job.dry_run
+                else f"sending to {cfg.server.base_url} vdn "
+                f"{cfg.server.vdn_id}, concurrency {cfg.send.concurrency}, "
+                f"rate {cfg.send.rate_per_s or 'unlimited'}/s",
+            )
+            info = InputInfo(
+                path=job.input_path,
+                headers=table.headers,
+                encoding=table.encoding,
+                delimiter=table.delimiter,
+                sheet=table.sheet,
+                timezone=zone_label,
+                rows=total,
+                blank_rows=table.blank_rows,
+                other_sheets=table.other_sheets,
+            )
+            summary = Summary()
+            files.open(table.headers)
 
             def sink(done: Done) -> None:
                 result = done.result
-                report.write(result)
-                errors.write(result)
+                files.write(result)
                 summary.add(result)
                 progress.done += 1
                 progress.counts[result.status] += 1
                 if on_progress is not None:
                     on_progress(progress)
 
-            def flush() -> None:
-                report.flush()
-                if journal is not None:
-                    journal.commit()
-
-            source = pass_two(table, plan, Decided(scan.decided()), journal, job.dry_run)
-            if credentials is None:
-                for item in source:
+            decisions = Decided(scan.decided())
+            if credentials is None:  # a dry run: a failed write raises (exit 2, nothing sent)
+                progress.phase = "checking"
+                for item in pass_two(table, plan, decisions, None, True):
                     assert isinstance(item, Done)
                     sink(item)
             else:
-                await _send_all(job, credentials, source, record, sink, flush, stop)
-        progress.phase = "finished"
-        if stop.reason is not None:
-            log.warning("run aborted: %s", stop.reason)
-        log.info(
-            "finished %s: %s",
-            job.input_path,
-            ", ".join(f"{status.value} {count}" for status, count in progress.counts.items()),
-        )
-    except BaseExceptionGroup as group:
-        raise _first_error(group) from None
-    finally:
-        table.close()
-        scan.close()
-    if stop.hard:
-        assert stop.reason is not None
-        raise stop.reason
+                await _send(job, credentials, files, stop, decisions, table, plan, sink, progress)
+            progress.phase = "finished"
+            if stop.reason is not None:
+                log.warning("run aborted: %s", stop.reason)
+            log.info(
+                "finished %s: %s",
+                job.input_path,
+                ", ".join(f"{status.value} {n}" for status, n in progress.counts.items()),
+            )
+        finally:
+            table.close()
+            scan.close()
+        publish(files, stop, journal_path)
     return RunResult(
         results_path=results_path,
         errors_path=errors_path,
@@ -231,70 +214,45 @@ async def run(
     )
 
 
-async def _send_all(
+async def _send(
     job: Job,
     credentials: tuple[str, Secret],
-    source: Iterator[WorkItem | Done],
-    record: Callable[[Done], None],
-    sink: Callable[[Done], None],
-    flush: Callable[[], None],
+    files: RunFiles,
     stop: StopControl,
+    decisions: Decided,
+    table: Table,
+    plan: RowPlanner,
+    sink: Callable[[Done], None],
+    progress: Progress,
 ) -> None:
-    from rescheduler.send.ratelimit import RateLimiter
-    from rescheduler.send.retry import RetryPolicy
-    from rescheduler.send.transport import Transport
+    """The sending phase, with the journal open around it (see ``sending``)."""
+    from rescheduler.sending import SendPhase
 
-    cfg = job.config
-    access_key, secret = credentials
-    async with Transport(cfg.server, access_key, secret, cfg.send.concurrency) as transport:
-        pool = Pool(
-            send=transport.send,
-            sink=sink,
-            on_complete=record,
-            flush=flush,
-            concurrency=cfg.send.concurrency,
-            limiter=RateLimiter(cfg.send.rate_per_s),
-            policy=RetryPolicy(
-                cfg.send.max_attempts, cfg.send.backoff_base_s, cfg.send.backoff_cap_s
-            ),
-            stop=stop,
-            failure_limit=FailureLimit(cfg.send.max_failures),
-            access_key="***" if job.hide_access_key else access_key,
-            handle_signals=job.handle_signals,
-        )
-        await pool.run(source)
-
-
-class _NoJournal:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-def _journal(path: Path | None, resume: bool, input_path: Path) -> Journal | _NoJournal:
-    if path is None:
-        return _NoJournal()
-    return Journal(path, resume=resume).open(input_path)
-
-
-def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    """Unwrap a task group's exception group to the one error worth showing."""
-    leaves: list[BaseException] = []
-
-    def walk(exc: BaseException) -> None:
-        if isinstance(exc, BaseExceptionGroup):
-            for inner in exc.exceptions:
-                walk(inner)
-        else:
-            leaves.append(exc)
-
-    walk(group)
-    for leaf in leaves:
-        if isinstance(leaf, ReschedulerError):
-            return leaf
-    return leaves[0] if leaves else group
+    journal_path = job.journal_path or default_journal_path(files.results)
+    journal = Journal(journal_path, resume=job.resume).open(job.input_path)
+    phase = SendPhase(
+        job.config,
+        credentials,
+        files,
+        journal,
+        stop,
+        job.handle_signals,
+        hide_access_key=job.hide_access_key,
+    )
+    finished = False
+    try:
+        source = pass_two(table, plan, decisions, journal, False)
+        progress.phase = "sending"  # from here on, requests may have been sent
+        await phase.run(source, sink, lambda: open_input(job.config, job.input_path))
+        finished = True
+    except Crashed as crash:
+        stop.reason = crash  # a bug outranks any other reason the run had to stop
+    finally:
+        try:
+            journal.close(finished=finished)
+        except OutputError as exc:  # the last batch could not be committed
+            phase.journal_failure = phase.journal_failure or exc
+            stop.request(OutputFailed(phase.failure_message(exc)))
 
 
 def run_sync(job: Job, **kwargs: object) -> RunResult:
@@ -329,23 +287,19 @@ def report_not_started(job: Job) -> Path:
     """After Ctrl-C before sending began: a results file with every row ``not_sent``.
 
     Nothing was sent, so that is every row's true outcome; the errors file lists them all,
-    ready to run again. Rows are not validated (that is what was interrupted). A second
-    Ctrl-C here stops at once and leaves the files incomplete.
+    ready to run again. Rows are not validated (that is what was interrupted). The files
+    are claimed and replaced as a run's are; a second Ctrl-C here leaves the previous ones.
     """
     cfg = job.config
-    results_path, errors_path = default_paths(job.input_path, job.out_path)
+    results_path, errors_path = default_paths(job.input_path, job.out_path, dry_run=job.dry_run)
     job.outputs.add("results", results_path)
     job.outputs.add("errors", errors_path)
     why = _(NOT_STARTED)
     with (
+        RunFiles(results_path, errors_path).claim() as files,
         open_input(cfg, job.input_path) as table,
-        open_report(results_path, table.headers) as report,
-        open_errors_file(errors_path, table.headers) as errors,
     ):
-        for row in table.rows():
-            result = RowResult(
-                row.line, Status.NOT_SENT, row.values, error=why, error_code=Interrupted.code
-            )
-            report.write(result)
-            errors.write(result)
+        files.open(table.headers)
+        files.fill(table.rows(), why, Interrupted.code)
+        files.finish(publish=True)
     return results_path

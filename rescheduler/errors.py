@@ -8,18 +8,32 @@ Run-level problems stop the run and map to an exit code::
     ├── ConfigError                  exit 2  bad config file or value; names the key path
     ├── InputFileError               exit 2  unreadable/undecodable input, missing column;
     │                                        names the file, line and column where known
-    ├── OutputError                  exit 2  results/journal file cannot be written
+    ├── OutputError                  exit 2  results/journal file cannot be written (checked
+    │   │                                    before anything is sent)
+    │   └── OutputsInUse             exit 2  another run (or validate) holds the same outputs
     ├── JournalLockedError           exit 2  another run holds the same journal
     ├── ListRefused                  exit 2  appoint/list answered a refusal (a code other than
     │                                        0200000, not transient) or an answer it cannot read
     ├── InputMissing                 exit 4  the input file is not there or is empty (the
     │                                        upstream export did not arrive?); nothing sent
-    └── RunAborted                   exit 3  the run stopped early; the report is complete
+    └── RunAborted                   exit 3  the run stopped early (sending may have started)
         ├── CredentialsRejected              HTTP 401: names the access key, never the secret
+        ├── CertificateRejected              the server's TLS certificate is not trusted
         ├── TooManyFailures                  --max-failures reached
         ├── ServerUnreachable                many rows in a row got no answer at all
         ├── ListingFailed                    a list page still failed after every retry
-        └── Interrupted                      SIGINT / SIGTERM
+        ├── Interrupted                      SIGINT / SIGTERM / the Stop button
+        ├── OutputFailed                     an output could not be written mid-run (disk full):
+        │                                    the journal is intact, --resume finishes
+        └── Crashed                          an unexpected error (a bug) after sending started;
+                                             its __cause__ is the original exception
+
+An unexpected exception before sending started is not wrapped: the command line's last resort
+turns it into one line (exit 2, nothing sent); see ``rescheduler.lastresort``.
+
+Raised ``RunAborted`` (not returned in ``RunResult.aborted``) means the report could not be
+completed: the previous results file is untouched and the rows written so far are in
+``<results>.partial``.
 
 ``export`` uses the same tree: nothing is sent by it, so an abort (exit 3) leaves no output file
 under the final name, only the page journal that ``export --resume`` continues from.
@@ -50,6 +64,7 @@ class ConfigError(ReschedulerError):
 
     def __init__(self, key: str, message: str) -> None:
         self.key = key
+        self.detail = message  # without the key: the CLI puts the flag's name there instead
         super().__init__(f"{key} {message}")
 
 
@@ -76,7 +91,19 @@ class InputFileError(ReschedulerError):
 
 
 class OutputError(ReschedulerError):
-    """A results, errors or journal file cannot be written."""
+    """A results, errors or journal file cannot be written.
+
+    ``path`` is the file and ``errno`` the OS error number (``ENOSPC``: disk full), when known.
+    """
+
+    def __init__(self, message: str, *, path: object = None, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.errno = errno
+
+
+class OutputsInUse(OutputError):
+    """Another rescheduler process holds the lock on the same results file."""
 
 
 class JournalLockedError(ReschedulerError):
@@ -119,6 +146,12 @@ class CredentialsRejected(RunAborted):
     code = "credentials_rejected"
 
 
+class CertificateRejected(RunAborted):
+    """The server's TLS certificate is not trusted: every row would fail the same way."""
+
+    code = "certificate_rejected"
+
+
 class TooManyFailures(RunAborted):
     """Failures reached the ``--max-failures`` limit."""
 
@@ -139,3 +172,32 @@ class Interrupted(RunAborted):
     """The run was interrupted by SIGINT or SIGTERM."""
 
     code = "interrupted"
+
+
+class OutputFailed(RunAborted):
+    """A results, errors or journal file could not be written after sending started."""
+
+    code = "output_failed"
+
+
+class Crashed(RunAborted):
+    """An unexpected error (a bug) stopped the run after sending started.
+
+    The message names only the exception's type (its text may hold anything, a secret
+    included); ``detail`` says what became of the run; ``__cause__`` is the bug itself, which
+    only the crash log and ``--debug`` show (scrubbed).
+    """
+
+    code = "internal_error"
+
+    def __init__(self, message: str, *, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail or message
+
+    @classmethod
+    def of(cls, bug: BaseException, detail: str) -> Crashed:
+        kind = type(bug).__name__
+        message = _("internal error ({kind}); {detail}").format(kind=kind, detail=detail)
+        crash = cls(message, detail=detail)
+        crash.__cause__ = bug
+        return crash

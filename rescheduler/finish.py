@@ -49,9 +49,12 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def record_path_for(input_path: Path, out_path: Path | None) -> Path:
-    """``<stem>.run.json`` beside the results file (``changes.results.csv`` -> ``changes``)."""
-    results = out_path or input_path.with_name(f"{input_path.stem}.results.csv")
+def record_path_for(input_path: Path, out_path: Path | None, *, dry_run: bool = False) -> Path:
+    """``<stem>.run.json`` beside the results file (``changes.results.csv`` -> ``changes``); a
+    dry run's beside its own report (``changes.validation.run.json``): a check never replaces
+    a real run's record, as it never replaces its results."""
+    kind = "validation" if dry_run else "results"
+    results = out_path or input_path.with_name(f"{input_path.stem}.{kind}.csv")
     stem = results.stem
     if stem.lower().endswith(".results"):
         stem = stem[: -len(".results")]
@@ -132,7 +135,7 @@ class RunReporter:
         if self.record_path is None:
             if self.input_path is None:
                 raise ValueError("a RunReporter without an input file needs a record_path")
-            self.record_path = record_path_for(self.input_path, self.out_path)
+            self.record_path = record_path_for(self.input_path, self.out_path, dry_run=self.dry_run)
 
     def measure_input(self) -> None:
         """Note the input's size and time as the run finds it (the hash is taken at the end:

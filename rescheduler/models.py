@@ -122,7 +122,8 @@ class OutcomeKind(StrEnum):
     UNAUTHORIZED = "unauthorized"  # HTTP 401
     HTTP_ERROR = "http_error"  # any other HTTP status
     BAD_RESPONSE = "bad_response"  # not JSON / missing fields
-    CONNECTION = "connection"  # refused, reset, DNS, TLS
+    CONNECTION = "connection"  # refused, reset, DNS, TLS handshake
+    CERTIFICATE = "certificate"  # the server's TLS certificate is not trusted: final, stops
     TIMEOUT = "timeout"  # no answer in time
 
 

@@ -184,6 +184,8 @@ def outcome_code(outcome: Outcome) -> str:
         return "timeout"
     if kind == OutcomeKind.CONNECTION:
         return "connection"
+    if kind == OutcomeKind.CERTIFICATE:
+        return "certificate_rejected"
     return ""
 
 

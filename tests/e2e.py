@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator, Sequence
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner, Result
 
@@ -94,3 +99,25 @@ def sim(**knobs: object) -> SimConfig:
 def serving(store: Store, **knobs: object) -> Iterator[SimHandle]:
     with simulator_thread(sim(**knobs), store) as handle:
         yield handle
+
+
+def spawn(*args: str, secret: str | None = SK, **popen: Any) -> subprocess.Popen[bytes]:
+    """``python -m rescheduler ARGS`` as a real process (signals, limits, a second process)."""
+    env = {**os.environ, "RESCHEDULER_SECRET_KEY": secret} if secret else dict(os.environ)
+    if not secret:
+        env.pop("RESCHEDULER_SECRET_KEY", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "rescheduler", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **popen,
+    )
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 20) -> None:
+    """Poll ``condition`` until it holds (a safety deadline, not a timing assertion)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.01)

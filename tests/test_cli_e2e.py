@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from tests.e2e import (
     AK,
@@ -77,7 +78,8 @@ def test_validate_sends_nothing_and_needs_no_credentials(tmp_path: Path) -> None
         result = invoke("validate", str(tmp_path / "in.csv"), "-c", str(config), secret=None)
         assert sim.sim.stats.total_requests == 0
     assert result.exit_code == 0, result.output
-    rows = read_results(tmp_path / "in.results.csv")
+    rows = read_results(tmp_path / "in.validation.csv")  # never a run's results file
+    assert not (tmp_path / "in.results.csv").exists()
     assert [r["status"] for r in rows] == ["skipped"] * 5
     assert {r["error"] for r in rows} == {"dry run: valid, not sent"}
 
@@ -88,7 +90,7 @@ def test_dry_run_with_an_invalid_row_exits_1(tmp_path: Path) -> None:
     write_csv(tmp_path / "in.csv", rows)
     result = invoke("run", str(tmp_path / "in.csv"), "--dry-run", secret=None)
     assert result.exit_code == 1
-    report = by_line(read_results(tmp_path / "in.results.csv"))
+    report = by_line(read_results(tmp_path / "in.validation.csv"))
     assert report[3]["status"] == "invalid"
     assert report[3]["error"].startswith("appointTime: 'yesterday'")
 
@@ -170,11 +172,24 @@ def test_missing_required_column_exits_2_listing_headers(tmp_path: Path) -> None
     assert not (tmp_path / "in.results.csv").exists()
 
 
-def test_config_error_exits_2_naming_the_key(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--concurrency", "0", "--concurrency must be an integer from 1 to 1000, got 0"),
+        ("--concurrency", "1000000", "--concurrency must be an integer from 1 to 1000"),
+        ("--rate", "inf", "--rate must be a number from 0.01 to 100000, or 0 for none, got inf"),
+        ("--rate", "nan", "--rate must be a number from 0.01 to 100000"),
+        ("--max-attempts", "1000", "--max-attempts must be an integer from 1 to 100"),
+    ],
+)
+def test_a_bad_flag_value_exits_2_naming_the_flag_and_the_range(
+    tmp_path: Path, flag: str, value: str, message: str
+) -> None:
     write_csv(tmp_path / "in.csv", simple_rows(1))
-    result = invoke("run", str(tmp_path / "in.csv"), "--concurrency", "0")
+    result = invoke("run", str(tmp_path / "in.csv"), flag, value)
     assert result.exit_code == 2
-    assert "send.concurrency must be a positive integer, got 0" in result.output
+    assert f"rescheduler: error: {message}" in result.output
+    assert "send." not in result.output  # the flag the user typed, not the config key
 
 
 def test_missing_secret_exits_2_before_reading(tmp_path: Path) -> None:

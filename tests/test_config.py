@@ -63,8 +63,11 @@ def test_overrides_beat_the_file_and_env_beats_both(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('[send]\nconcurrency = "x"', 'send.concurrency must be a positive integer, got "x"'),
-        ("[send]\nconcurrency = 0", "send.concurrency must be a positive integer, got 0"),
+        (
+            '[send]\nconcurrency = "x"',
+            'send.concurrency must be an integer from 1 to 1000, got "x"',
+        ),
+        ("[send]\nconcurrency = 0", "send.concurrency must be an integer from 1 to 1000, got 0"),
         ("[server]\nvdn_id = 10000", "server.vdn_id must be an integer from 1 to 9999, got 10000"),
         (
             '[server]\ndeployment = "cloud"',
@@ -75,7 +78,10 @@ def test_overrides_beat_the_file_and_env_beats_both(tmp_path: Path) -> None:
             'server.base_url must be an http(s) URL like "https://10.1.2.3:28080", '
             'got "10.0.0.1:28080"',
         ),
-        ("[send]\nrate_per_s = -1", "send.rate_per_s must be a number >= 0, got -1"),
+        (
+            "[send]\nrate_per_s = -1",
+            "send.rate_per_s must be a number from 0.01 to 100000, or 0 for none, got -1",
+        ),
         (
             '[send]\nmax_failures = "ten"',
             'send.max_failures must be a count like "50" or a share like "10%", got "ten"',
@@ -108,8 +114,61 @@ def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
 
 
 def test_flag_values_are_checked_like_file_values() -> None:
-    with pytest.raises(ConfigError, match=r"^send\.concurrency must be a positive integer"):
+    with pytest.raises(ConfigError, match=r"^send\.concurrency must be an integer from 1 to"):
         load_config(None, {"send.concurrency": -3}, environ={})
+
+
+# Issue 9, item 11: every number a run depends on is finite and in a range, and the message
+# names the key and the range (concurrency 1,000,000 took 2.9 GB; timeout_s = inf crashed a run).
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[send]\nconcurrency = 1000000", "send.concurrency must be an integer from 1 to 1000"),
+        ("[send]\nconcurrency = 1001", "send.concurrency must be an integer from 1 to 1000"),
+        ("[server]\ntimeout_s = inf", "server.timeout_s must be a number from 0.1 to 600, got inf"),
+        ("[server]\ntimeout_s = nan", "server.timeout_s must be a number from 0.1 to 600, got nan"),
+        ("[server]\ntimeout_s = 0.01", "server.timeout_s must be a number from 0.1 to 600"),
+        ("[server]\ntimeout_s = 86400", "server.timeout_s must be a number from 0.1 to 600"),
+        ("[send]\nrate_per_s = inf", "send.rate_per_s must be a number from 0.01 to 100000"),
+        ("[send]\nrate_per_s = 1e-9", "send.rate_per_s must be a number from 0.01 to 100000"),
+        ("[send]\nmax_attempts = 101", "send.max_attempts must be an integer from 1 to 100"),
+        ("[send]\nbackoff_base_s = inf", "send.backoff_base_s must be a number from 0 to 60"),
+        ("[send]\nbackoff_cap_s = 1e9", "send.backoff_cap_s must be a number from 0 to 600"),
+        ("[send]\nbackoff_cap_s = -inf", "send.backoff_cap_s must be a number from 0 to 600"),
+        (
+            "[send]\nmax_retry_after_s = 99999",
+            "send.max_retry_after_s must be a number from 0 to 3600",
+        ),
+        ("[web]\nmax_upload_mb = inf", "web.max_upload_mb must be a positive number, got inf"),
+    ],
+)
+def test_numbers_are_finite_and_bounded(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text), environ={})
+    assert str(caught.value).startswith(message), caught.value
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("send.concurrency", 1),
+        ("send.concurrency", 1000),
+        ("server.timeout_s", 0.1),
+        ("server.timeout_s", 600),
+        ("send.rate_per_s", 0),
+        ("send.rate_per_s", 0.01),
+        ("send.max_retry_after_s", 0),
+        ("send.max_retry_after_s", 3600),
+    ],
+)
+def test_the_ends_of_each_range_are_accepted(key: str, value: float) -> None:
+    config = load_config(None, {key: value}, environ={})
+    section, name = key.split(".")
+    assert getattr(getattr(config, section), name) == value
+
+
+def test_max_retry_after_defaults_to_two_minutes() -> None:
+    assert load_config(None, environ={}).send.max_retry_after_s == 120.0
 
 
 @pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")

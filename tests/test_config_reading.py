@@ -58,7 +58,7 @@ def test_a_non_text_encoding_in_the_config_or_the_flag_is_one_line(
     result = invoke("validate", str(data), "--encoding", name, secret=None)
     assert result.exit_code == 2
     assert "Traceback" not in result.output
-    assert result.output.strip().splitlines() == [
-        f"rescheduler: error: input.encoding {name!r} is not a text encoding; use one like "
+    assert result.output.strip().splitlines() == [  # a flag's value is named as the flag
+        f"rescheduler: error: --encoding {name!r} is not a text encoding; use one like "
         "utf-8, gb18030 or cp1252"
     ]

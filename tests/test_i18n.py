@@ -228,9 +228,9 @@ def test_the_errors_file_feeds_straight_back_in(tmp_path: Path) -> None:
     errors = tmp_path / "changes.errors.csv"
     again = invoke("--lang", "zh-CN", "validate", str(errors), "-c", str(tmp_path / "c.toml"))
     assert again.exit_code == 1, again.output  # the same rows are still wrong: invalid
-    rows = read_results(tmp_path / "changes.errors.results.csv")
+    rows = read_results(tmp_path / "changes.errors.validation.csv")  # validate's own report
     assert len(rows) == 7
-    second = read_results(tmp_path / "changes.errors.errors.csv")
+    second = read_results(tmp_path / "changes.errors.validation.errors.csv")
     assert list(second[0]).count("error_code") == 1  # refilled, not appended again
     assert [r["line"] for r in second] == ["5", "6", "7", "8"]  # lines of the errors file
     assert [r["error_code"] for r in second] == [
@@ -262,7 +262,9 @@ def test_run_level_errors_in_chinese(tmp_path: Path) -> None:
     (tmp_path / "in.csv").write_text("appointId\n1\n", encoding="utf-8")
     result = invoke("--lang", "zh-CN", "validate", str(tmp_path / "in.csv"), "-c", str(config))
     assert result.exit_code == 2
-    assert result.output == "rescheduler：错误：send.concurrency 必须是正整数，当前为 0\n"
+    assert result.output == (
+        "rescheduler：错误：send.concurrency 必须是 1 到 1000 之间的整数，当前为 0\n"
+    )
     (tmp_path / "empty.csv").write_text("", encoding="utf-8")
     result = invoke("--lang", "zh-CN", "validate", str(tmp_path / "empty.csv"))
     assert result.exit_code == 4

@@ -46,7 +46,15 @@ NOT_FOR_PEOPLE: dict[str, set[str]] = {
     # WeCom markdown markup around the (translated) alert title.
     "notify/formats.py": {'<font color="', '<font color="">****</font>\n'},
     # Summary keys (English for scripts; shown through KEY_LABELS) and words matched in errors.
-    "write/summary.py": {"bad response", "no answer within", "timed out"},
+    "write/summary.py": {
+        "bad response",
+        "no answer within",
+        "timed out",
+        "certificate rejected",
+        "interrupted in flight",
+        "Retry-After over send.max_retry_after_s",
+        "internal error",
+    },
 }
 
 

@@ -48,6 +48,8 @@ def test_record_sits_beside_the_results() -> None:
     assert record_path_for(Path("/in/changes.csv"), None) == Path("/in/changes.run.json")
     assert record_path_for(Path("/in/c.csv"), Path("/out/r.xlsx")) == Path("/out/r.run.json")
     assert record_path_for(Path("/in/c.csv"), Path("/o/x.Results.csv")) == Path("/o/x.run.json")
+    dry = record_path_for(Path("/in/changes.csv"), None, dry_run=True)
+    assert dry == Path("/in/changes.validation.run.json")  # never the run's record
 
 
 def test_config_view_hides_every_secret(tmp_path: Path) -> None:

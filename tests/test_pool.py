@@ -12,9 +12,23 @@ from collections.abc import Iterator
 import anyio
 import pytest
 
-from rescheduler.errors import CredentialsRejected, Interrupted
-from rescheduler.models import Outcome, OutcomeKind, RowResult, Status, WireRequest
-from rescheduler.send.pool import Done, FailureLimit, Pool, StopControl, WorkItem
+from rescheduler.errors import CertificateRejected, Crashed, CredentialsRejected, Interrupted
+from rescheduler.models import (
+    Outcome,
+    OutcomeKind,
+    RowResult,
+    Status,
+    WireRequest,
+)
+from rescheduler.send.pool import (
+    INTERRUPTED_IN_FLIGHT,
+    RETRY_AFTER_TOO_LONG,
+    Done,
+    FailureLimit,
+    Pool,
+    StopControl,
+    WorkItem,
+)
 from rescheduler.send.ratelimit import RateLimiter
 from rescheduler.send.retry import RetryPolicy
 
@@ -203,3 +217,149 @@ def test_failure_limit() -> None:
     assert not FailureLimit("10%").tripped(5, 19)  # not enough answers yet
     assert FailureLimit("10%").tripped(2, 20)
     assert not FailureLimit("").tripped(10**6, 10**6)
+
+
+# --- issue 9: stopping without losing a row, and the answers that stop a run -----------------
+
+
+@pytest.mark.anyio
+async def test_abandon_stops_waiting_for_requests_in_flight_and_writes_every_row() -> None:
+    stop = StopControl()
+    started = 0
+
+    async def send(wire: WireRequest) -> Outcome:
+        nonlocal started
+        started += 1
+        if started > 8:
+            await anyio.sleep_forever()  # a server that never answers these
+        return OK
+
+    async def press() -> None:
+        while started < 8 + 3:  # noqa: ASYNC110 (the pool's own progress)
+            await anyio.sleep(0.001)
+        stop.request(Interrupted("interrupted by SIGINT"))
+        await anyio.sleep(0.01)  # the first stop waits for the three on their way...
+        assert len(sink) == 8
+        stop.abandon(Interrupted("interrupted by SIGINT"))  # ...the second does not
+
+    sink: list[Done] = []
+    pool = make_pool(send, sink, concurrency=3, stop=stop)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(press)
+        await pool.run(items(100))
+    by_line = {d.result.line: d.result for d in sink}
+    assert sorted(by_line) == list(range(2, 102))  # every row once
+    statuses = [r.status for r in by_line.values()]
+    assert statuses.count(Status.SUCCEEDED) == 8
+    abandoned = [r for r in by_line.values() if r.status == Status.FAILED]
+    assert len(abandoned) == 3
+    assert all(r.attempts == 1 and r.error_code == INTERRUPTED_IN_FLIGHT for r in abandoned)
+    assert all("may or may not have applied it" in r.error for r in abandoned)
+    assert statuses.count(Status.NOT_SENT) == 89
+    assert not stop.hard
+
+
+@pytest.mark.anyio
+async def test_an_untrusted_certificate_stops_the_run_like_a_401() -> None:
+    calls = 0
+
+    async def send(wire: WireRequest) -> Outcome:
+        nonlocal calls
+        calls += 1
+        await anyio.sleep(0.002)
+        return Outcome(OutcomeKind.CERTIFICATE, message="the TLS certificate of h is not trusted")
+
+    stop = StopControl()
+    sink: list[Done] = []
+    await make_pool(send, sink, concurrency=2, stop=stop, attempts=5).run(items(30))
+    assert isinstance(stop.reason, CertificateRejected)
+    assert calls == 2  # never retried: final at once
+    statuses = [d.result.status for d in sink]
+    assert statuses.count(Status.FAILED) == 2
+    assert statuses.count(Status.NOT_SENT) == 28
+
+
+@pytest.mark.anyio
+async def test_a_bug_in_send_fails_its_row_and_stops_the_run_cleanly() -> None:
+    async def send(wire: WireRequest) -> Outcome:
+        await anyio.sleep(0.001)
+        if wire.appoint_id == "4":
+            raise KeyError("a bug below the pool")
+        return OK
+
+    stop = StopControl()
+    sink: list[Done] = []
+    await make_pool(send, sink, concurrency=2, stop=stop).run(items(40))
+    assert isinstance(stop.reason, Crashed)
+    assert isinstance(stop.reason.__cause__, KeyError)
+    by_line = {d.result.line: d.result for d in sink}
+    assert sorted(by_line) == list(range(2, 42))
+    bad = by_line[6]
+    assert bad.status == Status.FAILED
+    assert bad.error_code == "internal_error"
+    assert "(KeyError)" in bad.error
+    assert "a bug below" not in bad.error  # the bug's text stays out of the report
+    assert Status.NOT_SENT in {r.status for r in by_line.values()}
+
+
+@pytest.mark.anyio
+async def test_a_retry_after_over_the_cap_is_not_waited_for() -> None:
+    async def send(wire: WireRequest) -> Outcome:
+        return Outcome(OutcomeKind.HTTP_ERROR, http_status=429, retry_after_s=99999.0)
+
+    sink: list[Done] = []
+    pool = make_pool(send, sink, concurrency=2, attempts=5)
+    with anyio.fail_after(10):  # a safety net: the old pool waited 27 hours
+        await pool.run(items(4))
+    assert [d.result.attempts for d in sink] == [1, 1, 1, 1]
+    assert all(d.result.error_code == RETRY_AFTER_TOO_LONG for d in sink)
+    assert all("send.max_retry_after_s = 120 s" in d.result.error for d in sink)
+    assert pool.limiter.paused_until == float("-inf")  # nobody was paused for it
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("waiting_in", ["backoff", "rate limiter"])
+async def test_abandon_as_the_first_stop_loses_no_row_whatever_the_workers_wait_for(
+    waiting_in: str,
+) -> None:
+    busy = Outcome(OutcomeKind.HTTP_ERROR, http_status=503, message="HTTP 503")
+    sent = 0
+
+    async def send(wire: WireRequest) -> Outcome:
+        nonlocal sent
+        sent += 1
+        return busy if waiting_in == "backoff" else OK
+
+    stop = StopControl()
+    sink: list[Done] = []
+    pool = Pool(
+        send=send,
+        sink=sink.append,
+        concurrency=3,
+        limiter=RateLimiter(0.5 if waiting_in == "rate limiter" else 0.0),
+        policy=RetryPolicy(5, 60.0, 60.0),  # a backoff of 30 s: the workers sit in it
+        stop=stop,
+        failure_limit=FailureLimit(""),
+        random=lambda: 0.5,
+    )
+
+    async def press() -> None:
+        while sent < (3 if waiting_in == "backoff" else 1):  # noqa: ASYNC110
+            await anyio.sleep(0.001)
+        await anyio.sleep(0.01)  # the workers are now waiting
+        stop.abandon(Interrupted("stopped by li.na on the web page"))
+
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(press)
+            await pool.run(items(20))
+    lines = sorted(d.result.line for d in sink)
+    assert lines == list(range(2, 22))  # every row, once
+    if waiting_in == "backoff":
+        waited = [d.result for d in sink if d.result.attempts]
+        assert len(waited) == 3
+        assert all(r.status == Status.FAILED and r.http_status == 503 for r in waited)
+        assert all("not retried: stopped by li.na" in r.error for r in waited)
+    else:
+        assert [d.result.status for d in sink].count(Status.SUCCEEDED) == 1
+        assert [d.result.status for d in sink].count(Status.NOT_SENT) == 19

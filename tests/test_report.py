@@ -19,13 +19,13 @@ from rescheduler.models import RowResult, Status
 from rescheduler.write import report
 from rescheduler.write.report import (
     REPORT_COLUMNS,
-    default_paths,
     error_text,
     open_errors_file,
     open_report,
     unique_columns,
 )
 from rescheduler.write.safecell import FORMULA_CHARS, neutralise, restore
+from rescheduler.write.targets import default_paths
 
 ID = "174729926098016859445364892091"
 HEADERS = ("appointId", "remark")
@@ -170,12 +170,16 @@ def test_csv_flushes_to_the_os_in_batches(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(report, "FLUSH_INTERVAL_S", 3600.0)
     path = tmp_path / "r.csv"
     with open_report(path, HEADERS) as out:
+        growing = tmp_path / "r.csv.partial"  # streamed beside the target while it is written
         out.write(ok(2))  # header + 1 row = 2 rows: flushed
-        assert len(read_csv(path)) == 2
+        assert len(read_csv(growing)) == 2
         out.write(ok(3))  # buffered
-        assert len(read_csv(path)) == 2
+        assert len(read_csv(growing)) == 2
         out.flush()
-        assert len(read_csv(path)) == 3
+        assert len(read_csv(growing)) == 3
+        assert not path.exists()
+    assert len(read_csv(path)) == 3
+    assert not growing.exists()
 
 
 def test_close_twice_is_fine_and_write_after_close_is_refused(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rescheduler.models import Outcome, OutcomeKind
-from rescheduler.send.retry import RetryPolicy, is_transient
+from rescheduler.send.retry import RetryPolicy, describe_wait, is_transient
 
 
 def http(status: int, retry_after: float | None = None) -> Outcome:
@@ -61,3 +61,43 @@ def test_next_delay_stops_at_max_attempts_and_on_final_outcomes() -> None:
 def test_retry_after_is_a_floor() -> None:
     policy = RetryPolicy(max_attempts=3, base_s=0.1, cap_s=10.0)
     assert policy.next_delay(1, http(429, retry_after=7.0), lambda: 0.5) == 7.0
+
+
+# Issue 9, item 10: a Retry-After longer than the cap is not waited for, and says why.
+def test_a_retry_after_over_the_cap_is_final_with_a_reason() -> None:
+    policy = RetryPolicy(max_attempts=5, base_s=0.1, cap_s=10.0, max_retry_after_s=120.0)
+    half = lambda: 0.5  # noqa: E731
+    assert policy.next_delay(1, http(429, retry_after=120.0), half) == 120.0  # at the cap: waits
+    too_long = http(429, retry_after=99999.0)
+    assert policy.next_delay(1, too_long, half) is None
+    assert policy.refusal(too_long) == (
+        "not retried: the server asked to wait 27 h 46 min (Retry-After), more than "
+        "send.max_retry_after_s = 120 s"
+    )
+    assert policy.refusal(http(429, retry_after=60.0)) == ""  # not why it stopped
+    assert policy.refusal(http(404, retry_after=99999.0)) == ""  # final anyway: not transient
+    assert policy.refusal(http(503)) == ""
+
+
+def test_retry_after_zero_cap_never_waits() -> None:
+    policy = RetryPolicy(max_attempts=5, base_s=0.1, cap_s=10.0, max_retry_after_s=0.0)
+    assert policy.next_delay(1, http(503, retry_after=0.0), lambda: 0.5) == 0.05
+    assert policy.next_delay(1, http(503, retry_after=1.0), lambda: 0.5) is None
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (45, "45 s"),
+        (300, "5 min"),
+        (61, "1 min 1 s"),
+        (99999, "27 h 46 min"),
+        (3 * 86400, "3 days"),
+    ],
+)
+def test_waits_are_described_for_people(seconds: float, text: str) -> None:
+    assert describe_wait(seconds) == text
+
+
+def test_an_absurd_wait_is_still_described() -> None:
+    assert describe_wait(float("inf")).endswith(" days")

@@ -137,7 +137,7 @@ def test_any_cell_text_survives_read_to_report(
             writer.writerow([f"{n:030d}", "agent", note, customer])
     config = Config(input=InputConfig(timezone="UTC"))
     anyio.run(lambda: run(Job(input_path=path, config=config, dry_run=True)))
-    report = read_results(folder / "in.results.csv")
+    report = read_results(folder / "in.validation.csv")
     assert len(report) == len(cells)
     got = [(restore(r["note"]), restore(r["customer"])) for r in report]
     assert got == cells

@@ -166,11 +166,11 @@ def test_an_undeliverable_alert_changes_neither_exit_code_nor_files(tmp_path: Pa
         with_notify(config, f"{receiver.base_url}/hook?key={HOOK_KEY}", fmt="slack")
         validated = invoke("validate", str(sample(tmp_path)), "-c", str(config), "-q")
     assert validated.exit_code == 1
-    record = valid_record(tmp_path / "changes.run.json")
+    record = valid_record(tmp_path / "changes.validation.run.json")  # a check's own record
     assert record["notification"]["status"] == "failed"
     assert record["notification"]["error"] == "HTTP 503 down"
     assert record["notification"]["attempts"] == 3
-    no_secrets(validated.output, (tmp_path / "changes.run.json").read_text("utf-8"))
+    no_secrets(validated.output, (tmp_path / "changes.validation.run.json").read_text("utf-8"))
 
 
 def test_aborted_by_401(tmp_path: Path) -> None:
@@ -224,7 +224,7 @@ def test_empty_input_exits_4(tmp_path: Path) -> None:
     result = invoke("validate", str(tmp_path / "in.csv"), secret=None)
     assert result.exit_code == 4
     assert "is empty — the upstream export did not arrive whole?" in result.stderr
-    assert valid_record(tmp_path / "in.run.json")["input"]["size"] == 9
+    assert valid_record(tmp_path / "in.validation.run.json")["input"]["size"] == 9
 
 
 def test_bad_input_exits_2_with_a_record(tmp_path: Path) -> None:
@@ -249,7 +249,7 @@ def test_bad_config_exits_2_with_a_record(tmp_path: Path) -> None:
     assert record["config"] is None
     assert record["error"] == {
         "kind": "ConfigError",
-        "message": 'send.concurrency must be a positive integer, got 0',
+        "message": "send.concurrency must be an integer from 1 to 1000, got 0",
     }
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 
 from rescheduler.models import OutcomeKind
+from rescheduler.send.retry import is_transient
 from rescheduler.send.transport import classify, parse_retry_after
 
 OK = b'{"returnCode":"0200000","resultCode":"0200000","resultDesc":"update success","returnDesc":"update success"}'  # noqa: E501
@@ -49,3 +50,20 @@ def test_retry_after_seconds_and_http_date() -> None:
     assert parse_retry_after(later, now.timestamp()) == 30.0
     assert parse_retry_after("soon", 0) is None
     assert parse_retry_after(None, 0) is None
+
+
+# Issue 9, item 12: a redirect is a final failure that names where it points (never followed).
+def test_a_redirect_is_a_final_failure_naming_the_location() -> None:
+    outcome = classify(301, "Moved Permanently", b"", None, "https://other.example/x")
+    assert outcome.kind == OutcomeKind.HTTP_ERROR
+    assert outcome.http_status == 301
+    assert outcome.message == (
+        "HTTP 301 Moved Permanently: the server redirects this update to "
+        "https://other.example/x; redirects are not followed: check server.base_url"
+    )
+    bare = classify(302, "", b"", None)
+    assert bare.message == (
+        "HTTP 302: the server answered with a redirect; redirects are not followed: "
+        "check server.base_url"
+    )
+    assert not is_transient(outcome)

@@ -13,28 +13,36 @@
 * At most ``concurrency`` requests are in flight (one per worker).
 * Every attempt waits for the shared ``RateLimiter`` first, then is signed afresh by ``send``.
 * The retry policy (pure) decides each next step; ``Retry-After`` pauses every worker.
-* ``StopControl.request(reason)`` (HTTP 401, too many failures, ``max(20, 2 x concurrency)``
-  rows in a row with no answer at all, a signal, the Stop button):
-  no new request starts, requests in flight finish, every row not attempted becomes
-  ``not_sent``. The report still holds every row. A second signal cancels everything at once.
+* ``StopControl.request(reason)`` (HTTP 401, an untrusted TLS certificate, too many failures,
+  ``max(20, 2 x concurrency)`` rows in a row with no answer at all, a failed write, a signal,
+  the Stop button): no new request starts, requests in flight finish, every row not attempted
+  becomes ``not_sent``. The report still holds every row.
+* ``StopControl.abandon()`` (a second signal): the same, but requests in flight are not
+  awaited: their rows are ``failed`` ("the server may have applied it"), so the report is
+  still complete at once. A third signal cancels everything (``hard``): the engine then keeps
+  the rows written so far beside the results file, and ``--resume`` finishes. A row is
+  delivered whatever it was waiting for when cancelled (a send, a backoff, the rate limiter).
+* An exception from ``send`` (a bug: the transport maps every network error) fails that row
+  and stops the run with ``Crashed``; the rest of the report is written as usual.
 """
 
 from __future__ import annotations
 
-import math
+import contextlib
+import logging
 import random
-import signal
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import anyio
 import anyio.lowlevel
 
 from rescheduler.errors import (
+    CertificateRejected,
+    Crashed,
     CredentialsRejected,
-    Interrupted,
     RunAborted,
     ServerUnreachable,
     TooManyFailures,
@@ -43,8 +51,15 @@ from rescheduler.i18n import _
 from rescheduler.models import Outcome, OutcomeKind, RowResult, Status, WireRequest
 from rescheduler.send.ratelimit import RateLimiter
 from rescheduler.send.retry import RetryPolicy
+from rescheduler.send.stop import FailureLimit as FailureLimit
+from rescheduler.send.stop import StopControl as StopControl
+from rescheduler.send.stop import watch_signals
 from rescheduler.servercodes import describe_outcome
 from rescheduler.write.reorder import Reorder
+
+log = logging.getLogger("rescheduler")
+INTERRUPTED_IN_FLIGHT = "interrupted_in_flight"  # error_code: no answer awaited
+RETRY_AFTER_TOO_LONG = "retry_after_too_long"  # error_code: Retry-After over the cap
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,60 +81,6 @@ class Done:
     key: str = ""
     payload_hash: str = ""
     seq: int = 0
-
-
-class StopControl:
-    """Asks a running pool to stop. Safe to call from any task on the pool's event loop."""
-
-    def __init__(self) -> None:
-        self.reason: RunAborted | None = None
-        self.hard = False
-        self._scopes: set[anyio.CancelScope] = set()
-
-    @property
-    def requested(self) -> bool:
-        return self.reason is not None
-
-    def request(self, reason: RunAborted) -> None:
-        if self.reason is None:
-            self.reason = reason
-        for scope in self._scopes:
-            scope.cancel()
-
-    async def interruptible(self, wait: Callable[[], Awaitable[object]]) -> bool:
-        """Run ``wait``; return False if a stop request cut it short."""
-        if self.requested:
-            return False
-        with anyio.CancelScope() as scope:
-            self._scopes.add(scope)
-            try:
-                await wait()
-                return True
-            finally:
-                self._scopes.discard(scope)
-        return False
-
-
-class FailureLimit:
-    """``--max-failures``: a count ("50") or a share of the rows answered so far ("10%")."""
-
-    MIN_SAMPLE = 20
-
-    def __init__(self, spec: str) -> None:
-        self.spec = spec
-        self.count: int | None = None
-        self.share: float | None = None
-        if spec.endswith("%"):
-            self.share = float(spec[:-1]) / 100
-        elif spec:
-            self.count = int(spec)
-
-    def tripped(self, failed: int, answered: int) -> bool:
-        if self.count is not None:
-            return failed >= self.count
-        if self.share is not None and answered >= self.MIN_SAMPLE:
-            return failed >= math.ceil(self.share * answered)
-        return False
 
 
 def _final(
@@ -152,6 +113,43 @@ def _final(
     )
 
 
+def _abandoned(item: WorkItem, attempts: int, why: str) -> RowResult:
+    note = _(
+        "no answer awaited: the run stopped ({why}) while this request was on its way, so the "
+        "server may or may not have applied it; --resume sends it again"
+    ).format(why=why)
+    return RowResult(
+        item.wire.line,
+        Status.FAILED,
+        item.values,
+        attempts=attempts,
+        error=note,
+        sent_time_utc=item.sent_time_utc,
+        error_code=INTERRUPTED_IN_FLIGHT,
+    )
+
+
+def _crashed(item: WorkItem, attempts: int, exc: Exception) -> tuple[RowResult, Crashed]:
+    # The exception's text stays out of the report: it may hold anything (the crash log has it).
+    note = _(
+        "internal error while sending this row ({kind}); the server may or may not have "
+        "applied it; --resume sends it again"
+    ).format(kind=type(exc).__name__)
+    result = RowResult(
+        item.wire.line,
+        Status.FAILED,
+        item.values,
+        attempts=attempts,
+        error=note,
+        sent_time_utc=item.sent_time_utc,
+        error_code=Crashed.code,
+    )
+    return result, Crashed.of(exc, _("the run stopped"))
+
+
+_FATAL = frozenset({OutcomeKind.UNAUTHORIZED, OutcomeKind.CERTIFICATE})
+
+
 @dataclass
 class Pool:
     send: Callable[[WireRequest], Awaitable[Outcome]]
@@ -181,7 +179,7 @@ class Pool:
         try:
             async with anyio.create_task_group() as tg:
                 if self.handle_signals:
-                    tg.start_soon(self._watch_signals, tg.cancel_scope)
+                    tg.start_soon(watch_signals, self.stop, tg.cancel_scope)
                 for _ in range(self.concurrency):
                     tg.start_soon(self._work, tg.cancel_scope)
         finally:  # after a hard stop too: every result that is final reaches the report
@@ -198,7 +196,15 @@ class Pool:
         return self.stop.reason.code if self.stop.reason is not None else ""
 
     async def _work(self, everything: anyio.CancelScope) -> None:
-        await self._work_rows()
+        while True:  # a new scope after each abandon(): the rows left still go through
+            with anyio.CancelScope() as scope:
+                self.stop.worker_scopes.add(scope)
+                try:
+                    await self._work_rows()
+                finally:
+                    self.stop.worker_scopes.discard(scope)
+            if not scope.cancelled_caught:
+                break
         self._working -= 1
         if self._working == 0 and self.handle_signals:
             everything.cancel()  # the rows are done: stop watching for signals
@@ -212,7 +218,7 @@ class Pool:
                 result = _final(item, None, 0, self._why(), self._stop_code())
                 self._deliver(Done(result, item.key, item.wire.payload_hash, seq))
             else:
-                result = await self._attempts(item)
+                result = await self._attempts(item, seq)
                 self._deliver(Done(result, item.key, item.wire.payload_hash, seq))
                 unsent = 0
                 continue
@@ -220,37 +226,67 @@ class Pool:
             if unsent % 256 == 0:  # a long run of rows not sent: let the loop breathe
                 await anyio.lowlevel.checkpoint()
 
-    async def _attempts(self, item: WorkItem) -> RowResult:
+    async def _attempts(self, item: WorkItem, seq: int) -> RowResult:
         outcome: Outcome | None = None
         attempt = 0
-        while True:
-            if self.limiter.must_wait() and not await self.stop.interruptible(self.limiter.acquire):
-                return self._stopped(item, outcome, attempt)
-            if self.stop.requested:
-                return self._stopped(item, outcome, attempt)
-            attempt += 1
-            outcome = await self.send(item.wire)
-            if outcome.kind is OutcomeKind.SUCCEEDED:  # the usual answer: nothing to decide
-                self._silent_rows = 0
-                return _final(item, outcome, attempt)
-            if outcome.kind == OutcomeKind.UNAUTHORIZED:
-                self.stop.request(
-                    CredentialsRejected(
-                        _(
-                            "the server rejected access key {key} (HTTP 401); check "
-                            "auth.access_key and the secret key"
-                        ).format(key=repr(self.access_key))
-                    )
-                )
-                return _final(item, outcome, attempt)
-            delay = self.policy.next_delay(attempt, outcome, self.random)
-            if outcome.retry_after_s is not None and delay is not None:
-                self.limiter.pause_for(outcome.retry_after_s)
-            if delay is None:
-                self._note_silence(outcome)
-                return _final(item, outcome, attempt)
-            if not await self.stop.interruptible(partial(anyio.sleep, delay)):
-                return self._stopped(item, outcome, attempt)
+        in_flight = False
+        try:
+            while True:
+                if self.limiter.must_wait() and not await self.stop.interruptible(
+                    self.limiter.acquire
+                ):
+                    return self._stopped(item, outcome, attempt)
+                if self.stop.requested:
+                    return self._stopped(item, outcome, attempt)
+                attempt += 1
+                in_flight = True
+                try:
+                    outcome = await self.send(item.wire)
+                except Exception as exc:  # a bug below us: fail this row, stop the run cleanly
+                    log.debug("internal error sending line %d", item.wire.line, exc_info=exc)
+                    result, crash = _crashed(item, attempt, exc)
+                    self.stop.request(crash)
+                    return result
+                in_flight = False
+                if outcome.kind is OutcomeKind.SUCCEEDED:  # the usual answer: nothing to decide
+                    self._silent_rows = 0
+                    return _final(item, outcome, attempt)
+                if outcome.kind in _FATAL:
+                    self.stop.request(self._fatal(outcome))
+                    return _final(item, outcome, attempt)
+                delay = self.policy.next_delay(attempt, outcome, self.random)
+                if outcome.retry_after_s is not None and delay is not None:
+                    self.limiter.pause_for(outcome.retry_after_s)
+                if delay is None:
+                    self._note_silence(outcome)
+                    refused = self.policy.refusal(outcome)
+                    if refused:
+                        result = _final(item, outcome, attempt, refused)
+                        return replace(result, error_code=RETRY_AFTER_TOO_LONG)
+                    return _final(item, outcome, attempt)
+                if not await self.stop.interruptible(partial(anyio.sleep, delay)):
+                    return self._stopped(item, outcome, attempt)
+        except anyio.get_cancelled_exc_class():
+            # abandon() or the whole pool cancelled: this row is final as it stands, and the
+            # report gets it before the cancellation goes on (a row is never lost)
+            with contextlib.suppress(Exception):
+                if in_flight:
+                    result = _abandoned(item, attempt, self._reason_text())
+                else:
+                    result = self._stopped(item, outcome, attempt)
+                self._deliver(Done(result, item.key, item.wire.payload_hash, seq))
+            raise
+
+    def _fatal(self, outcome: Outcome) -> RunAborted:
+        """The run-stopping answers: every other row would fail the same way."""
+        if outcome.kind == OutcomeKind.CERTIFICATE:
+            return CertificateRejected(outcome.message)
+        return CredentialsRejected(
+            _(
+                "the server rejected access key {key} (HTTP 401); check "
+                "auth.access_key and the secret key"
+            ).format(key=repr(self.access_key))
+        )
 
     def _note_silence(self, outcome: Outcome) -> None:
         """Count rows in a row that never got any answer; stop when the server is clearly gone."""
@@ -271,9 +307,13 @@ class Pool:
 
     def _stopped(self, item: WorkItem, outcome: Outcome | None, attempts: int) -> RowResult:
         if outcome is None:
-            return _final(item, None, 0, self._why(), self._stop_code())
-        note = _("not retried: {reason}").format(reason=self.stop.reason)
+            why = self._why() or _("the run stopped before this row was sent")
+            return _final(item, None, 0, why, self._stop_code())
+        note = _("not retried: {reason}").format(reason=self._reason_text())
         return _final(item, outcome, attempts, note)
+
+    def _reason_text(self) -> str:
+        return str(self.stop.reason) if self.stop.reason is not None else _("cancelled")
 
     def _deliver(self, done: Done) -> None:
         self._count(done.result.status)
@@ -302,17 +342,3 @@ class Pool:
                         )
                     )
                 )
-
-    async def _watch_signals(self, everything: anyio.CancelScope) -> None:
-        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-            async for signum in signals:
-                name = signal.Signals(signum).name
-                why = _("interrupted by {signal}").format(signal=name)
-                if not self.stop.requested:
-                    self.stop.request(Interrupted(why))
-                else:
-                    self.stop.hard = True
-                    if not isinstance(self.stop.reason, Interrupted):
-                        self.stop.reason = Interrupted(why)
-                    everything.cancel()
-                    return

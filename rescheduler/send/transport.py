@@ -6,6 +6,11 @@ exact body bytes and the exact Host value sent, and classifies what came back in
 (``appoint/list``): it also returns the decoded JSON body. aiohttp's exceptions are mapped here,
 once; nothing aiohttp-specific leaks out. The Authorization header is built inside
 ``send``/``fetch`` and never stored, logged or put in a message.
+
+Redirects are never followed: aiohttp would repeat a 301/302 as a GET without the body and
+report the other address's answer as this update's. A 3xx is a final failure naming the
+``Location`` (the configured ``server.base_url`` is wrong). A certificate that is not trusted
+is its own outcome (``CERTIFICATE``): final, and it stops the run, since every row would meet it.
 """
 
 from __future__ import annotations
@@ -53,13 +58,17 @@ def parse_retry_after(value: str | None, now_epoch_s: float) -> float | None:
     return max(0.0, moment.timestamp() - now_epoch_s)
 
 
-def classify(status: int, reason: str, body: bytes, retry_after: float | None) -> Outcome:
-    """Pure: an HTTP answer -> Outcome.
+def classify(
+    status: int, reason: str, body: bytes, retry_after: float | None, location: str = ""
+) -> Outcome:
+    """Pure: an HTTP answer -> Outcome. ``location`` is a 3xx answer's ``Location`` header.
 
     A server's answers repeat byte for byte ("update success"), and an Outcome is immutable,
     so short answers are classified once and shared (a small bounded cache, keyed by the
     language too: an Outcome's message is in the current language).
     """
+    if 300 <= status < 400:
+        return _redirect(status, reason, location)
     if len(body) <= 512:
         return _classify_short(status, reason, body, retry_after, current_language())
     return _classify(status, reason, body, retry_after)
@@ -83,9 +92,11 @@ def _classify(status: int, reason: str, body: bytes, retry_after: float | None) 
 
 
 def classify_decoded(
-    status: int, reason: str, body: bytes, data: Any, retry_after: float | None
+    status: int, reason: str, body: bytes, data: Any, retry_after: float | None, location: str = ""
 ) -> Outcome:
     """``classify`` for an answer whose body is already decoded (``data``; None if not JSON)."""
+    if 300 <= status < 400:
+        return _redirect(status, reason, location)
     if status == 401:
         return Outcome(
             OutcomeKind.UNAUTHORIZED,
@@ -122,6 +133,22 @@ def classify_decoded(
         return_desc=return_desc,
         message=message,
     )
+
+
+def _redirect(status: int, reason: str, location: str) -> Outcome:
+    head = f"HTTP {status} {reason}".rstrip()
+    where = _snippet(location.encode("utf-8", "replace")) if location else ""
+    if where:
+        message = _(
+            "{head}: the server redirects this update to {location}; redirects are not "
+            "followed: check server.base_url"
+        ).format(head=head, location=where)
+    else:
+        message = _(
+            "{head}: the server answered with a redirect; redirects are not followed: "
+            "check server.base_url"
+        ).format(head=head)
+    return Outcome(OutcomeKind.HTTP_ERROR, http_status=status, message=message)
 
 
 def _text(value: object) -> str:
@@ -226,12 +253,16 @@ class Transport:
         if url is None:  # once per vdnId: spares aiohttp parsing and joining it per request
             url = self._urls[wire.path] = URL(self._origin).join(URL(wire.path))
         try:
-            async with self._session.post(url, data=wire.body, headers=headers) as resp:
+            async with self._session.post(
+                url, data=wire.body, headers=headers, allow_redirects=False
+            ) as resp:
                 body = await resp.read()
+                status = resp.status
                 retry_after = None
-                if resp.status in (429, 503):
+                if status in (429, 503):
                     retry_after = parse_retry_after(resp.headers.get("Retry-After"), time.time())
-                return classify(resp.status, resp.reason or "", body, retry_after)
+                location = resp.headers.get("Location", "") if 300 <= status < 400 else ""
+                return classify(status, resp.reason or "", body, retry_after, location)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             return self._failed(exc)
 
@@ -251,18 +282,23 @@ class Transport:
         if url is None:
             url = self._urls[wire.path] = URL(self._origin).join(URL(wire.path))
         try:
-            async with self._session.post(url, data=wire.body, headers=headers) as resp:
+            async with self._session.post(
+                url, data=wire.body, headers=headers, allow_redirects=False
+            ) as resp:
                 body = await resp.read()
+                status = resp.status
                 retry_after = None
-                if resp.status in (429, 503):
+                if status in (429, 503):
                     retry_after = parse_retry_after(resp.headers.get("Retry-After"), time.time())
                 data: Any = None
-                if resp.status == 200:
+                if status == 200:
                     try:
                         data = orjson.loads(body)
                     except orjson.JSONDecodeError:
                         data = None
-                outcome = classify_decoded(resp.status, resp.reason or "", body, data, retry_after)
+                location = resp.headers.get("Location", "") if 300 <= status < 400 else ""
+                reason = resp.reason or ""
+                outcome = classify_decoded(status, reason, body, data, retry_after, location)
                 return outcome, data
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             return self._failed(exc), None
@@ -278,7 +314,7 @@ class Transport:
             )
         if isinstance(exc, aiohttp.ClientConnectorCertificateError):
             return Outcome(
-                OutcomeKind.CONNECTION,
+                OutcomeKind.CERTIFICATE,
                 message=_(
                     "TLS certificate of {host} not trusted ({reason}); set server.ca_file to "
                     "your CA's PEM file"

@@ -28,7 +28,7 @@ from typing import Any
 
 from rescheduler.config import Config
 from rescheduler.engine import Job, Progress, RunResult
-from rescheduler.errors import Interrupted, ReschedulerError
+from rescheduler.errors import Crashed, Interrupted, ReschedulerError
 from rescheduler.finish import RunReporter
 from rescheduler.send.pool import StopControl
 from rescheduler.web.preview import PREVIEW_NAME, Preview
@@ -150,6 +150,8 @@ class Runs:
         try:
             result = await run(job, stop=sending.stop, progress=sending.progress)
         except ReschedulerError as exc:
+            if isinstance(exc, Crashed):  # a bug: its traceback, scrubbed, for the server log
+                log.error("run %s: %s\n%s", run_id, exc, self._traceback(exc))
             self._end(record, RunState.FAILED, self.clean(str(exc), record), sending.progress)
             message = self.clean(str(exc), record)
             facts = functools.partial(reporter.facts_from_error, exc, sending.progress, message)
@@ -187,6 +189,12 @@ class Runs:
             await reporter.complete(await asyncio.to_thread(facts))
         except Exception:
             log.exception("the run record or alert of %s failed", reporter.input_path)
+
+    def _traceback(self, crash: Crashed) -> str:
+        from rescheduler.lastresort import format_traceback
+
+        key = self.config.auth.secret_key
+        return format_traceback(crash.__cause__ or crash, (key.reveal(),) if key else ())
 
     def _finished(self, record: RunRecord, result: RunResult) -> None:
         summary = result.summary

@@ -7,6 +7,8 @@
                              validation.csv + validation.errors.csv (the dry run),
                              results.csv|xlsx + results.errors.csv|xlsx, results.journal.sqlite,
                              results.run.json (the run record; not offered for download)
+                             (each results file written as <name>.partial until complete;
+                             <name>.lock: the run's lock, left in place)
       audit.log              the append-only audit log (``audit.py``)
 
 Sessions are stored by the SHA-256 of their token, so a copy of the database does not hold a

@@ -15,8 +15,9 @@ whole run; a second run on the same journal gets ``JournalLockedError``.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
-import os
 import sqlite3
 import time
 import uuid
@@ -26,6 +27,7 @@ from types import TracebackType
 from rescheduler.errors import JournalLockedError, OutputError
 from rescheduler.i18n import _
 from rescheduler.models import RowResult, Status
+from rescheduler.write import lock
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outcome (
@@ -101,43 +103,46 @@ class Journal:
     def _lock(self) -> None:
         lock_path = Path(f"{self.path}.lock")
         try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._lock_fd = lock.acquire(lock_path)
+        except lock.Busy as busy:
+            who = _(" (process {pid})").format(pid=busy.holder) if busy.holder else ""
+            raise JournalLockedError(
+                _(
+                    "{path} is in use by another rescheduler run{who}; wait for it to finish "
+                    "or give this run another --out"
+                ).format(path=self.path, who=who)
+            ) from None
         except OSError as exc:
             raise OutputError(
                 _("{path}: cannot create the lock file: {reason}").format(
                     path=lock_path, reason=exc.strerror
                 )
             ) from None
-        try:
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise JournalLockedError(
-                _(
-                    "{path} is in use by another rescheduler run; wait for it to finish "
-                    "or give this run another --out"
-                ).format(path=self.path)
-            ) from None
-        except ImportError:  # not POSIX: no locking
-            pass
-        self._lock_fd = fd
 
     def close(self, *, finished: bool = True) -> None:
-        if self._db is not None:
-            try:
-                self.commit()
-                if finished:
-                    self._db.execute(
-                        "UPDATE run SET finished = ? WHERE run_id = ?", (_now(), self.run_id)
-                    )
-                self._db.close()
-            finally:
-                self._db = None
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)  # releases the flock
-            self._lock_fd = None
+        """Commit what is pending and close; the lock is released even if the commit fails."""
+        try:
+            if self._db is not None:
+                try:
+                    self.commit()
+                    if finished:
+                        self._db.execute(
+                            "UPDATE run SET finished = ? WHERE run_id = ?", (_now(), self.run_id)
+                        )
+                except sqlite3.Error as exc:
+                    raise OutputError(
+                        _("{path}: cannot write the journal: {reason}").format(
+                            path=self.path, reason=exc
+                        ),
+                        path=self.path,
+                    ) from None
+                finally:
+                    self._db.close()
+                    self._db = None
+        finally:
+            if self._lock_fd is not None:
+                lock.release(self._lock_fd)
+                self._lock_fd = None
 
     def __enter__(self) -> Journal:
         return self
@@ -194,8 +199,13 @@ class Journal:
             )
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")  # the batch stays pending: a later commit retries
+            full = getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
             raise OutputError(
-                _("{path}: cannot write the journal: {reason}").format(path=self.path, reason=exc)
+                _("{path}: cannot write the journal: {reason}").format(path=self.path, reason=exc),
+                path=self.path,
+                errno=errno.ENOSPC if full else None,
             ) from None
         self._pending.clear()
 

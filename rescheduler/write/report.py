@@ -9,30 +9,38 @@ stream, which spools them to a temporary file until :meth:`close` zips the workb
 CSV: UTF-8 with BOM, CRLF, every cell passed through :func:`rescheduler.write.safecell.neutralise`.
 XLSX: text is written as string cells (never formulas, never numbers), input columns formatted
 as Text (``@``) so a 30-digit ID stays text when a supervisor edits it; ``line``,
-``http_status`` and ``attempts`` are numbers. The workbook is written to a temporary file in
-the target directory and moved into place on close, so a crash never leaves a broken XLSX
-under the final name. Control characters, which XML cannot hold, are written in OOXML's
+``http_status`` and ``attempts`` are numbers. Control characters, which XML cannot hold, are
+written in OOXML's
 ``_xHHHH_`` escape (as Excel does). Cells are limited to 32,767 characters (longer text is
 cut, as Excel would) and a sheet to 1,048,576 rows (beyond that :class:`OutputError`).
+
+Nothing is ever written under the target's name until the file is complete: both formats are
+written to ``<target>.partial`` beside it (a CSV streams there, readable as it grows) and
+:meth:`close` renames that into place, keeping the permissions of the file it replaces. When
+the ``with`` block ends in an exception the partial file is closed but not renamed, so an
+earlier file under the target's name is left as it was. :func:`check_target` says beforehand
+whether a target can be written and replaced.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
-import errno
 import os
+import stat
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 from rescheduler.errors import OutputError
 from rescheduler.i18n import _
 from rescheduler.models import RowResult, Status
 from rescheduler.read.columns import normalise_header
-from rescheduler.write.safecell import neutralise, xlsx_text
+from rescheduler.write.safecell import neutralise
+from rescheduler.write.targets import check_target, partial_path
+from rescheduler.write.xlsxsink import XlsxSink
 
 REPORT_COLUMNS: tuple[str, ...] = (
     "line", "status", "http_status", "resultCode", "resultDesc",
@@ -44,31 +52,8 @@ ERROR_STATUSES = frozenset({Status.FAILED, Status.INVALID, Status.NOT_SENT})
 FLUSH_INTERVAL_S = 0.5
 FLUSH_ROWS = 1000
 EXCEL_SUFFIXES = frozenset({".xlsx"})
-UNWRITABLE_SUFFIXES = frozenset({".xls", ".xlsm", ".xlsb", ".ods"})
-XLSX_MAX_ROWS = 1_048_576
 
 Cell = str | int | None
-
-
-def default_paths(input_path: Path, out: Path | None = None) -> tuple[Path, Path]:
-    """``(results_path, errors_path)``; refuses paths that would overwrite the input.
-
-    Results default to ``<input stem>.results.csv`` next to the input; the errors file takes
-    the results name without ``.results``, plus ``.errors`` and the results suffix
-    (``changes.results.csv`` -> ``changes.errors.csv``, ``out.xlsx`` -> ``out.errors.xlsx``).
-    """
-    results = out if out is not None else input_path.with_name(f"{input_path.stem}.results.csv")
-    stem = results.stem
-    if stem.lower().endswith(".results"):
-        stem = stem[: -len(".results")]
-    errors = results.with_name(f"{stem}.errors{results.suffix}")
-    source = input_path.resolve()
-    for path in (results, errors):
-        if path.resolve() == source:
-            raise OutputError(
-                _("{path}: would overwrite the input file; choose another --out").format(path=path)
-            )
-    return results, errors
 
 
 def unique_columns(input_headers: Sequence[str], extra: Sequence[str]) -> tuple[str, ...]:
@@ -126,34 +111,35 @@ def _mapped(path: Path) -> Iterator[None]:
         yield
     except OSError as exc:
         raise OutputError(
-            _("cannot write {path}: {reason}").format(path=path, reason=exc.strerror or exc)
+            _("cannot write {path}: {reason}").format(path=path, reason=exc.strerror or exc),
+            path=path,
+            errno=exc.errno,
         ) from exc
 
 
 class _Writer:
-    """Shared shell: picks the sink by suffix, counts rows, maps OSError to OutputError."""
+    """Shared shell: picks the sink by suffix, counts rows, maps OSError to OutputError.
+
+    The sink writes ``partial`` (``<path>.partial``); ``close`` renames it to ``path``.
+    """
 
     sheet = "results"
 
     def __init__(self, path: Path, input_headers: Sequence[str], columns: Sequence[str]) -> None:
         self.path = Path(path)
+        self.partial = partial_path(self.path)
         self.columns = tuple(columns)
         self.rows = 0
         self._width = len(input_headers)
         self._closed = False
-        suffix = self.path.suffix.lower()
-        if suffix in UNWRITABLE_SUFFIXES:
-            raise OutputError(
-                _("{path}: cannot write {suffix} files; use .xlsx or .csv").format(
-                    path=self.path, suffix=suffix
-                )
-            )
-        self._sink: _CsvSink | _XlsxSink
+        self._published = False
+        check_target(self.path)
+        self._sink: _CsvSink | XlsxSink
         with _mapped(self.path):
-            if suffix in EXCEL_SUFFIXES:
-                self._sink = _XlsxSink(self.path, self.columns, self._width, self.sheet)
+            if self.path.suffix.lower() in EXCEL_SUFFIXES:
+                self._sink = XlsxSink(self.partial, self.columns, self._width, self.sheet)
             else:
-                self._sink = _CsvSink(self.path, self.columns)
+                self._sink = _CsvSink(self.partial, self.columns)
 
     def _put(self, cells: Sequence[Cell]) -> None:
         if self._closed:
@@ -163,23 +149,48 @@ class _Writer:
         except OSError as exc:
             raise OutputError(
                 _("cannot write {path}: {reason}").format(
-                    path=self.path, reason=exc.strerror or exc
-                )
+                    path=self.partial, reason=exc.strerror or exc
+                ),
+                path=self.partial,
+                errno=exc.errno,
             ) from exc
         self.rows += 1
 
     def flush(self) -> None:
         """Push buffered CSV rows to the OS (XLSX: nothing to do until close)."""
         if not self._closed:
-            with _mapped(self.path):
+            with _mapped(self.partial):
                 self._sink.flush()
 
-    def close(self) -> None:
-        """Finish the file (XLSX: save and move into place). Safe to call twice."""
+    def finish(self) -> None:
+        """Complete the partial file (XLSX: save it) without renaming it. Safe to call twice."""
         if not self._closed:
             self._closed = True
-            with _mapped(self.path):
+            with _mapped(self.partial):
                 self._sink.close()
+
+    def publish(self) -> None:
+        """Rename the finished partial file into place, with the replaced file's permissions."""
+        if self._published:
+            return
+        self.finish()
+        with contextlib.suppress(OSError):
+            os.chmod(self.partial, stat.S_IMODE(self.path.stat().st_mode))
+        try:
+            os.replace(self.partial, self.path)
+        except OSError as exc:
+            raise OutputError(
+                _(
+                    "cannot replace {path} ({error}; is it open in Excel?); "
+                    "the report was saved as {saved}"
+                ).format(path=self.path, error=exc.strerror or exc, saved=self.partial)
+            ) from exc
+        self._published = True
+
+    def close(self) -> None:
+        """Finish the file and move it into place. Safe to call twice."""
+        self.finish()
+        self.publish()
 
     def __enter__(self) -> Self:
         return self
@@ -187,7 +198,11 @@ class _Writer:
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.close()
+        if kind is None:
+            self.close()
+        else:  # keep what was written beside the target; never replace it with a torn file
+            with contextlib.suppress(OutputError):
+                self.finish()
 
 
 class ReportWriter(_Writer):
@@ -267,85 +282,3 @@ class _CsvSink:
 
     def close(self) -> None:
         self._file.close()
-
-
-def _width(name: str) -> float:
-    wide = {"appointId": 34, "remark": 30, "error": 60, "error_code": 24}
-    wide |= {"resultDesc": 28, "returnDesc": 28}
-    return float(wide.get(name, min(max(len(name) + 4, 10), 40)))
-
-
-class _XlsxSink:
-    def __init__(self, path: Path, columns: Sequence[str], text_columns: int, sheet: str) -> None:
-        from openpyxl import Workbook
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.styles import Font
-        from openpyxl.utils import get_column_letter
-
-        self._path, self._text_columns, self._rows = path, text_columns, 0
-        self._cell = WriteOnlyCell
-        if path.is_dir():
-            raise IsADirectoryError(errno.EISDIR, "is a directory")
-        # Created now, not at close, so an unwritable directory fails before anything is sent
-        # (and with open(..., "x"), not mkstemp, so it gets the usual umask permissions).
-        self._tmp = path.with_name(f".{path.stem}.{os.urandom(4).hex()}.tmp.xlsx")
-        open(self._tmp, "xb").close()
-        self._book = Workbook(write_only=True)
-        self._sheet: Any = self._book.create_sheet(sheet)
-        for i, name in enumerate(columns, 1):
-            dim = self._sheet.column_dimensions[get_column_letter(i)]
-            dim.width = _width(name)
-            if i <= text_columns:
-                dim.number_format = "@"  # cells typed later in Excel stay text too
-        self._sheet.freeze_panes = "A2"
-        header = [WriteOnlyCell(self._sheet, xlsx_text(name)) for name in columns]
-        for cell in header:
-            cell.data_type, cell.font = "s", Font(bold=True)
-        self._append(header)
-
-    def _append(self, row: list[Any]) -> None:
-        if self._rows >= XLSX_MAX_ROWS:
-            raise OutputError(
-                _("cannot write {path}: over {max:,} rows; use .csv").format(
-                    path=self._path, max=XLSX_MAX_ROWS
-                )
-            )
-        self._sheet.append(row)
-        self._rows += 1
-
-    def write_row(self, cells: Sequence[Cell]) -> None:
-        row: list[Any] = []
-        for i, value in enumerate(cells):
-            if value is None or value == "" or isinstance(value, int):
-                row.append(None if value == "" else value)
-            elif i >= self._text_columns and value[0] not in "=#":
-                row.append(xlsx_text(value))  # a plain str is a string cell: the fast path
-            else:
-                # openpyxl guesses "f" for a leading "=" and "e" for "#N/A" and the like;
-                # forcing data_type "s" afterwards keeps every text a plain string cell.
-                cell = self._cell(self._sheet, xlsx_text(value))
-                cell.data_type = "s"
-                if i < self._text_columns:
-                    cell.number_format = "@"
-                row.append(cell)
-        self._append(row)
-
-    def flush(self) -> None:
-        pass
-
-    def close(self) -> None:
-        try:
-            self._book.save(self._tmp)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                self._tmp.unlink()
-            raise
-        try:
-            os.replace(self._tmp, self._path)
-        except OSError as exc:
-            raise OutputError(
-                _(
-                    "cannot replace {path} ({error}; is it open in Excel?); "
-                    "the report was saved as {saved}"
-                ).format(path=self._path, error=exc.strerror or exc, saved=self._tmp)
-            ) from exc

@@ -58,11 +58,19 @@ KEY_LABELS: Mapping[str, str] = {
     "connection": N_("connection"),
     "bad response": N_("bad response"),
     "other": N_("other"),
+    "certificate rejected": N_("certificate rejected"),
+    "interrupted in flight": N_("interrupted in flight"),
+    "Retry-After over send.max_retry_after_s": N_("Retry-After over send.max_retry_after_s"),
+    "internal error": N_("internal error"),
 }
 _FROM_ERROR_CODE = {
     "timeout": "timeout",
     "connection": "connection",
     "bad_response": "bad response",
+    "certificate_rejected": "certificate rejected",
+    "interrupted_in_flight": "interrupted in flight",  # no answer awaited (a second Ctrl-C)
+    "retry_after_too_long": "Retry-After over send.max_retry_after_s",
+    "internal_error": "internal error",
 }
 
 STATUS_ORDER: tuple[Status, ...] = (

@@ -20,8 +20,10 @@ from typing import Any, Self
 
 from rescheduler.errors import OutputError
 from rescheduler.i18n import _
-from rescheduler.write.report import EXCEL_SUFFIXES, UNWRITABLE_SUFFIXES, XLSX_MAX_ROWS
+from rescheduler.write.report import EXCEL_SUFFIXES
 from rescheduler.write.safecell import neutralise, xlsx_text
+from rescheduler.write.targets import UNWRITABLE_SUFFIXES
+from rescheduler.write.xlsxsink import XLSX_MAX_ROWS
 
 WIDE = {"appointId": 34, "remark": 30, "note": 50, "appointTime": 21}
 

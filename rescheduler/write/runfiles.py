@@ -1,0 +1,205 @@
+"""The files one run writes, claimed before anything is opened and replaced together at the end.
+
+    claim()   lock ``<results>.lock`` (another run or validate on the same results: refused),
+              then check every target (folder writable, existing file replaceable)
+    open()    the results and errors writers, each on ``<target>.partial``
+    write()   one row to both (and remember its line); a failed write never raises mid-run:
+              it is kept in ``failure`` and handed to ``on_failure`` (the engine stops the run)
+    fill()    after a crash: every row not written yet, as ``not_sent``
+    finish()  publish (rename both into place) only when both are complete; otherwise the
+              targets are left as they were and the partial files keep the rows written
+
+So no command ever truncates a results file that another run is writing or that the user
+already has, and a run that fails half-way never leaves a torn file under the final name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno as errnos
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from rescheduler.errors import OutputError, OutputsInUse
+from rescheduler.i18n import _
+from rescheduler.models import Row, RowResult, Status
+from rescheduler.write import lock
+from rescheduler.write.report import ErrorsWriter, ReportWriter
+from rescheduler.write.targets import check_target
+
+
+def lock_path(results: Path) -> Path:
+    return results.with_name(f"{results.name}.lock")
+
+
+def _raise(exc: OutputError) -> None:
+    raise exc
+
+
+class RunFiles:
+    def __init__(
+        self, results: Path, errors: Path, journal: Path | None = None, *, keep: bool = True
+    ) -> None:
+        """``keep``: after a failure, keep the partial files (a run that sent: they hold
+        outcomes); a dry run's are removed."""
+        self.results = results
+        self.errors = errors
+        self.journal = journal
+        self.keep = keep
+        self.failure: OutputError | None = None
+        self.missing_rows = False  # some row was never written (the input failed on re-read)
+        self.on_failure: Callable[[OutputError], None] = _raise
+        self._lock_fd: int | None = None
+        self._writers: list[ReportWriter | ErrorsWriter] = []
+        self._report: ReportWriter | None = None
+        self._errors: ErrorsWriter | None = None
+        self._seen = bytearray()
+        self._done = False
+
+    # -- before anything is opened ------------------------------------------------------------
+    def claim(self) -> Self:
+        """Take the lock, then check every target. ``OutputError`` (exit 2) if either fails."""
+        path = lock_path(self.results)
+        check_target(self.results)  # the folder first: the lock file is created there
+        try:
+            self._lock_fd = lock.acquire(path)
+        except lock.Busy as busy:
+            who = _(" (process {pid})").format(pid=busy.holder) if busy.holder else ""
+            raise OutputsInUse(
+                _(
+                    "{results} is being written by another rescheduler run{who}; wait for it "
+                    "to finish or choose another --out"
+                ).format(results=self.results, who=who)
+            ) from None
+        except OSError as exc:
+            raise OutputError(
+                _("{path}: cannot create the lock file: {reason}").format(
+                    path=path, reason=exc.strerror or exc
+                )
+            ) from None
+        try:
+            for target in (self.errors, self.journal):
+                if target is not None:
+                    check_target(target)
+        except BaseException:
+            self.release()
+            raise
+        return self
+
+    def release(self) -> None:
+        if self._lock_fd is not None:
+            lock.release(self._lock_fd)
+            self._lock_fd = None
+
+    # -- writing ------------------------------------------------------------------------------
+    def open(self, headers: Sequence[str]) -> None:
+        """Open both writers on their partial files (``OutputError`` before anything is sent)."""
+        self._report = ReportWriter(self.results, headers)
+        self._writers.append(self._report)
+        self._errors = ErrorsWriter(self.errors, headers)
+        self._writers.append(self._errors)
+
+    def write(self, result: RowResult) -> None:
+        line = result.line
+        seen = self._seen
+        if line >= len(seen):
+            seen.extend(bytes(line + 4096 - len(seen)))
+        seen[line] = 1
+        report, errors = self._report, self._errors
+        if report is not None:
+            try:
+                report.write(result)
+            except OutputError as exc:
+                self._report = None  # a failed write leaves the file torn: write no more to it
+                self._fail(exc)
+        if errors is not None:
+            try:
+                errors.write(result)
+            except OutputError as exc:
+                self._errors = None
+                self._fail(exc)
+
+    def flush(self) -> None:
+        for name in ("_report", "_errors"):
+            writer: ReportWriter | ErrorsWriter | None = getattr(self, name)
+            if writer is not None:
+                try:
+                    writer.flush()
+                except OutputError as exc:
+                    setattr(self, name, None)
+                    self._fail(exc)
+
+    def _fail(self, exc: OutputError) -> None:
+        if self.failure is None:
+            self.failure = exc
+        self.on_failure(exc)
+
+    def written(self, line: int) -> bool:
+        return line < len(self._seen) and self._seen[line] == 1
+
+    def fill(self, rows: Iterable[Row], note: str, code: str) -> int:
+        """Write every row not written yet as ``not_sent`` with ``note`` (``error_code``
+        ``code``); how many were."""
+        count = 0
+        for row in rows:
+            if not self.written(row.line):
+                self.write(
+                    RowResult(row.line, Status.NOT_SENT, row.values, error=note, error_code=code)
+                )
+                count += 1
+        return count
+
+    # -- the end ------------------------------------------------------------------------------
+    @property
+    def complete(self) -> bool:
+        """Both files were opened, every write reached them and no row is missing."""
+        return bool(self._writers) and self.failure is None and not self.missing_rows
+
+    def finish(self, *, publish: bool) -> None:
+        """Close both files; rename both into place if ``publish`` and nothing failed.
+
+        Not published: the targets stay as they were and the partial files are kept (they
+        hold every row written), unless nothing was written to them at all.
+        """
+        if self._done:
+            return
+        self._done = True
+        try:
+            for writer in self._writers:
+                writer.finish()
+        except OutputError as exc:
+            self.failure = self.failure or exc
+        if publish and self.complete:
+            for writer in self._writers:
+                writer.publish()
+        elif not self.keep or not any(self._seen):
+            for writer in self._writers:
+                with contextlib.suppress(OSError):
+                    writer.partial.unlink()
+
+    def partials(self) -> list[Path]:
+        return [w.partial for w in self._writers if w.partial.exists()]
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            self.finish(publish=False)  # a no-op after the engine's own finish()
+        finally:
+            self.release()
+
+
+def failure_hint(exc: OutputError) -> str:
+    """What to do about a write that failed: free space, raise a limit, or fix permissions."""
+    path = Path(str(exc.path)) if exc.path is not None else None
+    where = path.parent if path is not None else Path(".")
+    if exc.errno in (errnos.ENOSPC, errnos.EDQUOT):
+        return _("free disk space where {folder} is").format(folder=where)
+    if exc.errno == errnos.EFBIG:
+        return _("the file-size limit was reached (ulimit -f): raise it or write to another disk")
+    return _("make {folder} writable").format(folder=where)
