@@ -10,9 +10,10 @@ stream; nothing holds every row. ``on_progress`` is called after each row's resu
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,7 +140,7 @@ async def run(
     job.outputs.add("journal", journal_path)
     # The lock and the checks come before any output is opened, and before the input is read.
     claim = RunFiles(results_path, errors_path, journal_path, keep=not job.dry_run).claim()
-    with claim as files:
+    with claim as files, _signals_released(job.handle_signals):
         table = open_input(cfg, job.input_path)
         scan = DuplicateScan()
         try:
@@ -253,6 +254,19 @@ async def _send(
         except OutputError as exc:  # the last batch could not be committed
             phase.journal_failure = phase.journal_failure or exc
             stop.request(OutputFailed(phase.failure_message(exc)))
+
+
+@contextlib.contextmanager
+def _signals_released(handled: bool) -> Iterator[None]:
+    """The pool holds signals once its rows are done (``send.stop.hold_signals``): let them go
+    when the files are finished."""
+    try:
+        yield
+    finally:
+        if handled:
+            from rescheduler.send.stop import release_signals
+
+            release_signals()
 
 
 def run_sync(job: Job, **kwargs: object) -> RunResult:

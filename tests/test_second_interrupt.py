@@ -170,3 +170,34 @@ def test_a_ctrl_c_landing_after_the_run_returned_does_not_undo_it(
     assert "succeeded  5" in result.output
     assert "interrupted" not in result.output
     assert [r["status"] for r in read_results(tmp_path / "in.results.csv")] == ["succeeded"] * 5
+
+
+def test_a_ctrl_c_while_the_files_are_finished_does_not_stop_them_being_put_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows are all final; a Ctrl-C pressed a moment too late is held, not raised."""
+    from rescheduler.write.runfiles import RunFiles
+    from tests.e2e import serving, store_of
+
+    real_finish = RunFiles.finish
+    pressed: list[bool] = []
+
+    def finish_under_ctrl_c(self: RunFiles, *, publish: bool) -> None:
+        if publish and not pressed:
+            pressed.append(True)
+            os.kill(os.getpid(), signal.SIGINT)  # lands right here, in the main thread
+        real_finish(self, publish=publish)
+
+    monkeypatch.setattr(RunFiles, "finish", finish_under_ctrl_c)
+    write_csv(tmp_path / "in.csv", simple_rows(5))
+    (tmp_path / "in.results.csv").write_bytes(OLD)
+    with serving(store_of(5)) as sim:
+        config_path = write_config(tmp_path / "c.toml", sim.base_url)
+        config = load_config(config_path, environ={"RESCHEDULER_SECRET_KEY": SK})
+        job = Job(input_path=tmp_path / "in.csv", config=config, handle_signals=True)
+        result = anyio.run(run, job)
+    assert pressed
+    assert result.exit_code == 0
+    rows = read_results(tmp_path / "in.results.csv")  # replaced: the old file is gone
+    assert [r["status"] for r in rows] == ["succeeded"] * 5
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # released again

@@ -92,10 +92,44 @@ def _tell(text: str) -> None:
         print(f"rescheduler: {text}", file=sys.stderr, flush=True)
 
 
+_WATCHED = (signal.SIGINT, signal.SIGTERM)
+
+
+def _held(signum: int, frame: object) -> None:
+    """A Ctrl-C after the rows are done, while the files are finished: too late to matter."""
+
+
+def hold_signals() -> None:
+    """From the end of the pool until ``release_signals``: a signal no longer interrupts.
+
+    The rows are all final by then; a Ctrl-C pressed a moment too late must not stop the
+    results file from being put in place (and it would, as a ``KeyboardInterrupt`` anywhere).
+    """
+    for signum in _WATCHED:
+        signal.signal(signum, _held)
+
+
+def release_signals() -> None:
+    """Back to Python's defaults (``KeyboardInterrupt`` for Ctrl-C)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 async def watch_signals(stop: StopControl, everything: anyio.CancelScope) -> None:
-    """1st signal: stop and finish what is in flight; 2nd: stop waiting for it; 3rd: quit."""
+    """1st signal: stop and finish what is in flight; 2nd: stop waiting for it; 3rd: quit.
+
+    When it ends (the rows are done, or quit), later signals are held (``hold_signals``) until
+    the engine has finished the files and calls ``release_signals``.
+    """
+    try:
+        await _watch(stop, everything)
+    finally:
+        hold_signals()
+
+
+async def _watch(stop: StopControl, everything: anyio.CancelScope) -> None:
     received = 0
-    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+    with anyio.open_signal_receiver(*_WATCHED) as signals:
         async for signum in signals:
             received += 1
             reason = Interrupted(
