@@ -120,6 +120,7 @@ class WebConfig:
     max_checks: int = 2  # checks at once, server-wide (one per user in any case)
     check_timeout_s: float = 300.0
     check_memory_mb: int = 1024
+    default_language: str = "en"  # for a browser whose Accept-Language names neither en nor zh
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,7 @@ _KNOWN: dict[str, tuple[str, ...]] = {
         "max_checks",
         "check_timeout_s",
         "check_memory_mb",
+        "default_language",
     ),
     "list": ("page_size",),
     "notify": NOTIFY_KEYS,
@@ -338,4 +340,21 @@ def _web(w: Mapping[str, Any], config_path: Path | None) -> WebConfig:
             "web.check_timeout_s", w.get("check_timeout_s", 300.0), positive=True
         ),
         check_memory_mb=check.integer("web.check_memory_mb", w.get("check_memory_mb", 1024), 128),
+        default_language=_language(w.get("default_language", "en")),
     )
+
+
+def _language(value: object) -> str:
+    """``web.default_language``: en or zh-CN (locale spellings such as zh_CN accepted)."""
+    from rescheduler.i18n import LANGUAGES, normalize_language
+
+    text = check.string("web.default_language", value)
+    language = normalize_language(text)
+    if language is None:
+        raise ConfigError(
+            "web.default_language",
+            _("must be one of {languages}, not {value}").format(
+                languages=", ".join(LANGUAGES), value=repr(text)
+            ),
+        )
+    return language

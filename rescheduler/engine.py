@@ -20,7 +20,7 @@ from pathlib import Path
 from rescheduler.config import Config, Secret, resolve_timezone
 from rescheduler.errors import Crashed, Interrupted, OutputError, OutputFailed, RunAborted
 from rescheduler.i18n import N_, _
-from rescheduler.models import Status
+from rescheduler.models import RowResult, Status
 from rescheduler.read.dedupe import DuplicateScan
 from rescheduler.read.presence import require_input
 from rescheduler.read.reader import Table, open_table
@@ -38,7 +38,8 @@ log = logging.getLogger("rescheduler")
 
 @dataclass(frozen=True)
 class Job:
-    """What to run. ``out_path`` None = ``<input stem>.results.csv`` beside the input."""
+    """What to run. ``out_path`` None = ``<input stem>.results.csv`` (``.xlsx`` for a workbook)
+    beside the input."""
 
     input_path: Path
     config: Config
@@ -61,6 +62,24 @@ class Progress:
     counts: dict[Status, int] = field(default_factory=lambda: dict.fromkeys(Status, 0))
     started: float = field(default_factory=time.monotonic)
     phase: str = "reading"  # reading -> checking (dry run) or sending -> finished
+    codes: dict[str, int] = field(default_factory=dict)  # error_code -> rows (all but succeeded)
+    examples: dict[str, str] = field(default_factory=dict)  # error_code -> its first error text
+    last: RowResult | None = None  # the row just written (the upload page's check reads it)
+    read: int = 0  # rows read so far by the first pass (before ``total`` is known)
+
+    def reading(self, rows: int) -> None:
+        self.read = rows
+
+    def count(self, result: RowResult) -> None:
+        """One more row written: its status, and its error_code unless it succeeded."""
+        self.done += 1
+        self.counts[result.status] += 1
+        self.last = result
+        code = result.error_code
+        if code:
+            self.codes[code] = self.codes.get(code, 0) + 1
+            if code not in self.examples:
+                self.examples[code] = result.error
 
     @property
     def elapsed_s(self) -> float:
@@ -146,7 +165,13 @@ async def run(
         try:
             plan = RowPlanner.for_table(cfg, table, zone, now_ms=int(time.time() * 1000))
             total, decided = await anyio.to_thread.run_sync(
-                pass_one, table, plan, scan, cfg.input.on_conflict, job.max_rows
+                pass_one,
+                table,
+                plan,
+                scan,
+                cfg.input.on_conflict,
+                job.max_rows,
+                progress.reading,
             )
             progress.total = total
             log.info(
@@ -178,8 +203,7 @@ async def run(
                 result = done.result
                 files.write(result)
                 summary.add(result)
-                progress.done += 1
-                progress.counts[result.status] += 1
+                progress.count(result)
                 if on_progress is not None:
                     on_progress(progress)
 

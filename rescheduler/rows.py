@@ -13,7 +13,7 @@ left out of the duplicate decisions. Empty or ``yes`` means nothing; any other t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from zoneinfo import ZoneInfo
 
 from rescheduler.config import Config
@@ -46,6 +46,7 @@ DRY_RUN, ALREADY_SUCCEEDED = "dry_run", "already_succeeded"  # their error codes
 HELD = f"{CAN_RESCHEDULE}.no"  # the error code of a row its can_reschedule cell holds back
 HOLD_YES = frozenset({"", "yes"})
 HOLD_NO = "no"
+READ_REPORT_EVERY = 1000
 
 
 class RowPlanner:
@@ -140,6 +141,7 @@ def pass_one(
     scan: DuplicateScan,
     on_conflict: str,
     max_rows: int | None = None,
+    on_rows: Callable[[int], None] | None = None,
 ) -> tuple[int, int]:
     """Pass 1: count rows and decide duplicates (kept on disk); ``(rows, lines decided)``.
 
@@ -159,6 +161,8 @@ def pass_one(
             if max_rows is not None and rows > max_rows:
                 raise too_many_rows(str(table.path), max_rows, row.line)
             counter.add(plan.raw_key(row))
+            if on_rows is not None and not rows % READ_REPORT_EVERY:
+                on_rows(rows)
         if counter.finish():
             for row in table.rows():
                 if counter.repeated(plan.raw_key(row)) and plan.held(row) is None:

@@ -11,12 +11,14 @@ import pytest
 from openpyxl import load_workbook
 
 from rescheduler.simulator.server import running_simulator
+from rescheduler.web.notes import show
 from rescheduler.web.store import RunState, Store
 from tests.e2e import AK, SK, sim
 from tests.webtools import (
     Client,
     add_user,
     cheap_passwords,  # noqa: F401  (autouse fixture)
+    page_text,
     sample_store,
     sign_in,
     site,
@@ -54,8 +56,15 @@ async def test_a_run_from_start_to_downloaded_results(tmp_path: Path) -> None:
         assert simulator.store.total_updates == 12
         page = await (await client.get(run_path)).text()
         assert "Download results (.csv)" in page
-        assert "04000004" in page
-        assert "the reservation does not exist" in page
+        text = page_text(page)
+        assert "12 of 20 rows rescheduled" in text
+        assert "7 rows still need you" in text  # 3 failed, 4 invalid
+        reasons = text.split("Why rows were not rescheduled", 1)[1]
+        assert "server.04000004 × 1 — 04000004 the reservation does not exist" in reasons
+        # "too long" names the field (servercodes.py)
+        assert "server.02000003 × 1 — 02000003 too long; the request had remark (250 c" in reasons
+        assert final["job"]["to_fix"] == 7
+        assert final["job"]["duplicates"] == 1
         results = await _csv(client, run_path + "/files/results")
         assert [int(r["line"]) for r in results] == list(range(2, 22))
         by_line = {int(r["line"]): r for r in results}
@@ -106,10 +115,18 @@ async def test_stop_leaves_rows_not_sent_and_resume_finishes_them(tmp_path: Path
         assert response.status == 200
         stopped = await wait_for(client, run_path, _ended)
         assert stopped["state"] == "stopped"
-        assert stopped["counts"]["not_sent"] > 0
+        not_sent = stopped["counts"]["not_sent"]
+        assert not_sent > 0
+        # Honest numbers: the rows not sent are not "done"; the bar is not full.
+        job = stopped["job"]
+        assert job["not_sent"] == not_sent
+        assert job["handled"] == 20 - not_sent < job["total"] == 20
+        assert not job["complete"]
         page = await (await client.get(run_path)).text()
-        assert "stopped by ann on the web page" in page
-        assert "Resume: send the rows not sent yet" in page
+        text = page_text(page)
+        assert "Stopped by ann. The rows not sent yet can be sent with Resume." in text
+        assert f"Resume: send the {not_sent} rows not sent yet" in text
+        assert f'<progress id="bar" max="20" value="{20 - not_sent}"' in page
         results = await _csv(client, run_path + "/files/results")
         assert len(results) == 20
         assert sum(r["status"] == "not_sent" for r in results) == stopped["counts"]["not_sent"]
@@ -120,8 +137,14 @@ async def test_stop_leaves_rows_not_sent_and_resume_finishes_them(tmp_path: Path
         assert final["counts"]["not_sent"] == 0
         assert final["counts"]["succeeded"] + sent_before == 12
         results = await _csv(client, run_path + "/files/results")
-        earlier = [r for r in results if r["error"].startswith("succeeded in an earlier run")]
+        earlier = [r for r in results if r["error_code"] == "already_succeeded"]
         assert len(earlier) == sent_before
+        # The run and its resume read as one job.
+        assert final["job"]["rescheduled"] == 12
+        assert final["job"]["earlier"] == sent_before
+        assert final["job"]["complete"]
+        text = page_text(await (await client.get(run_path)).text())
+        assert f"12 of 20 rows rescheduled ({sent_before} in the first attempt)" in text
 
 
 async def test_one_run_sends_at_a_time(tmp_path: Path) -> None:
@@ -132,7 +155,9 @@ async def test_one_run_sends_at_a_time(tmp_path: Path) -> None:
         await start(client, first, csrf)
         response = await client.post(second + "/start", data={"csrf": csrf})
         assert "?notice=busy" in str(response.url)
-        assert "Another run is sending right now" in await response.text()
+        page = await response.text()
+        assert "Another run is sending right now" in page
+        assert f'<a href="{first}" id="busy-link">See the run that is sending</a>' in page
         assert (await status(client, second))["state"] == "ready"
         await client.post(first + "/stop", data={"csrf": csrf})
         await wait_for(client, first, _ended)
@@ -154,7 +179,8 @@ async def test_after_a_restart_a_cut_off_run_is_interrupted_and_resumable(tmp_pa
         record = store.get_run(run_id)
         assert record is not None
         assert record.state == RunState.STOPPED
-        assert record.message == "the web server was shut down"
+        assert show(record.message).text.startswith("The page's server was shut down")
+        assert show(record.message).detail == "the web server was shut down"
         # A crash leaves it "running" in the database; the next start calls it interrupted.
         store.update_run(run_id, state=RunState.RUNNING)
         store.close()
@@ -162,8 +188,9 @@ async def test_after_a_restart_a_cut_off_run_is_interrupted_and_resumable(tmp_pa
             csrf = await sign_in(client)
             data = await status(client, run_path)
             assert data["state"] == "interrupted"
-            page = await (await client.get(run_path)).text()
-            assert "Resume: send the rows not sent yet" in page
+            page = page_text(await (await client.get(run_path)).text())
+            assert "rows not sent yet" in page
+            assert "Resume: send the" in page
             await start(client, run_path, csrf)
             final = await wait_for(client, run_path, _ended)
             assert final["state"] == "finished"
@@ -179,8 +206,11 @@ async def test_rejected_credentials_stop_the_run_without_showing_the_key(tmp_pat
         final = await wait_for(client, run_path, _ended)
         assert final["state"] == "stopped"
         assert "not-the-right-ak" not in str(final)
-        assert "rejected access key '***'" in final["message"]
+        assert final["message"].startswith("The iSales server refused this page's credentials")
+        assert "Ask your administrator" in final["message"]
+        assert "rejected access key '***'" in final["detail"]  # folded away on the page
         page = await (await client.get(run_path)).text()
+        assert "<summary>Details for your administrator</summary>" in page
         assert "not-the-right-ak" not in page
         assert SK not in page
 
@@ -192,7 +222,10 @@ async def test_missing_credentials_fail_before_sending(tmp_path: Path) -> None:
         await start(client, run_path, csrf)
         final = await wait_for(client, run_path, _ended)
         assert final["state"] == "failed"
-        assert final["message"].startswith("auth.access_key is not set")
+        assert final["message"] == (
+            "The run could not start because of the page's settings. Ask your administrator."
+        )
+        assert final["detail"].startswith("auth.access_key is not set")
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])

@@ -7,13 +7,16 @@ import io
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from tests.e2e import SK
 from tests.webtools import (
     SAMPLE_BYTES,
     cheap_passwords,  # noqa: F401  (autouse fixture)
+    page_text,
     sign_in,
     site,
+    table_rows,
     upload,
     upload_form,
 )
@@ -38,27 +41,46 @@ async def test_preview_of_the_sample_sends_nothing(tmp_path: Path) -> None:
         assert '<dd id="to-send">15</dd>' in page
         assert '<dd id="invalid-count">4</dd>' in page
         # every invalid row: line, column, reason
-        row = '<td class="num">17</td><td>appointTime</td><td>&#39;2024-03-01 09:00&#39; is in'
-        assert row in page
-        assert '<td class="num">18</td><td>userAccount</td><td>is required' in page
-        assert (
-            '<td class="num">19</td><td>appointId</td><td>looks like a number Excel converted'
-            in page
-        )
-        assert '<td class="num">21</td><td>appointTime</td>' in page
+        invalid = {(r[0], r[1]): r[2] for r in table_rows(page, "invalid-rows")[1:]}
+        assert invalid["17", "appointTime"].startswith("'2024-03-01 09:00' is in the past")
+        assert invalid["18", "userAccount"].startswith("is required")
+        assert invalid["19", "appointId"].startswith("looks like a number Excel converted")
+        assert ("21", "appointTime") in invalid
         assert "duplicate of line 3" in page
-        # a sample of the requests, as they would go on the wire
+        # the preview table: line, appointId, agent, the new time in the zone (UTC on hover),
+        # remark; the exact request behind "show the request"
+        sample = table_rows(page, "sample")
+        assert sample[0][:5] == ["Line", "appointId", "Agent (userAccount)", "New time", "Remark"]
+        first = sample[1]
+        assert first[:5] == [
+            "2",
+            "174729926098016859445364890001",
+            "agent.li",
+            "2030-01-15 09:30 CST",
+            "客户要求改到上午回访",
+        ]
+        assert '<time title="2030-01-15 01:30:00 UTC">2030-01-15 09:30 CST</time>' in page
+        assert "<summary>show the request</summary>" in page
         assert (
             f"POST {simulator.base_url}/rest/isales/v1/openapi/campaigns/1/appoint/update" in page
         )
         assert "&#34;appointId&#34;: &#34;174729926098016859445364890001&#34;" in page
-        assert "appointTime = 2030-01-15 09:30:00 CST" in page
+        assert "&#34;appointTime&#34;: 1894671000000" in page  # epoch ms: in the request only
         assert "Start sending 15 rows" in page
         assert SK not in page
         assert "test-ak" not in page
-        # the validation report, downloadable without sending anything
+        # the validation report, downloadable without sending anything: Excel for people,
+        # CSV for scripts
         response = await client.get(run_path + "/files/validation")
         assert response.status == 200
+        assert response.headers["Content-Disposition"].startswith(
+            'attachment; filename="changes.validation.xlsx"'
+        )
+        book = load_workbook(io.BytesIO(await response.read()), read_only=True)
+        cells = list(book.worksheets[0].iter_rows(values_only=True))
+        assert len(cells) == 21
+        assert cells[1][0] == "174729926098016859445364890001"  # text, all 30 digits
+        response = await client.get(run_path + "/files/validation?format=csv")
         assert response.headers["Content-Disposition"].startswith(
             'attachment; filename="changes.validation.csv"'
         )
@@ -95,7 +117,9 @@ async def test_files_of_another_type_are_refused(tmp_path: Path) -> None:
         form = upload_form(csrf, "report.pdf", b"%PDF-1.4", "application/pdf")
         response = await client.post("/upload", data=form)
         assert response.status == 415
-        assert "report.pdf is not a sheet rescheduler can read" in await response.text()
+        text = page_text(await response.text())
+        assert "report.pdf is not a file this page can read" in text
+        assert "Save As as an Excel Workbook (.xlsx) or as CSV UTF-8 (.csv)" in text
         response = await client.post("/upload", data=upload_form(csrf, "empty.csv", b""))
         assert response.status == 400
         assert list(_runs_dir(tmp_path).iterdir()) == []
@@ -116,7 +140,7 @@ async def test_a_malformed_file_is_reported_not_crashed(
         csrf = await sign_in(client)
         run_path = await upload(client, csrf, data, name=name)
         page = await (await client.get(run_path)).text()
-        assert "cannot be read" in page
+        assert "cannot be used" in page
         assert expected in page
         assert str(tmp_path) not in page  # no server paths
         assert "Start sending" not in page
@@ -171,9 +195,9 @@ async def test_an_excel_upload_shows_its_sheet_and_offers_excel_results(tmp_path
         run_path = await upload(client, csrf, data, name="changes.xlsx")
         page = await (await client.get(run_path)).text()
         assert "<dt>Sheet</dt><dd>changes</dd>" in page
-        assert '<option value="xlsx" selected>' in page
+        assert '<input type="radio" name="format" value="xlsx" checked>' in page
         assert '<dd id="to-send">1</dd>' in page
-        assert '<td class="num">3</td><td>userAccount</td>' in page
+        assert table_rows(page, "invalid-rows")[1][:2] == ["3", "userAccount"]
 
 
 @pytest.mark.parametrize("name", ["formats.xls", "plain.ods"])
@@ -183,9 +207,9 @@ async def test_older_and_other_workbooks_are_checked(tmp_path: Path, name: str) 
         csrf = await sign_in(client)
         run_path = await upload(client, csrf, data, name=name)
         page = await (await client.get(run_path)).text()
-        assert "cannot be read" not in page
+        assert "cannot be used" not in page
         assert "<dt>Sheet</dt><dd>Changes</dd>" in page  # the visible sheet, not hidden "Old"
-        assert '<option value="xlsx" selected>' in page
+        assert '<input type="radio" name="format" value="xlsx" checked>' in page
 
 
 async def test_a_long_list_of_invalid_rows_is_cut_with_a_pointer_to_the_report(
@@ -200,5 +224,5 @@ async def test_a_long_list_of_invalid_rows_is_cut_with_a_pointer_to_the_report(
         run_path = await upload(client, csrf, data)
         page = await (await client.get(run_path)).text()
         assert '<dd id="invalid-count">5</dd>' in page
-        assert page.count('<td class="num">') == 2
-        assert "… and 3 more: the validation report lists them all." in page
+        assert len(table_rows(page, "invalid-rows")) == 1 + 2
+        assert "… and 3 more: the check report lists them all." in page

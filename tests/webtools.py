@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -139,3 +141,46 @@ async def site(
         add_user(config)
         async with web_client(config) as client:
             yield client, simulator, config
+
+
+class _Tables(HTMLParser):
+    """The text of each cell of each table with an id, row by row."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self._table: list[list[str]] | None = None
+        self._cell: list[str] | None = None
+        self._skip = 0  # inside <summary>/<pre> of a request disclosure: not cell text
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self._table = self.tables.setdefault(dict(attrs).get("id") or "", [])
+        elif tag == "tr" and self._table is not None:
+            self._table.append([])
+        elif tag in ("td", "th") and self._table is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._table is not None and self._cell is not None:
+            self._table[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "table":
+            self._table = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def table_rows(page: str, table_id: str) -> list[list[str]]:
+    """The rows (header row first) of the table ``table_id`` on ``page``, as cell texts."""
+    parser = _Tables()
+    parser.feed(page)
+    return parser.tables.get(table_id, [])
+
+
+def page_text(page: str) -> str:
+    """What a reader sees of ``page``: tags dropped, entities read, spaces collapsed."""
+    body = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", page)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())

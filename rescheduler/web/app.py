@@ -1,6 +1,7 @@
 """``rescheduler serve``: the upload page, an aiohttp application on the engine the CLI uses.
 
 GET  /login  POST /login  POST /logout          sign in and out (auth.py)
+POST /language                                  the language switch on every page
 GET  /upload  POST /upload                      choose a sheet; it is stored and checked
 GET  /runs/{id}                                 preview, Start/Stop, live progress, results
 GET  /runs/{id}/status                          the progress as JSON (the page polls it)
@@ -30,7 +31,8 @@ from pathlib import Path
 from aiohttp import web
 
 from rescheduler.config import Config, resolve_timezone
-from rescheduler.web import admin, auth, proxy, views
+from rescheduler.i18n import _
+from rescheduler.web import admin, auth, files, proxy, views
 from rescheduler.web.audit import AuditLog
 from rescheduler.web.checks import Checks
 from rescheduler.web.context import CONTEXT, WebContext
@@ -76,13 +78,13 @@ async def not_found_middleware(
 ) -> web.StreamResponse:
     try:
         return await handler(request)
-    except web.HTTPNotFound as exc:
+    except web.HTTPNotFound:
         return render(
             request,
             "error.html",
             status=404,
-            title="Not found",
-            message=exc.text or "There is no such page.",
+            title=_("Not found"),
+            message=_("There is no such page, or it is not yours to see."),
         )
 
 
@@ -126,6 +128,7 @@ def make_app(
     app.router.add_get("/login", auth.login_page)
     app.router.add_post("/login", auth.login)
     app.router.add_post("/logout", auth.logout)
+    app.router.add_post("/language", auth.switch_language)
     app.router.add_get("/upload", views.upload_page)
     app.router.add_post("/upload", views.upload)
     app.router.add_get("/runs", views.history)
@@ -136,9 +139,9 @@ def make_app(
     app.router.add_post(_RUN + "/cancel", views.cancel)
     app.router.add_post(_RUN + "/check", views.recheck)
     app.router.add_post(_RUN + "/delete", views.delete)
-    app.router.add_get(_RUN + "/files/{kind}", views.download)
+    app.router.add_get(_RUN + "/files/{kind}", files.download)
     app.router.add_get("/admin", admin.settings)
-    app.router.add_get("/template.xlsx", views.template)
+    app.router.add_get("/template.xlsx", files.template)
     app.router.add_static("/static", STATIC, append_version=False)
     janitor: list[asyncio.Task[None]] = []
 

@@ -32,7 +32,8 @@ from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 
-from rescheduler.i18n import _
+from rescheduler.i18n import N_, _
+from rescheduler.web import language
 from rescheduler.web.context import SESSION, audit, context
 from rescheduler.web.pages import render
 from rescheduler.web.passwords import verify_password
@@ -45,9 +46,11 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _MAX_NAME = 65  # account names have at most 64 characters: a longer one is simply unknown
 # Where ``next`` may lead: this app's own pages (and downloads), nothing else.
 _NEXT_PATH = re.compile(
-    r"/(?:upload|admin|template\.xlsx|runs(?:/[A-Za-z0-9_-]{8,64}(?:/files/[a-z-]{1,32})?)?)?"
+    r"/(?:upload|admin|login|template\.xlsx|runs(?:/[A-Za-z0-9_-]{8,64}(?:/files/[a-z-]{1,32})?)?)?"
 )
 _NEXT_QUERY = re.compile(r"[A-Za-z0-9=&_.-]{0,100}")
+
+FORM_EXPIRED = N_("The form had expired. Go back, reload the page and retry.")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 H = TypeVar("H", bound=Handler)
@@ -88,7 +91,7 @@ def _same_origin(request: web.Request) -> bool:
 
 
 def _forbidden(request: web.Request, why: str) -> web.Response:
-    return render(request, "error.html", status=403, title="Refused", message=why)
+    return render(request, "error.html", status=403, title=_("Refused"), message=why)
 
 
 @web.middleware
@@ -97,9 +100,10 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     token = request.cookies.get(SESSION_COOKIE)
     session = ctx.store.session(token) if token else None
     SESSION.set(session)  # set for every request: one connection's requests share a task
+    language.use_for(request, session, ctx.config.web.default_language)
     target: Any = request.match_info.handler
     if request.method not in _SAFE_METHODS and not _same_origin(request):
-        return _forbidden(request, "This form was sent from another site.")
+        return _forbidden(request, _("This form was sent from another site."))
     if getattr(target, "rescheduler_public", False) or request.path.startswith("/static/"):
         return await handler(request)
     if session is None:
@@ -113,7 +117,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         if given is None and request.content_type == "application/x-www-form-urlencoded":
             given = str((await request.post()).get("csrf", ""))
         if not tokens_match(given, session.csrf):
-            return _forbidden(request, "The form had expired. Go back, reload the page and retry.")
+            return _forbidden(request, _(FORM_EXPIRED))
     allowed = getattr(target, "rescheduler_allowed", None)
     if allowed is not None and not allowed(session.role):
         message = _("Your account ({role}) cannot do this; ask an administrator.")
@@ -181,7 +185,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     next_path = safe_next(str(form.get("next", "/")))
     expected = request.cookies.get(LOGIN_COOKIE, "")
     if not expected or not tokens_match(str(form.get("csrf", "")), expected):
-        message = "The sign-in form had expired; please sign in again."
+        message = _("The sign-in form had expired; please sign in again.")
         return _login_form(request, next_path=next_path, message=message, status=403, name=name)
     address = request.remote or "?"
     refusal = ctx.throttle.reserve(name, address)
@@ -190,7 +194,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         if refusal.busy:
             message = _("Too many sign-ins at once. Try again in {seconds} seconds.")
         else:
-            message = "Too many failed sign-ins. Try again in {seconds} seconds."
+            message = _("Too many failed sign-ins. Try again in {seconds} seconds.")
         message = message.format(seconds=wait)
         response = _login_form(
             request, next_path=next_path, message=message, status=429, name=name
@@ -206,7 +210,7 @@ async def login(request: web.Request) -> web.StreamResponse:
             locked = ctx.throttle.failed(name, address)
             settled = True
             audit(request, "sign-in-failed", user=name, **({"locked": True} if locked else {}))
-            message = "Wrong name or password."
+            message = _("Wrong name or password.")
             return _login_form(request, next_path=next_path, message=message, status=401, name=name)
         ctx.throttle.succeeded(name, address)
         settled = True
@@ -220,6 +224,22 @@ async def login(request: web.Request) -> web.StreamResponse:
     set_cookie(request, response, SESSION_COOKIE, ctx.store.create_session(name))
     response.del_cookie(LOGIN_COOKIE, path="/")
     audit(request, "sign-in", user=name)
+    return response
+
+
+@public
+async def switch_language(request: web.Request) -> web.StreamResponse:
+    """The language switch on every page: kept with the account (signed in, with the form's
+    CSRF token) and in a cookie (for the sign-in page and this browser); back to ``next``."""
+    form = await request.post()
+    chosen = language.asked(form.get("lang"))
+    response = web.Response(status=303, headers={"Location": safe_next(str(form.get("next", "")))})
+    if chosen is None:
+        return response
+    session = SESSION.get()
+    if session is not None and tokens_match(str(form.get("csrf", "")), session.csrf):
+        context(request).store.set_language(session.user, chosen)
+    language.remember(response, chosen, request.secure)
     return response
 
 

@@ -8,11 +8,15 @@
   process never parses an uploaded workbook, so its memory does not depend on what is uploaded.
 * A check can be cancelled (the worker is killed); after a server restart an unfinished check
   is not started again on its own (``Store.recover`` marks it cancelled: "Check again").
+* While it works, the worker reports the rows read and checked so far (``progress``: the
+  checking page shows them). The check runs in the language of whoever uploaded (or pressed
+  Check again), and with the run's choice for conflicting rows (``RunRecord.on_conflict``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
@@ -24,15 +28,16 @@ from pathlib import Path
 from typing import Any
 
 from rescheduler.config import AuthConfig, Config
-from rescheduler.i18n import _
-from rescheduler.web import preview
+from rescheduler.i18n import current_language
+from rescheduler.web import notes, preview
 from rescheduler.web.checkjob import CheckRequest
 from rescheduler.web.records import RunRecord, RunState
 from rescheduler.web.runs import Runs
-from rescheduler.web.store import CUT_OFF_CHECK, Store
+from rescheduler.web.store import Store
 
 log = logging.getLogger("rescheduler.web")
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+_LINE_LIMIT = 1 << 20  # one line of the worker's stdout (its answer holds one message)
 
 
 class Checks:
@@ -44,6 +49,7 @@ class Checks:
         self._users: dict[str, str] = {}  # user -> the run being uploaded ("") or checked
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._cancelled_by: dict[str, str] = {}
+        self._progress: dict[str, dict[str, Any]] = {}  # run -> the worker's last report
         self.last_peak_rss_mb: float | None = None  # of the last worker that reported it
 
     # -- who may start one --------------------------------------------------------------------
@@ -62,6 +68,11 @@ class Checks:
 
     def active(self, run_id: str) -> bool:
         return run_id in self._tasks
+
+    def progress(self, run_id: str) -> dict[str, Any] | None:
+        """The rows read and checked so far (``phase``, ``read``, ``done``, ``total``), or None
+        before the worker's first report."""
+        return self._progress.get(run_id)
 
     async def wait(self, run_id: str, timeout_s: float = 10.0) -> None:
         """Until the check of ``run_id`` has ended (after ``cancel``: the worker is gone)."""
@@ -97,40 +108,46 @@ class Checks:
             if record is None:
                 return
             if self._slots.locked():
-                waiting = _("waiting: other files are being checked; this one is next in line")
-                self.store.update_run(run_id, message=waiting)
+                self.store.update_run(run_id, message=notes.note(notes.WAITING))
             async with self._slots:
                 self.store.update_run(run_id, message="")
                 state, message, rows = await self._work(record)
             self.store.update_run(run_id, state=state, message=message, rows=rows, counts={})
         except asyncio.CancelledError:
             by = self._cancelled_by.pop(run_id, None)
-            message = CUT_OFF_CHECK if by is None else _("check cancelled by {user}")
-            self.store.update_run(
-                run_id, state=RunState.CANCELLED, message=message.format(user=by)
-            )
+            message = notes.CUT_OFF_CHECK
+            if by is not None:
+                message = notes.note(notes.CANCELLED_BY, user=by)
+            self.store.update_run(run_id, state=RunState.CANCELLED, message=message)
             if by is None:
                 raise
         except Exception:
             log.exception("checking run %s failed", run_id)
-            message = _("the file could not be checked (an internal error; see the server log)")
+            message = notes.note(notes.CHECK_FAILED, admin=True)
             self.store.update_run(run_id, state=RunState.UNREADABLE, message=message)
         finally:
             self._tasks.pop(run_id, None)
+            self._progress.pop(run_id, None)
             if self._users.get(user) == run_id:
                 del self._users[user]
 
     async def _work(self, record: RunRecord) -> tuple[RunState, str, int | None]:
         web = self.config.web
+        config = dataclasses.replace(self.config, auth=AuthConfig())  # no keys in the worker
+        if record.on_conflict:
+            config = dataclasses.replace(
+                config, input=dataclasses.replace(config.input, on_conflict=record.on_conflict)
+            )
         request = CheckRequest(
             input_path=self.runs.input_path(record),
             run_dir=self.store.run_dir(record.id),
-            config=dataclasses.replace(self.config, auth=AuthConfig()),  # no keys in the worker
+            config=config,
             file_name=record.file_name,
             max_rows=web.max_rows,
             memory_mb=web.check_memory_mb,
             cpu_s=max(1, int(web.check_timeout_s)),
             max_listed=preview.MAX_LISTED,
+            language=current_language(),
         )
         env = dict(os.environ, MALLOC_ARENA_MAX="2")
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
@@ -142,10 +159,11 @@ class Checks:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             env=env,
+            limit=_LINE_LIMIT,
         )
         try:
-            out, err = await asyncio.wait_for(
-                process.communicate(pickle.dumps(request)), web.check_timeout_s
+            answer, err = await asyncio.wait_for(
+                self._talk(record.id, process, pickle.dumps(request)), web.check_timeout_s
             )
         except TimeoutError:
             await _kill(process)
@@ -153,13 +171,13 @@ class Checks:
         except BaseException:
             await _kill(process)
             raise
-        answer = _answer(out)
         if "peak_rss_mb" in answer:
             self.last_peak_rss_mb = float(answer["peak_rss_mb"])
         if answer.get("ok") is True:
             return RunState.READY, "", int(answer["rows"])
         if isinstance(answer.get("message"), str):
-            return RunState.UNREADABLE, self.runs.clean(answer["message"], record), None
+            message = self.runs.clean(answer["message"], record)
+            return RunState.UNREADABLE, notes.for_refused_file(message), None
         code = process.returncode
         if code == -signal.SIGXCPU:
             return RunState.UNREADABLE, _too_slow(web.check_timeout_s), None
@@ -169,19 +187,37 @@ class Checks:
             code,
             err.decode("utf-8", "replace")[-2000:],
         )
-        message = _(
-            "the file needs more memory to check than the upload page allows "
-            "(web.check_memory_mb = {limit}): split it into smaller files, or save it as CSV "
-            "UTF-8"
-        ).format(limit=web.check_memory_mb)
-        return RunState.UNREADABLE, message, None
+        detail = f"web.check_memory_mb = {web.check_memory_mb}"
+        return RunState.UNREADABLE, notes.note(notes.TOO_BIG, detail=detail), None
+
+    async def _talk(
+        self, run_id: str, process: asyncio.subprocess.Process, request: bytes
+    ) -> tuple[dict[str, Any], bytes]:
+        """Send the request, keep each progress report, return the answer and stderr."""
+        assert process.stdin is not None
+        assert process.stdout is not None
+        assert process.stderr is not None
+        errors = asyncio.ensure_future(process.stderr.read())
+        try:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                process.stdin.write(request)  # a worker that died at once reads no more
+                await process.stdin.drain()
+                process.stdin.close()
+            answer: dict[str, Any] = {}
+            while line := await process.stdout.readline():
+                data = _answer(line)
+                if isinstance(data.get("progress"), dict):
+                    self._progress[run_id] = data["progress"]
+                elif data:
+                    answer = data
+            await process.wait()
+            return answer, await errors
+        finally:
+            errors.cancel()
 
 
 def _too_slow(limit_s: float) -> str:
-    return _(
-        "checking the file took longer than the upload page allows (web.check_timeout_s = "
-        "{limit} s): split it into smaller files"
-    ).format(limit=f"{limit_s:g}")
+    return notes.note(notes.TOO_SLOW, detail=f"web.check_timeout_s = {limit_s:g} s")
 
 
 def _answer(out: bytes) -> dict[str, Any]:

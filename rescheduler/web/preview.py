@@ -2,26 +2,31 @@
 
 ``check`` runs ``engine.run`` with ``dry_run=True`` (exactly ``rescheduler validate``), which
 writes ``validation.csv`` (every row's verdict) and ``validation.errors.csv`` (the rows to fix)
-into the run folder, then reads that report back for the page: the invalid rows (line, column,
-reason) and the duplicates. A sample of the requests is rebuilt for the first rows the dry run
-would send, by the same validate and plan functions the engine uses. It is blocking code: the
+into the run folder, and watches each row as the engine writes it (``Progress.last``): the
+invalid rows (line, column, reason), the duplicates and the rows to send, told apart by their
+``error_code`` (never by their text, which is in the reader's language). The first rows the dry
+run would send are rebuilt as the preview table by the same validate and plan functions the
+engine uses. It is blocking code: the
 server runs it in a bounded worker process (``checkjob.py``), so a large or hostile file stalls
 neither the pages nor a running run.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rescheduler.config import Config, resolve_timezone
-from rescheduler.models import Problem, Status, UpdateRequest
+from rescheduler.models import USER_ACCOUNT, Problem, Status, UpdateRequest
+
+if TYPE_CHECKING:
+    from rescheduler.engine import Progress
 
 MAX_LISTED = 1000  # invalid rows shown on the page; the validation report has all of them
-SAMPLE_SIZE = 5
+SAMPLE_SIZE = 10
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 VALIDATION_NAME = "validation.csv"
 PREVIEW_NAME = "preview.json"
@@ -35,10 +40,23 @@ class ListedRow:
 
 @dataclass(frozen=True)
 class SampleRequest:
+    """One row that would be sent, as the page's preview table shows it.
+
+    ``time`` is the new appointTime in the configured zone (``time_utc`` the same moment in
+    UTC, shown on hover); ``url`` and ``body`` are the exact request ("show the request").
+    ``current`` is left for "current -> new": what the server holds now, field by field, once
+    a snapshot of the server's state is taken before the check (empty until then).
+    """
+
     line: int
     url: str
     body: str  # the JSON body, indented for reading (the wire has it compact)
-    when: str = ""  # appointTime in the configured zone, to check the zone reading
+    appoint_id: str = ""
+    agent: str = ""
+    time: str = ""
+    time_utc: str = ""
+    remark: str | None = None  # None: left unchanged (not in the request)
+    current: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -57,6 +75,11 @@ class Preview:
     duplicates: list[ListedRow] = field(default_factory=list)
     sample: list[SampleRequest] = field(default_factory=list)
     elapsed_s: float = 0.0
+    conflicts: int = 0  # rows refused: same appointId, other changes (on_conflict = reject)
+    superseded: int = 0  # rows not sent: a later row of the same appointId wins (last)
+    on_conflict: str = "reject"  # what the check used
+    agent_field: str = "userAccount"
+    language: str = "en"  # the language of the row messages above
 
     @property
     def invalid_total(self) -> int:
@@ -72,13 +95,19 @@ class Preview:
 
     @classmethod
     def load(cls, path: Path) -> Preview:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = _known(cls, json.loads(path.read_text(encoding="utf-8")))
         for key in ("invalid", "duplicates"):
             data[key] = [
                 ListedRow(r["line"], [Problem(**p) for p in r["problems"]]) for r in data[key]
             ]
-        data["sample"] = [SampleRequest(**s) for s in data["sample"]]
+        data["sample"] = [SampleRequest(**_known(SampleRequest, s)) for s in data["sample"]]
         return cls(**data)
+
+
+def _known(kind: type, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` without the keys ``kind`` has no field for (a preview saved by another version)."""
+    names = {f.name for f in fields(kind)}
+    return {k: v for k, v in data.items() if k in names}
 
 
 def check(
@@ -88,39 +117,47 @@ def check(
     file_name: str,
     max_rows: int | None = None,
     max_listed: int | None = None,
+    progress: Progress | None = None,
 ) -> Preview:
     """Dry-run ``input_path``; raises the engine's ``ReschedulerError`` if it cannot be read
     (or has more than ``max_rows`` rows). At most ``max_listed`` invalid rows and duplicates
-    are kept for the page (default ``MAX_LISTED``)."""
+    are kept for the page (default ``MAX_LISTED``). ``progress`` is the engine's, updated as
+    the rows are read and checked (the worker reports it to the page)."""
     listed = MAX_LISTED if max_listed is None else max_listed
     from rescheduler.engine import Job, run_sync
-    from rescheduler.rows import DRY_RUN_NOTE
+    from rescheduler.i18n import current_language
+    from rescheduler.read.dedupe import CONFLICT, SUPERSEDED
+    from rescheduler.rows import DRY_RUN
 
     started = time.monotonic()
     out = run_dir / VALIDATION_NAME
     job = Job(input_path=input_path, config=config, out_path=out, dry_run=True, max_rows=max_rows)
-    result = run_sync(job)
-    info = result.info
-    headers = list(info.headers)
-    invalid: list[ListedRow] = []
+    invalid: list[tuple[int, str]] = []  # (line, error): split by column once headers are known
     duplicates: list[ListedRow] = []
     would_send: list[int] = []
-    to_send = 0
-    known = set(headers)
-    with result.results_path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
-        next(reader)
-        base = len(headers)
-        for record in reader:
-            line, status, error = int(record[base]), record[base + 1], record[base + 8]
-            if status == Status.INVALID and len(invalid) < listed:
-                invalid.append(ListedRow(line, split_problems(error, known)))
-            elif status == Status.SKIPPED and error == DRY_RUN_NOTE:
-                to_send += 1
-                if len(would_send) < SAMPLE_SIZE:
-                    would_send.append(line)
-            elif status == Status.SKIPPED and len(duplicates) < listed:
-                duplicates.append(ListedRow(line, [Problem("", error)]))
+    seen = {"to_send": 0, "conflicts": 0, "superseded": 0}
+
+    def collect(p: Progress) -> None:
+        row = p.last
+        if row is None:
+            return
+        codes = row.error_code.split(";")
+        if row.status == Status.INVALID:
+            seen["conflicts"] += CONFLICT in codes
+            if len(invalid) < listed:
+                invalid.append((row.line, row.error))
+        elif row.status == Status.SKIPPED and DRY_RUN in codes:
+            seen["to_send"] += 1
+            if len(would_send) < SAMPLE_SIZE:
+                would_send.append(row.line)
+        elif row.status == Status.SKIPPED:
+            seen["superseded"] += SUPERSEDED in codes
+            if len(duplicates) < listed:
+                duplicates.append(ListedRow(row.line, [Problem("", row.error, row.error_code)]))
+
+    result = run_sync(job, on_progress=collect, progress=progress)
+    info = result.info
+    headers = set(info.headers)
     counts = {status.value: n for status, n in result.summary.counts.items()}
     return Preview(
         file_name=file_name,
@@ -128,15 +165,20 @@ def check(
         delimiter=DELIMITERS.get(info.delimiter or "", info.delimiter or ""),
         sheet=info.sheet or "",
         timezone=info.timezone,
-        headers=headers,
+        headers=list(info.headers),
         rows=info.rows,
         blank_rows=info.blank_rows,
         counts=counts,
-        to_send=to_send,
-        invalid=invalid,
+        to_send=seen["to_send"],
+        invalid=[ListedRow(line, split_problems(error, headers)) for line, error in invalid],
         duplicates=duplicates,
         sample=_sample(input_path, config, set(would_send)),
         elapsed_s=time.monotonic() - started,
+        conflicts=seen["conflicts"],
+        superseded=seen["superseded"],
+        on_conflict=config.input.on_conflict,
+        agent_field=config.server.agent_field,
+        language=current_language(),
     )
 
 
@@ -175,6 +217,7 @@ def _sample(input_path: Path, config: Config, lines: set[int]) -> list[SampleReq
     if not lines:
         return []
     cfg = config
+    agent_field = cfg.server.agent_field
     zone, _ = resolve_timezone(cfg.input.timezone)
     out: list[SampleRequest] = []
     with open_input(cfg, input_path) as table:
@@ -185,13 +228,26 @@ def _sample(input_path: Path, config: Config, lines: set[int]) -> list[SampleReq
             checked = planner.check(row)
             if isinstance(checked, UpdateRequest):
                 wire = planner.wire(checked)
-                when = ""
+                when = utc = ""
                 if checked.appoint_time_ms is not None:
                     moment = datetime.fromtimestamp(checked.appoint_time_ms / 1000, UTC)
-                    when = moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+                    when = moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+                    utc = moment.strftime("%Y-%m-%d %H:%M:%S UTC")
                 body = json.dumps(json.loads(wire.body), indent=2, ensure_ascii=False)
                 url = cfg.server.base_url + wire.path[len(base_path(cfg.server.base_url)) :]
-                out.append(SampleRequest(row.line, f"POST {url}", body, when))
+                agent = checked.user_account if agent_field == USER_ACCOUNT else checked.work_no
+                out.append(
+                    SampleRequest(
+                        row.line,
+                        f"POST {url}",
+                        body,
+                        appoint_id=checked.appoint_id,
+                        agent=agent or "",
+                        time=when,
+                        time_utc=utc,
+                        remark=checked.remark,
+                    )
+                )
             if len(out) >= len(lines):
                 break
     return out

@@ -46,6 +46,8 @@ class RunRecord:
     started: float | None = None
     finished: float | None = None
     stopped_by: str = ""
+    on_conflict: str = ""  # "" = the config's input.on_conflict; else reject | last
+    starts: int = 0  # the first start and each resume
 
     @property
     def stem(self) -> str:
@@ -57,6 +59,7 @@ class Session:
     user: str
     csrf: str
     role: Role = Role.SUPERVISOR
+    language: str = ""  # the page's language kept with the account ("" = the browser's)
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,7 @@ class Account:
 
 RUN_COLUMNS = frozenset(
     {"size", "state", "message", "rows", "counts", "results_format", "started_by", "started",
-     "finished", "stopped_by"}
+     "finished", "stopped_by", "on_conflict", "starts"}
 )  # fmt: skip
 
 
@@ -89,4 +92,6 @@ def run_record(row: sqlite3.Row) -> RunRecord:
         started=row["started"],
         finished=row["finished"],
         stopped_by=row["stopped_by"],
+        on_conflict=row["on_conflict"],
+        starts=row["starts"],
     )

@@ -17,6 +17,7 @@ history row, by ``expire``. Each start ends, as ``rescheduler run`` does, with a
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import json
 import logging
@@ -30,13 +31,16 @@ from rescheduler.config import Config
 from rescheduler.engine import Job, Progress, RunResult
 from rescheduler.errors import Crashed, Interrupted, ReschedulerError
 from rescheduler.finish import RunReporter
+from rescheduler.i18n import _
 from rescheduler.send.pool import StopControl
+from rescheduler.web import notes
+from rescheduler.web.numbers import job_numbers, kept_counts, statuses
 from rescheduler.web.preview import PREVIEW_NAME, Preview
 from rescheduler.web.store import ACTIVE, STARTABLE, RunRecord, RunState, Store
 from rescheduler.write.runrecord import RunFacts
 
 log = logging.getLogger("rescheduler.web")
-FORMATS = ("csv", "xlsx")
+FORMATS = ("xlsx", "csv")  # the first is the page's default: supervisors open files in Excel
 OUTCOME_NAME = "outcome.json"
 SHUTDOWN_GRACE_S = 10.0
 MAX_MESSAGE = 2_000  # characters of a run-level message shown on a page
@@ -88,7 +92,7 @@ class Runs:
         """A message fit for the page: no server paths, no access key, no secret key."""
         run_dir = str(self.store.run_dir(record.id))
         message = message.replace(str(self.input_path(record)), record.file_name)
-        message = message.replace(run_dir + "/", "").replace(run_dir, "the run folder")
+        message = message.replace(run_dir + "/", "").replace(run_dir, "…")
         auth = self.config.auth
         for secret in (auth.access_key, auth.secret_key.reveal() if auth.secret_key else ""):
             if secret:
@@ -99,14 +103,23 @@ class Runs:
 
     # -- sending ------------------------------------------------------------------------------
     def start(self, run_id: str, user: str, results_format: str) -> None:
-        """Start (or resume) sending; raises NotStartable or Busy."""
+        """Start (or resume) sending; raises NotStartable or Busy.
+
+        A first start needs a checked file with at least one row to send (a header-only file,
+        or one whose every row is invalid, has nothing to start)."""
         record = self.store.get_run(run_id)
         if record is None or record.state not in STARTABLE or run_id in self._sending:
             raise NotStartable(run_id)
+        if record.started is None:
+            checked = self.preview(record)
+            if checked is None or checked.to_send == 0:
+                raise NotStartable(run_id)
         other = self.sending_run()
         if other is not None:
             raise Busy(other)
-        fmt = record.results_format or (results_format if results_format in FORMATS else "csv")
+        fmt = record.results_format or (
+            results_format if results_format in FORMATS else FORMATS[0]
+        )
         self.store.update_run(
             run_id,
             state=RunState.RUNNING,
@@ -116,6 +129,7 @@ class Runs:
             finished=None,
             stopped_by="",
             message="",
+            starts=record.starts + 1,
         )
         log.info("run %s (%s) started by %s", run_id, record.file_name, user)
         sending = _Sending(Progress(), StopControl())
@@ -126,7 +140,7 @@ class Runs:
         sending = self._sending.get(run_id)
         if sending is None or sending.stop.requested:
             return False
-        sending.stop.request(Interrupted(f"stopped by {user} on the web page"))
+        sending.stop.request(Interrupted(_("stopped by {user} on the web page").format(user=user)))
         self.store.update_run(run_id, state=RunState.STOPPING, stopped_by=user)
         log.info("run %s stop requested by %s", run_id, user)
         return True
@@ -137,9 +151,14 @@ class Runs:
         record = self.store.get_run(run_id)
         assert record is not None
         reporter = self._reporter(record)
+        config = self.config
+        if record.on_conflict:
+            config = dataclasses.replace(
+                config, input=dataclasses.replace(config.input, on_conflict=record.on_conflict)
+            )
         job = Job(
             input_path=self.input_path(record),
-            config=self.config,
+            config=config,
             out_path=self.results_path(record),
             resume=True,
             handle_signals=False,
@@ -152,19 +171,19 @@ class Runs:
         except ReschedulerError as exc:
             if isinstance(exc, Crashed):  # a bug: its traceback, scrubbed, for the server log
                 log.error("run %s: %s\n%s", run_id, exc, self._traceback(exc))
-            self._end(record, RunState.FAILED, self.clean(str(exc), record), sending.progress)
             message = self.clean(str(exc), record)
+            shown = notes.for_start_error(type(exc).__name__, message)
+            self._end(record, RunState.FAILED, shown, sending.progress)
             facts = functools.partial(reporter.facts_from_error, exc, sending.progress, message)
         except asyncio.CancelledError:
-            message = "the server stopped during this run; press Resume to send the rows left"
-            self._end(record, RunState.INTERRUPTED, message, sending.progress)
+            self._end(record, RunState.INTERRUPTED, notes.INTERRUPTED_RUN, sending.progress)
             raise
         except Exception:
             log.exception("run %s failed", run_id)
-            message = "the run failed (an internal error; see the server log); press Resume"
+            message = notes.note(notes.INTERNAL, admin=True)
             self._end(record, RunState.FAILED, message, sending.progress)
         else:
-            self._finished(record, result)
+            self._finished(record, result, sending.progress)
             facts = functools.partial(reporter.facts_from_result, result)
         finally:
             self._sending.pop(run_id, None)
@@ -196,19 +215,16 @@ class Runs:
         key = self.config.auth.secret_key
         return format_traceback(crash.__cause__ or crash, (key.reveal(),) if key else ())
 
-    def _finished(self, record: RunRecord, result: RunResult) -> None:
-        summary = result.summary
-        outcome = {
-            "failure_codes": dict(summary.failure_codes.most_common()),
-            "invalid_columns": dict(summary.invalid_columns.most_common()),
-            "elapsed_s": result.elapsed_s,
-        }
-        path = self.store.run_dir(record.id) / OUTCOME_NAME
-        path.write_text(json.dumps(outcome), encoding="utf-8")
+    def _finished(self, record: RunRecord, result: RunResult, progress: Progress) -> None:
+        self._save_outcome(record, progress, result.elapsed_s)
         aborted = result.aborted
         state = RunState.FINISHED if aborted is None else RunState.STOPPED
-        message = "" if aborted is None else self.clean(str(aborted), record)
-        counts = {status.value: n for status, n in summary.counts.items()}
+        message = ""
+        if aborted is not None:
+            now = self.store.get_run(record.id)
+            stopped_by = now.stopped_by if now is not None else ""
+            message = notes.for_abort(aborted.code, self.clean(str(aborted), record), stopped_by)
+        counts = kept_counts({s.value: n for s, n in result.summary.counts.items()}, progress.codes)
         self.store.update_run(
             record.id,
             state=state,
@@ -219,8 +235,15 @@ class Runs:
         )
         log.info("run %s %s: %s", record.id, state.value, counts)
 
+    def _save_outcome(self, record: RunRecord, progress: Progress, elapsed_s: float) -> None:
+        """Why rows were not rescheduled (error codes, rows, an example each) and the time."""
+        outcome = {"codes": progress.codes, "examples": progress.examples, "elapsed_s": elapsed_s}
+        path = self.store.run_dir(record.id) / OUTCOME_NAME
+        path.write_text(json.dumps(outcome, ensure_ascii=False), encoding="utf-8")
+
     def _end(self, record: RunRecord, state: RunState, message: str, progress: Progress) -> None:
-        counts = {status.value: n for status, n in progress.counts.items()}
+        self._save_outcome(record, progress, progress.elapsed_s)
+        counts = kept_counts({s.value: n for s, n in progress.counts.items()}, progress.codes)
         self.store.update_run(
             record.id, state=state, message=message, counts=counts, finished=self.store.now()
         )
@@ -228,27 +251,32 @@ class Runs:
 
     # -- what the page polls ------------------------------------------------------------------
     def status(self, record: RunRecord) -> dict[str, Any]:
+        """What the page polls: the state, its message (in the reader's language, the detail
+        apart), the counts per status and the job's numbers (``numbers.JobNumbers``)."""
         sending = self._sending.get(record.id)
+        shown = notes.show(record.message)
         data: dict[str, Any] = {
             "state": record.state.value,
             "active": record.state in ACTIVE,
-            "message": record.message,
+            "message": shown.text,
+            "detail": shown.detail,
         }
         if sending is not None:
             p = sending.progress
-            counts = {status.value: n for status, n in p.counts.items()}
+            kept = kept_counts({s.value: n for s, n in p.counts.items()}, p.codes)
             data.update(
                 phase=p.phase,
-                total=p.total,
-                done=p.done,
-                counts=counts,
                 rate=round(p.rate, 1),
                 eta_s=None if p.eta_s is None else round(p.eta_s),
                 elapsed_s=round(p.elapsed_s, 1),
             )
+            total = p.total
         else:
-            counts = dict(record.counts)
-            data.update(total=record.rows, done=sum(counts.values()), counts=counts)
+            kept, total = dict(record.counts), record.rows
+        numbers = job_numbers(total, kept)
+        data.update(
+            total=total, done=numbers.written, counts=statuses(kept), job=numbers.as_dict()
+        )
         return data
 
     def sending_run(self) -> str | None:
@@ -276,10 +304,10 @@ class Runs:
     async def close(self, grace_s: float = SHUTDOWN_GRACE_S) -> None:
         """Stop every run cleanly (rows left become not_sent), cancelling what outlasts grace."""
         for sending in self._sending.values():
-            sending.stop.request(Interrupted("the web server was shut down"))
+            sending.stop.request(Interrupted(_("the web server was shut down")))
         tasks = list(self._tasks)
         if tasks:
-            _, pending = await asyncio.wait(tasks, timeout=grace_s)
+            _done, pending = await asyncio.wait(tasks, timeout=grace_s)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)

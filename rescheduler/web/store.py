@@ -1,8 +1,8 @@
 """The web server's durable state: one SQLite database and one folder per run, under ``data_dir``.
 
     data_dir/                mode 0700: it holds password hashes and every uploaded sheet
-      web.sqlite3            accounts, sessions and the run history (WAL: the ``user`` commands
-                             may change accounts while the server runs)
+      web.sqlite3            accounts (role, language), sessions and the run history (WAL:
+                             the ``user`` commands may change accounts while the server runs)
       runs/<run id>/         input<suffix> (the upload, under a name of our own), preview.json,
                              validation.csv + validation.errors.csv (the dry run),
                              results.csv|xlsx + results.errors.csv|xlsx, results.journal.sqlite,
@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from rescheduler.errors import OutputError
+from rescheduler.web.notes import CUT_OFF_CHECK, INTERRUPTED_RUN
 from rescheduler.web.records import (
     ACTIVE,
     CHECKABLE,
@@ -83,9 +84,13 @@ CREATE INDEX IF NOT EXISTS run_uploaded ON run (uploaded DESC);
 _MIGRATIONS = (
     # 1: roles. Accounts made before roles existed become supervisors.
     "ALTER TABLE user ADD COLUMN role TEXT NOT NULL DEFAULT 'supervisor'",
+    # 2: the page's language, kept with the account ('' = from the browser).
+    "ALTER TABLE user ADD COLUMN language TEXT NOT NULL DEFAULT ''",
+    # 3: what a run does with rows of one appointId and different changes (reject | last).
+    "ALTER TABLE run ADD COLUMN on_conflict TEXT NOT NULL DEFAULT ''",
+    # 4: how many times a run was started (1 + resumes), so its page reads as one job.
+    "ALTER TABLE run ADD COLUMN starts INTEGER NOT NULL DEFAULT 0",
 )
-CUT_OFF_CHECK = "the check did not finish before the server stopped; press Check again"
-INTERRUPTED_RUN = "the server stopped during this run; press Resume to send the rows left"
 
 
 class UserExists(ValueError):
@@ -166,6 +171,11 @@ class Store:
         cur = self._db.execute("UPDATE user SET role = ? WHERE name = ?", (Role(role).value, name))
         return cur.rowcount == 1
 
+    def set_language(self, name: str, language: str) -> bool:
+        """Keep ``language`` (``en``, ``zh-CN``; "" = follow the browser) with the account."""
+        cur = self._db.execute("UPDATE user SET language = ? WHERE name = ?", (language, name))
+        return cur.rowcount == 1
+
     def users(self) -> list[Account]:
         rows = self._db.execute("SELECT name, role, created FROM user ORDER BY name").fetchall()
         return [Account(str(r[0]), Role(r[1]), float(r[2])) for r in rows]
@@ -191,7 +201,7 @@ class Store:
         """The live session of a cookie token, or None (unknown, idle too long, too old)."""
         key = _digest(token)
         row = self._db.execute(
-            "SELECT s.user, s.csrf, s.created, s.seen, u.role FROM session s "
+            "SELECT s.user, s.csrf, s.created, s.seen, u.role, u.language FROM session s "
             "JOIN user u ON u.name = s.user WHERE s.token_hash = ?",
             (key,),
         ).fetchone()
@@ -203,7 +213,9 @@ class Store:
             return None
         if now - row["seen"] > _TOUCH_EVERY_S:
             self._db.execute("UPDATE session SET seen = ? WHERE token_hash = ?", (now, key))
-        return Session(user=row["user"], csrf=row["csrf"], role=Role(row["role"]))
+        return Session(
+            user=row["user"], csrf=row["csrf"], role=Role(row["role"]), language=row["language"]
+        )
 
     def delete_session(self, token: str) -> None:
         self._db.execute("DELETE FROM session WHERE token_hash = ?", (_digest(token),))

@@ -16,9 +16,11 @@ from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, MultipartReader
 
+from rescheduler.i18n import N_, _
 from rescheduler.read.reader import CSV_SUFFIXES, SHEET_SUFFIXES
 
 SUFFIXES = (*CSV_SUFFIXES, *SHEET_SUFFIXES)
+FORM_INCOMPLETE = N_("The form arrived incomplete: reload the page and upload the file again.")
 _CHUNK = 1 << 16
 _MAX_NAME = 120
 _UNSAFE = re.compile(r"[^\w .()\[\]+-]")
@@ -54,30 +56,41 @@ def suffix_of(name: str) -> str:
     """The file's type by its suffix; UploadRefused for anything but the readable types."""
     suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES:
-        listed = ", ".join(SUFFIXES)
-        raise UploadRefused(415, f"{name} is not a sheet rescheduler can read (use {listed}).")
+        raise UploadRefused(
+            415,
+            _(
+                "{name} is not a file this page can read. Open it in Excel (or WPS) and save it "
+                "with File > Save As as an Excel Workbook (.xlsx) or as CSV UTF-8 (.csv), then "
+                "upload that file."
+            ).format(name=name),
+        )
     return suffix
 
 
 def too_big(limit: int, size: int | None = None) -> UploadRefused:
-    size_text = f" ({size / 1e6:.1f} MB)" if size else ""
-    return UploadRefused(
-        413,
-        f"The file is too large{size_text}: the limit is {limit / 1e6:g} MB. "
-        "Split it into smaller files and upload them one by one.",
+    text = _(
+        "The file is too large: the limit is {limit} MB. Split it into smaller files and "
+        "upload them one by one."
     )
+    if size:
+        text = _(
+            "The file is too large ({size} MB): the limit is {limit} MB. Split it into smaller "
+            "files and upload them one by one."
+        )
+    shown = f"{size / 1e6:.1f}" if size else ""
+    return UploadRefused(413, text.format(size=shown, limit=f"{limit / 1e6:g}"))
 
 
 async def read_field(reader: MultipartReader, name: str, max_bytes: int = 1024) -> str:
     """The next part, which must be the small text field ``name``."""
     part = await reader.next()
     if not isinstance(part, BodyPartReader) or part.name != name:
-        raise UploadRefused(400, f"the form is incomplete: {name} missing")
+        raise UploadRefused(400, _(FORM_INCOMPLETE))
     data = bytearray()
     while chunk := await part.read_chunk(256):
         data += chunk
         if len(data) > max_bytes:
-            raise UploadRefused(400, f"the form field {name} is too long")
+            raise UploadRefused(400, _(FORM_INCOMPLETE))
     return data.decode("utf-8", "replace")
 
 
@@ -85,7 +98,7 @@ async def next_file_part(reader: MultipartReader) -> tuple[BodyPartReader, str, 
     """The ``file`` part, its sanitised name and its suffix; UploadRefused if it is wrong."""
     part = await reader.next()
     if not isinstance(part, BodyPartReader) or part.name != "file" or not part.filename:
-        raise UploadRefused(400, "Choose a file to upload.")
+        raise UploadRefused(400, _("Choose a file to upload."))
     file_name = safe_file_name(part.filename)
     return part, file_name, suffix_of(file_name)
 
@@ -101,7 +114,9 @@ async def save_part(part: BodyPartReader, target: Path, limit: int) -> int:
                     raise too_big(limit)
                 handle.write(chunk)
         if size == 0:
-            raise UploadRefused(400, "The file is empty.")
+            raise UploadRefused(
+                400, _("The file is empty (0 bytes): choose the file again, or save it again.")
+            )
     except BaseException:
         _discard(target)
         raise

@@ -6,64 +6,48 @@ exist) and changed only by whoever ``roles.may_change`` allows (403).
 
 from __future__ import annotations
 
-import re
-
 from aiohttp import web
 
-from rescheduler.i18n import _
-from rescheduler.read.reader import SHEET_SUFFIXES
-from rescheduler.web.auth import changes_runs, streams_csrf, tokens_match
-from rescheduler.web.context import SESSION, WebContext, audit, context
-from rescheduler.web.files import CONTENT_TYPES, content_disposition, file_table, files_of
+from rescheduler.i18n import N_, _
+from rescheduler.web.access import changeable_run as _changeable
+from rescheduler.web.access import session_of as _session
+from rescheduler.web.access import visible_run as _record
+from rescheduler.web.auth import FORM_EXPIRED, changes_runs, streams_csrf, tokens_match
+from rescheduler.web.context import WebContext, audit, context
+from rescheduler.web.files import files_of
+from rescheduler.web.notes import show
+from rescheduler.web.numbers import failure_reasons, job_numbers
 from rescheduler.web.pages import render
 from rescheduler.web.roles import may_change, may_change_runs, may_see, sees_every_run
-from rescheduler.web.runs import Busy, NotStartable
-from rescheduler.web.store import ACTIVE, CHECKABLE, STARTABLE, RunRecord, RunState, Session
-from rescheduler.web.uploads import UploadRefused, next_file_part, read_field, save_part, too_big
+from rescheduler.web.runs import FORMATS, Busy, NotStartable
+from rescheduler.web.store import ACTIVE, CHECKABLE, STARTABLE, RunRecord, RunState
+from rescheduler.web.uploads import (
+    FORM_INCOMPLETE,
+    UploadRefused,
+    next_file_part,
+    read_field,
+    save_part,
+    too_big,
+)
 
-_RUN_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 _MULTIPART_OVERHEAD = 64 * 1024
-NOTICES = {
-    "busy": "Another run is sending right now; only one run sends at a time. "
-    "Start this one when it has finished (or stop it).",
-    "not-startable": "This run cannot be started in its present state.",
-    "stopping": "Stopping: the requests in flight finish, the rest will be left not sent.",
-    "cancelled": _("The check was cancelled."),
-    "deleted": _("The upload and its files were deleted."),
-    "active": _("This run is busy (being checked or sending): cancel or stop it first."),
-    "check-busy": _(
+NOTICES = {  # shown after a redirect (?notice=...), translated when shown
+    "busy": N_(
+        "Another run is sending right now, and only one run sends at a time. Start this one "
+        "when that one has finished."
+    ),
+    "not-startable": N_("This run cannot be started now: it has no rows to send, or it is busy."),
+    "cancelled": N_("The check was cancelled."),
+    "deleted": N_("The upload and its files were deleted."),
+    "active": N_("This run is busy (being checked or sending): cancel or stop it first."),
+    "check-busy": N_(
         "You already have a file being checked: wait for it, or cancel it, then try again."
     ),
+    "rechecked": N_(
+        "The file is being checked again with your choice. Look at the result, then press Start."
+    ),
 }
-
-
-def _session(request: web.Request) -> Session:
-    session = SESSION.get()
-    assert session is not None  # auth_middleware lets no one else through
-    return session
-
-
-def _session_user(request: web.Request) -> str:
-    return _session(request).user
-
-
-def _record(request: web.Request) -> RunRecord:
-    """The run named in the path, if this user may see it (404 otherwise, whether or not it
-    exists: another supervisor's run IDs are not confirmed)."""
-    run_id = request.match_info["run_id"]
-    record = context(request).store.get_run(run_id) if _RUN_ID.fullmatch(run_id) else None
-    session = _session(request)
-    if record is None or not may_see(session.role, session.user, record.uploaded_by):
-        raise web.HTTPNotFound(text="no such run\n")
-    return record
-
-
-def _changeable(request: web.Request) -> RunRecord:
-    record = _record(request)
-    session = _session(request)
-    if not may_change(session.role, session.user, record.uploaded_by):
-        raise web.HTTPForbidden(text="this run is not yours to change\n")
-    return record
+ON_CONFLICT = ("reject", "last")
 
 
 async def home(request: web.Request) -> web.StreamResponse:
@@ -94,7 +78,7 @@ async def upload_page(request: web.Request) -> web.StreamResponse:
 @streams_csrf
 async def upload(request: web.Request) -> web.StreamResponse:
     ctx = context(request)
-    user = _session_user(request)
+    user = _session(request).user
     if ctx.checks.claim(user) is not None:
         return _upload_page(request, message=NOTICES["check-busy"], status=429)
     try:
@@ -110,15 +94,11 @@ async def _receive(request: web.Request, ctx: WebContext, user: str) -> web.Stre
         if declared is not None and declared > limit + _MULTIPART_OVERHEAD:
             raise too_big(limit, declared)
         if request.content_type != "multipart/form-data":
-            raise UploadRefused(400, "the upload must be sent as multipart/form-data")
+            raise UploadRefused(400, _(FORM_INCOMPLETE))
         reader = await request.multipart()
         if not tokens_match(await read_field(reader, "csrf"), _session(request).csrf):
             return render(
-                request,
-                "error.html",
-                status=403,
-                title="Refused",
-                message="The form had expired. Go back, reload the page and retry.",
+                request, "error.html", status=403, title=_("Refused"), message=_(FORM_EXPIRED)
             )
         part, file_name, suffix = await next_file_part(reader)
         record = ctx.store.new_run(file_name, suffix, user)
@@ -142,44 +122,84 @@ async def run_page(request: web.Request) -> web.StreamResponse:
     started = record.started is not None
     session = _session(request)
     changeable = may_change(session.role, session.user, record.uploaded_by)
+    progress = ctx.runs.status(record)
+    outcome = ctx.runs.outcome(record)
+    if record.state == RunState.CHECKING:
+        progress["check"] = ctx.checks.progress(record.id)
+    sendable = preview is not None and (started or preview.to_send > 0)
     return render(
         request,
         "run.html",
         run=record,
-        progress=ctx.runs.status(record),
+        progress=progress,
+        shown=show(record.message),
         preview=preview,
-        outcome=ctx.runs.outcome(record),
+        outcome=outcome,
+        reasons=failure_reasons(outcome.get("codes", {}), outcome.get("examples", {})),
         started=started,
-        startable=changeable and record.state in STARTABLE,
+        startable=changeable and record.state in STARTABLE and sendable,
         changeable=changeable,
         cancellable=changeable and record.state == RunState.CHECKING,
         checkable=changeable and record.state in CHECKABLE,
         deletable=changeable and record.state not in ACTIVE,
         keep_days=ctx.config.web.keep_days,
         files=files_of(ctx.runs, record),
-        notice=NOTICES.get(request.query.get("notice", ""), ""),
+        notice=_notice(request),
+        busy_with=_busy_link(request),
         send=ctx.config.send,
         server=ctx.config.server,
-        default_format="xlsx" if record.suffix in SHEET_SUFFIXES else "csv",
+        formats=FORMATS,
+        on_conflict=record.on_conflict or ctx.config.input.on_conflict,
     )
+
+
+def _notice(request: web.Request) -> str:
+    key = request.query.get("notice", "")
+    return _(NOTICES[key]) if key in NOTICES else ""
+
+
+def _busy_link(request: web.Request) -> str:
+    """The page of the run that is sending, after a Busy notice, if this user may see it."""
+    if request.query.get("notice") != "busy":
+        return ""
+    sending = context(request).runs.sending_run()
+    record = context(request).store.get_run(sending) if sending else None
+    session = _session(request)
+    if record is None or not may_see(session.role, session.user, record.uploaded_by):
+        return ""
+    return f"/runs/{record.id}"
 
 
 async def status(request: web.Request) -> web.StreamResponse:
     ctx = context(request)
     record = _record(request)
-    response = web.json_response(ctx.runs.status(record))
+    data = ctx.runs.status(record)
+    if record.state == RunState.CHECKING:
+        data["check"] = ctx.checks.progress(record.id)
+    response = web.json_response(data)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @changes_runs
 async def start(request: web.Request) -> web.StreamResponse:
+    """Start or resume sending; with another choice for conflicting rows than the check
+    used, check the file again with it first (the supervisor sees what will be sent)."""
     ctx = context(request)
     record = _changeable(request)
     form = await request.post()
+    choice = str(form.get("on_conflict", ""))
+    preview = ctx.runs.preview(record)
+    if (
+        record.started is None
+        and preview is not None
+        and choice in ON_CONFLICT
+        and choice != preview.on_conflict
+    ):
+        return await _check_again(request, record, on_conflict=choice)
     notice = ""
     try:
-        ctx.runs.start(record.id, _session_user(request), str(form.get("format", "")))
+        ctx.runs.start(record.id, _session(request).user, str(form.get("format", "")))
     except Busy:
         notice = "?notice=busy"
     except NotStartable:
@@ -189,11 +209,25 @@ async def start(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/runs/{record.id}{notice}")
 
 
+async def _check_again(
+    request: web.Request, record: RunRecord, **change: str
+) -> web.StreamResponse:
+    ctx = context(request)
+    user = _session(request).user
+    if ctx.checks.claim(user) is not None:
+        raise web.HTTPSeeOther(f"/runs/{record.id}?notice=check-busy")
+    ctx.store.update_run(record.id, state=RunState.CHECKING, message="", **change)
+    ctx.checks.start(record.id, user)
+    audit(request, "check-again", run=record.id, **change)
+    notice = "?notice=rechecked" if change else ""
+    raise web.HTTPSeeOther(f"/runs/{record.id}{notice}")
+
+
 @changes_runs
 async def stop(request: web.Request) -> web.StreamResponse:
     ctx = context(request)
     record = _changeable(request)
-    if ctx.runs.stop(record.id, _session_user(request)):
+    if ctx.runs.stop(record.id, _session(request).user):
         audit(request, "stop", run=record.id)
     raise web.HTTPSeeOther(f"/runs/{record.id}")
 
@@ -203,7 +237,7 @@ async def cancel(request: web.Request) -> web.StreamResponse:
     """Cancel a check: its worker is killed; the upload stays, to be checked again or deleted."""
     ctx = context(request)
     record = _changeable(request)
-    if ctx.checks.cancel(record.id, _session_user(request)):
+    if ctx.checks.cancel(record.id, _session(request).user):
         audit(request, "cancel-check", run=record.id)
         await ctx.checks.wait(record.id)
     raise web.HTTPSeeOther(f"/runs/{record.id}?notice=cancelled")
@@ -212,17 +246,10 @@ async def cancel(request: web.Request) -> web.StreamResponse:
 @changes_runs
 async def recheck(request: web.Request) -> web.StreamResponse:
     """Check again an upload whose check was cancelled or cut off by a restart."""
-    ctx = context(request)
     record = _changeable(request)
-    user = _session_user(request)
     if record.state not in CHECKABLE:
         raise web.HTTPSeeOther(f"/runs/{record.id}?notice=not-startable")
-    if ctx.checks.claim(user) is not None:
-        raise web.HTTPSeeOther(f"/runs/{record.id}?notice=check-busy")
-    ctx.store.update_run(record.id, state=RunState.CHECKING, message="")
-    ctx.checks.start(record.id, user)
-    audit(request, "check-again", run=record.id)
-    raise web.HTTPSeeOther(f"/runs/{record.id}")
+    return await _check_again(request, record)
 
 
 @changes_runs
@@ -245,45 +272,8 @@ async def history(request: web.Request) -> web.StreamResponse:
     return render(
         request,
         "history.html",
-        runs=[(r, files_of(ctx.runs, r)) for r in records],
-        notice=NOTICES.get(request.query.get("notice", ""), ""),
+        runs=[(r, job_numbers(r.rows, r.counts), files_of(ctx.runs, r)) for r in records],
+        notice=_notice(request),
         keep_days=ctx.config.web.keep_days,
         every_run=mine is None,
-    )
-
-
-# -- files ------------------------------------------------------------------------------------
-async def download(request: web.Request) -> web.StreamResponse:
-    ctx = context(request)
-    record = _record(request)
-    kind = request.match_info["kind"]
-    if kind not in files_of(ctx.runs, record):
-        raise web.HTTPNotFound(text="this file is not available (yet)\n")
-    path, name = file_table(ctx.runs, record)[kind]
-    audit(request, "download", run=record.id, kind=kind)
-    return web.FileResponse(
-        path,
-        headers={
-            "Content-Type": CONTENT_TYPES.get(path.suffix, "application/octet-stream"),
-            "Content-Disposition": content_disposition(name),
-            "Cache-Control": "no-store",
-        },
-    )
-
-
-async def template(request: web.Request) -> web.StreamResponse:
-    """An empty sheet with the right headers (the CLI's ``rescheduler template``)."""
-    from rescheduler.template import write_template
-
-    ctx = context(request)
-    deployment = ctx.config.server.deployment
-    path = ctx.store.data_dir / f"template-{deployment}.xlsx"
-    if not path.is_file():
-        write_template(path, deployment=deployment, overwrite=True)
-    return web.FileResponse(
-        path,
-        headers={
-            "Content-Type": CONTENT_TYPES[".xlsx"],
-            "Content-Disposition": content_disposition("reservation-changes.xlsx"),
-        },
     )
