@@ -29,7 +29,9 @@ PROGRAMMER_ERRORS = frozenset(
         "LookupError",
     }
 )
-NOT_PROSE = re.compile(r"\s*(SELECT|CREATE|INSERT|UPDATE|DELETE|DROP|PRAGMA|BEGIN|COMMIT)\b")
+NOT_PROSE = re.compile(
+    r"\s*(SELECT|CREATE|INSERT|UPDATE|DELETE|DROP|PRAGMA|BEGIN|COMMIT|ALTER|WHERE)\b"
+)
 
 
 def _name(func: ast.expr) -> str:

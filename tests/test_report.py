@@ -303,7 +303,11 @@ def test_error_text_fallbacks() -> None:
     ("input_name", "out", "results", "errors"),
     [
         ("changes.csv", None, "changes.results.csv", "changes.errors.csv"),
-        ("changes.xlsx", None, "changes.results.csv", "changes.errors.csv"),
+        ("changes.xlsx", None, "changes.results.xlsx", "changes.errors.xlsx"),
+        ("changes.XLS", None, "changes.results.xlsx", "changes.errors.xlsx"),
+        ("changes.ods", None, "changes.results.xlsx", "changes.errors.xlsx"),
+        ("changes.xlsx", "out.csv", "out.csv", "out.errors.csv"),
+        ("changes.tsv", None, "changes.results.csv", "changes.errors.csv"),
         ("changes.errors.csv", None, "changes.errors.results.csv", "changes.errors.errors.csv"),
         ("changes.csv", "out.xlsx", "out.xlsx", "out.errors.xlsx"),
         ("changes.csv", "out.results.xlsx", "out.results.xlsx", "out.errors.xlsx"),

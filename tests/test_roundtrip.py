@@ -54,6 +54,53 @@ def test_errors_file_fixed_and_fed_back_in(tmp_path: Path) -> None:
     assert "line (rescheduler)" in report[0]
 
 
+def test_an_xlsx_input_gets_xlsx_results_and_its_errors_file_feeds_back_in(
+    tmp_path: Path,
+) -> None:
+    """Issue 11, item 5: an .xlsx input got CSV results and errors by default; Excel shows the
+    errors CSV's IDs as 1.74729E+29 and saving destroys them. Now outputs follow the input:
+    .xlsx results and errors, the IDs text cells, and the errors workbook is an input."""
+    from openpyxl import Workbook, load_workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    with (ROOT / "samples" / "changes.csv").open(encoding="utf-8", newline="") as handle:
+        for row in csv.reader(handle):
+            sheet.append(row)  # every cell a text cell, as a supervisor's Text column
+    book.save(tmp_path / "changes.xlsx")
+    store = Store.from_file(ROOT / "samples" / "reservations.json")
+    with serving(store) as simulator:
+        config = write_config(tmp_path / "c.toml", simulator.base_url)
+        first = invoke("run", str(tmp_path / "changes.xlsx"), "-c", str(config))
+        assert first.exit_code == 1
+        assert not (tmp_path / "changes.results.csv").exists()
+        results = load_workbook(tmp_path / "changes.results.xlsx", read_only=True)
+        cells = list(results.worksheets[0].iter_rows(values_only=True))
+        assert cells[1][0] == "174729926098016859445364890001"
+        errors_path = tmp_path / "changes.errors.xlsx"
+        errors = load_workbook(errors_path)
+        rows = errors.worksheets[0]
+        header = [c.value for c in rows[1]]
+        line, time_column = header.index("line"), header.index("appointTime")
+        for row in rows.iter_rows(min_row=2):
+            assert row[0].data_type == "s"  # the ID is a text cell...
+            assert row[0].number_format == "@"  # ...in a Text column
+            if row[line].value == 17:
+                row[time_column].value = "2031-05-06 07:08"  # the supervisor fixes a time
+        errors.save(errors_path)
+        second = invoke("run", str(errors_path), "-c", str(config))
+    assert second.exit_code == 1
+    again = load_workbook(tmp_path / "changes.errors.results.xlsx", read_only=True)
+    cells = list(again.worksheets[0].iter_rows(values_only=True))
+    head = cells[0]
+    by_original = {str(r[head.index("line")]): r for r in cells[1:]}  # the input's own column
+    fixed = by_original["17"]
+    assert fixed[head.index("status")] == "succeeded"
+    assert fixed[head.index("appointId")] == "174729926098016859445364890015"  # all 30 digits
+    assert by_original["14"][head.index("resultCode")] == "04000004"
+
+
 _TEXT = (
     st.text(
         alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp", "Co", "Cn", "Cf")),

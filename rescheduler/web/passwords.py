@@ -16,6 +16,8 @@ import hmac
 import os
 from dataclasses import dataclass
 
+from rescheduler.i18n import _
+
 MIN_LENGTH = 10
 _KEY_BYTES = 32
 
@@ -96,7 +98,7 @@ def _check(stored: str, password: str) -> bool:
 def password_problem(name: str, password: str) -> str | None:
     """Why a new password is refused, or None."""
     if len(password) < MIN_LENGTH:
-        return f"the password must have at least {MIN_LENGTH} characters"
+        return _("the password must have at least {n} characters").format(n=MIN_LENGTH)
     if password.strip().casefold() == name.casefold():
-        return "the password must not be the user name"
+        return _("the password must not be the user name")
     return None

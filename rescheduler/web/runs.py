@@ -197,7 +197,9 @@ class Runs:
             self.input_path(record),
             self.results_path(record),
             hide_access_key=True,
-            where=f"the upload page, run {record.id} ({record.file_name})",
+            where=_("the upload page, run {run} ({file})").format(
+                run=record.id, file=record.file_name
+            ),
             config=self.config,
         )
         reporter.measure_input()

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from rescheduler.errors import OutputError
+from rescheduler.i18n import _
 from rescheduler.web.notes import CUT_OFF_CHECK, INTERRUPTED_RUN
 from rescheduler.web.records import (
     ACTIVE,
@@ -119,7 +120,11 @@ class Store:
             self._db.executescript(_SCHEMA)
             self._migrate()
         except (OSError, sqlite3.Error) as exc:
-            raise OutputError(f"cannot use the web data folder {data_dir}: {exc}") from None
+            raise OutputError(
+                _("cannot use the web data folder {folder}: {error}").format(
+                    folder=data_dir, error=exc
+                )
+            ) from None
 
     def close(self) -> None:
         self._db.close()

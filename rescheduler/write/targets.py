@@ -23,13 +23,16 @@ def default_paths(
     """``(results_path, errors_path)``; refuses paths that would overwrite the input.
 
     Results default to ``<input stem>.results.csv`` next to the input (a dry run's to
-    ``<input stem>.validation.csv``, so checking a file never replaces a real run's results);
+    ``<input stem>.validation.csv``, so checking a file never replaces a real run's results),
+    ``.xlsx`` instead of ``.csv`` for a workbook input (:func:`default_suffix`: the IDs stay
+    text when the files are opened in Excel);
     the errors file takes the results name without ``.results``, plus ``.errors`` and the
     results suffix (``changes.results.csv`` -> ``changes.errors.csv``, ``out.xlsx`` ->
     ``out.errors.xlsx``, ``changes.validation.csv`` -> ``changes.validation.errors.csv``).
     """
     kind = "validation" if dry_run else "results"
-    results = out if out is not None else input_path.with_name(f"{input_path.stem}.{kind}.csv")
+    suffix = default_suffix(input_path)
+    results = out or input_path.with_name(f"{input_path.stem}.{kind}{suffix}")
     stem = results.stem
     if stem.lower().endswith(".results"):
         stem = stem[: -len(".results")]
@@ -41,6 +44,13 @@ def default_paths(
                 _("{path}: would overwrite the input file; choose another --out").format(path=path)
             )
     return results, errors
+
+
+def default_suffix(input_path: Path) -> str:
+    """``.xlsx`` for a workbook input (.xlsx, .xlsm, .xls, .xlsb, .ods), ``.csv`` otherwise."""
+    from rescheduler.read.reader import SHEET_SUFFIXES
+
+    return ".xlsx" if input_path.suffix.lower() in SHEET_SUFFIXES else ".csv"
 
 
 def partial_path(path: Path) -> Path:
