@@ -3,8 +3,8 @@
 The lint (tests/i18nlint.py) flags any string literal that reads as prose and is not a
 docstring, a log line, an assertion, a programmer-only exception or wrapped in ``_()``,
 ``N_()`` or ``ngettext()``. What it flags on purpose and is not for people is listed here,
-with the reason. The upload page (web/) is linted too, but for its administrator's terminal commands; the
-simulator plays the server, whose answers are English.
+with the reason. The upload page (web/) is linted too, but for its administrator's terminal
+commands; the simulator plays the server, whose answers are English.
 """
 
 from __future__ import annotations

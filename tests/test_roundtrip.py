@@ -7,6 +7,7 @@ import shutil
 import string
 import time
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -83,7 +84,8 @@ def test_an_xlsx_input_gets_xlsx_results_and_its_errors_file_feeds_back_in(
         rows = errors.worksheets[0]
         header = [c.value for c in rows[1]]
         line, time_column = header.index("line"), header.index("appointTime")
-        for row in rows.iter_rows(min_row=2):
+        for fixing in rows.iter_rows(min_row=2):
+            row: Any = fixing
             assert row[0].data_type == "s"  # the ID is a text cell...
             assert row[0].number_format == "@"  # ...in a Text column
             if row[line].value == 17:
