@@ -85,11 +85,11 @@ def test_an_xlsx_input_gets_xlsx_results_and_its_errors_file_feeds_back_in(
         header = [c.value for c in rows[1]]
         line, time_column = header.index("line"), header.index("appointTime")
         for fixing in rows.iter_rows(min_row=2):
-            row: Any = fixing
-            assert row[0].data_type == "s"  # the ID is a text cell...
-            assert row[0].number_format == "@"  # ...in a Text column
-            if row[line].value == 17:
-                row[time_column].value = "2031-05-06 07:08"  # the supervisor fixes a time
+            cell: Any = fixing
+            assert cell[0].data_type == "s"  # the ID is a text cell...
+            assert cell[0].number_format == "@"  # ...in a Text column
+            if cell[line].value == 17:
+                cell[time_column].value = "2031-05-06 07:08"  # the supervisor fixes a time
         errors.save(errors_path)
         second = invoke("run", str(errors_path), "-c", str(config))
     assert second.exit_code == 1
