@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from rescheduler.simulator.server import running_simulator
+from rescheduler.simulator.store import Store as SimStore
 from rescheduler.web.app import make_app
 from tests.e2e import sim
 from tests.webtools import add_user, sample_store, web_config
@@ -30,7 +31,11 @@ class WebHandle:
 
 @contextmanager
 def web_thread(
-    tmp_path: Path, *, sim_knobs: dict[str, Any] | None = None, concurrency: int = 4
+    tmp_path: Path,
+    *,
+    sim_knobs: dict[str, Any] | None = None,
+    concurrency: int = 4,
+    store: SimStore | None = None,
 ) -> Iterator[WebHandle]:
     ready = threading.Event()
     holder: dict[str, Any] = {}
@@ -39,7 +44,8 @@ def web_thread(
         stop = asyncio.Event()
         holder["stop"], holder["loop"] = stop, asyncio.get_running_loop()
         try:
-            async with running_simulator(sim(**(sim_knobs or {})), sample_store()) as simulator:
+            reservations = store if store is not None else sample_store()
+            async with running_simulator(sim(**(sim_knobs or {})), reservations) as simulator:
                 config = web_config(tmp_path, simulator.base_url, concurrency=concurrency)
                 add_user(config)
                 assert config.web.data_dir is not None

@@ -21,6 +21,14 @@
   document.querySelectorAll("form").forEach(function (form) {
     form.addEventListener("submit", function (event) {
       if (event.defaultPrevented) return;
+      var pressed = event.submitter;
+      if (pressed && pressed.name) {  // a disabled button's value is not sent: keep it
+        var kept = document.createElement("input");
+        kept.type = "hidden";
+        kept.name = pressed.name;
+        kept.value = pressed.value;
+        form.appendChild(kept);
+      }
       form.querySelectorAll("button[type=submit]").forEach(function (button) {
         button.disabled = true;
       });
