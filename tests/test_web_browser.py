@@ -62,7 +62,7 @@ def _browser_or_skip() -> Any:
 
 
 # What the supervisor reads, in each language (the same page, the catalog's words).
-WORDS = {
+WORDS: dict[str, dict[str, Any]] = {
     "en-US": {
         "sign_in": "Sign in",
         "upload": "Upload and check",
@@ -74,7 +74,9 @@ WORDS = {
         "not_sent": "Not sent",
         "nothing": "This file has no rows, only headers",
         "all_done": re.compile(r"40 of 40 rows rescheduled\s+\((\d+) in the first attempt\)"),
-        "progress": re.compile(r"(Reading the file: [\d,]+ rows so far|Checking the rows: [\d,]+ of 200,000)"),
+        "progress": re.compile(
+            r"(Reading the file: [\d,]+ rows so far|Checking the rows: [\d,]+ of 200,000)"
+        ),
         "other": "中文",
         "other_history": "历史记录",
     },
