@@ -243,6 +243,7 @@ def _shots(page: Any, locale: str) -> Any:
     def shot(name: str) -> None:
         if SHOTS:
             Path(SHOTS).mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(Path(SHOTS) / f"{prefix}-{name}.png"), full_page=False)
+            full = name == "3-preview"  # its table is below the first screen
+            page.screenshot(path=str(Path(SHOTS) / f"{prefix}-{name}.png"), full_page=full)
 
     return shot

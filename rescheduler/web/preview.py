@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rescheduler.config import Config, resolve_timezone
+from rescheduler.i18n import N_
 from rescheduler.models import USER_ACCOUNT, Problem, Status, UpdateRequest
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 MAX_LISTED = 1000  # invalid rows shown on the page; the validation report has all of them
 SAMPLE_SIZE = 10
-DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+DELIMITERS = {",": N_("comma"), ";": N_("semicolon"), "\t": N_("tab"), "|": N_("pipe")}
 VALIDATION_NAME = "validation.csv"
 PREVIEW_NAME = "preview.json"
 
