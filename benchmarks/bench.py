@@ -624,6 +624,127 @@ class Bench:
         self.bars.append(Bar(scenario, text, met, measured))
 
 
+# -- scenario (r): the rate limit -----------------------------------------------------------
+#
+# Self-contained (its own constants and function) so other scenarios merge around it.
+# Each limit runs a few seconds; its achieved rate is the send rate between the first and the
+# last request start (recorded by timed_run.py with BENCH_STARTS_FILE), so start-up and the
+# report do not count against the limiter. A limit is "reachable" when the unlimited run's
+# send rate reaches it. The far-above-reach limit is compared with no limit, interleaved.
+
+RATE_LIMITS = ((10, 100), (100, 400), (1_000, 4_000), (5_000, 20_000))  # (per s, rows)
+RATE_FAR = 1_000_000
+RATE_COST_ROWS = 20_000
+BAR_RATE, BAR_RATE_COST = 0.97, 0.05
+
+
+def _rate_config(path: Path, base_url: str, concurrency: int, rate: float | None) -> Path:
+    write_config(path, base_url, concurrency)
+    if rate is not None:
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("[send]\n", f"[send]\nrate_per_s = {rate}\n"), "utf-8")
+    return path
+
+
+def _send_rate(starts: array[float]) -> float:
+    span = max(starts) - min(starts) if len(starts) > 1 else 0.0
+    return (len(starts) - 1) / span if span > 0 else 0.0
+
+
+def scenario_r(bench: Bench, quick: bool, repeat: int) -> None:
+    scale = 10 if quick else 1
+    limits = [(rate, max(rows // scale, 20)) for rate, rows in RATE_LIMITS]
+    cost_rows = RATE_COST_ROWS // scale
+    heading(
+        f"(r) rate limits {', '.join(f'{r:,}' for r, _ in limits)}/s; {RATE_FAR:,}/s vs none, "
+        f"{cost_rows:,} rows, median of {repeat}; concurrency {bench.concurrency}"
+    )
+    workdir, env = bench.workdir, bench.env
+    starts_file = workdir / "starts.bin"
+    latency_file = workdir / "latencies.bin"
+    env = {**env, "BENCH_STARTS_FILE": str(starts_file)}
+
+    def one(sim: Simulator, label: str, rate: float | None, rows: int) -> tuple[Measured, float]:
+        config = _rate_config(workdir / "rate.toml", sim.base_url, bench.concurrency, rate)
+        clean_outputs(workdir)
+        cmd = rescheduler_cmd("run", dataset(workdir, rows), config, workdir / "out.csv",
+                              latency_file)  # fmt: skip
+        result = measure(label, cmd, rows, workdir, env, sim, latency_file)
+        check(result)
+        starts: array[float] = array("d")
+        starts.frombytes(starts_file.read_bytes())
+        starts_file.unlink()
+        sent = _send_rate(starts)
+        progress(f"    {label:<16} {sent:9,.0f} sent/s  {result.rows_per_s:8,.0f} rows/s  "
+                 f"{result.wall_s:6.2f} s  CPU {result.cpu_s:5.2f} s")  # fmt: skip
+        return result, sent
+
+    with bench.simulator(0) as sim:
+        check(
+            measure(
+                "warm-up",
+                bare_cmd("uvloop", sim.base_url, dataset(workdir, 2000), bench.concurrency,
+                         latency_file),
+                2000, workdir, bench.env,
+            )
+        )  # fmt: skip
+        cost: dict[str, list[tuple[Measured, float]]] = {"no limit": [], f"{RATE_FAR:,}/s": []}
+        for round_ in range(repeat):
+            order = [("no limit", None), (f"{RATE_FAR:,}/s", float(RATE_FAR))]
+            for label, rate in order[round_ % 2 :] + order[: round_ % 2]:
+                cost[label].append(one(sim, label, rate, cost_rows))
+        limited = [one(sim, f"{rate:,}/s", float(rate), rows) for rate, rows in limits]
+    clean_outputs(workdir)
+
+    def median_of(runs: list[tuple[Measured, float]]) -> tuple[Measured, float]:
+        return sorted(runs, key=lambda run: run[0].rows_per_s)[(len(runs) - 1) // 2]
+
+    free, free_sent = median_of(cost["no limit"])
+    far, far_sent = median_of(cost[f"{RATE_FAR:,}/s"])
+    header = ("limit", "rows", "wall s", "rows/s", "sent/s", "x limit", "CPU s/1k", "bar")
+    rows: list[tuple[str, ...]] = [
+        ("none", f"{free.rows:,}", f"{free.wall_s:.2f}", f"{free.rows_per_s:,.0f}",
+         f"{free_sent:,.0f}", "-", f"{free.cpu_s / free.rows * 1000:.3f}", "reference"),
+        (f"{RATE_FAR:,}/s", f"{far.rows:,}", f"{far.wall_s:.2f}", f"{far.rows_per_s:,.0f}",
+         f"{far_sent:,.0f}", "-", f"{far.cpu_s / far.rows * 1000:.3f}", "vs none, below"),
+    ]  # fmt: skip
+    for (rate, _), (m, sent) in zip(limits, limited, strict=True):
+        ratio = sent / rate
+        reachable = free_sent >= rate
+        verdict = (
+            f">= {BAR_RATE}x: {mark(ratio >= BAR_RATE)}"
+            if reachable
+            else f"unreachable (none: {free_sent:,.0f}/s); x{sent / free_sent:.2f} of none"
+        )
+        rows.append(
+            (f"{rate:,}/s", f"{m.rows:,}", f"{m.wall_s:.2f}", f"{m.rows_per_s:,.0f}",
+             f"{sent:,.0f}", f"x{ratio:.3f}", f"{m.cpu_s / m.rows * 1000:.3f}", verdict)
+        )  # fmt: skip
+        if reachable:
+            bench.bar("r", f"{rate:,}/s: sent >= {BAR_RATE}x the limit", ratio >= BAR_RATE,
+                      f"x{ratio:.3f}")  # fmt: skip
+    print(table(rows, header))
+    speed = far.rows_per_s / free.rows_per_s
+    cpu = (far.cpu_s / far.rows) / (free.cpu_s / free.rows)
+    spans = {}
+    for label, runs in cost.items():
+        rates = [m.rows_per_s for m, _ in runs]
+        spans[label] = f"{min(rates):,.0f}-{max(rates):,.0f}"
+    print(
+        f"\n  {RATE_FAR:,}/s vs no limit (medians of {repeat}): rows/s x{speed:.3f}, "
+        f"CPU per row x{cpu:.3f}; rows/s ranges: "
+        + "; ".join(f"{label} {span}" for label, span in spans.items())
+    )
+    print(
+        "  sent/s = (requests - 1) / (last start - first start), starts timed in the client;"
+        " rows/s over the whole process (start-up included)"
+    )
+    bench.bar("r", f"{RATE_FAR:,}/s costs < 5% rows/s vs none", speed > 1 - BAR_RATE_COST,
+              f"x{speed:.3f}")  # fmt: skip
+    bench.bar("r", f"{RATE_FAR:,}/s costs < 5% CPU/row vs none", cpu < 1 + BAR_RATE_COST,
+              f"x{cpu:.3f}")  # fmt: skip
+
+
 # -- main -----------------------------------------------------------------------------------
 
 
@@ -679,7 +800,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
     parser.add_argument(
-        "--scenarios", default="a,b,c,d,x", help="comma-separated subset of a,b,c,d,x"
+        "--scenarios", default="a,b,c,d,x,r", help="comma-separated subset of a,b,c,d,x,r"
     )
     parser.add_argument("--rows-x", type=int, help="rows for (x) (default 100,000; quick 10,000)")
     parser.add_argument(
@@ -696,6 +817,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--rows-c-run", type=int, help="rows for (c) full run (200,000)")
     parser.add_argument("--repeat-a", type=int, help="runs per client in (a) (default 3)")
     parser.add_argument("--repeat-b", type=int, help="runs per client in (b) (default 1)")
+    parser.add_argument("--repeat-r", type=int, help="far limit vs none in (r) (default 3)")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--sim-processes", type=int, default=2, help="simulator processes")
     parser.add_argument(
@@ -715,12 +837,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "rows_x": 10_000 if quick else 100_000,
         "repeat_a": 1 if quick else 3,
         "repeat_b": 1,
+        "repeat_r": 1 if quick else 3,
     }
     for name, value in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
     args.scenarios = {s.strip() for s in args.scenarios.split(",") if s.strip()}
-    unknown = args.scenarios - set("abcdx")
+    unknown = args.scenarios - set("abcdxr")
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
     return args
@@ -748,6 +871,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             bench.scenario_d(5 if not args.quick else 3)
         if "x" in args.scenarios:
             bench.scenario_x(args.rows_x, args.xlsx_big, args.xlsx_baseline)
+        if "r" in args.scenarios:
+            scenario_r(bench, args.quick, args.repeat_r)
     finally:
         if not args.keep:
             for path in [*bench.workdir.glob("rows-*.csv"), *bench.workdir.glob("rows-*.xlsx")]:
