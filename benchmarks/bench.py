@@ -27,7 +27,8 @@ CSV and a 200,000-row full run (and a tenth of each, to show it is flat); (d) wa
 10-row run, start-up included; (x) ``validate`` of a 100,000-row XLSX workbook against the 0.1
 reader's reading alone (openpyxl read-only, two passes: ``xlsx_openpyxl.py``) and against the same
 rows as CSV, and with ``--xlsx-big`` the peak RSS of validating a 1,048,576-row sheet (slow: the
-workbook takes minutes to write).
+workbook takes minutes to write); (r) the rate limit: the rate achieved at 10, 100, 1,000 and
+5,000/s, and what a limit far above reach costs against none.
 
 Input: appointId from the simulator's ``generated_id(i, seed)``, userAccount, appointTime as
 epoch milliseconds (a form rescheduler accepts, so the bare loop sends the same bytes without

@@ -74,7 +74,7 @@ def test_a_pause_is_never_shortened() -> None:
     assert schedule.paused_until == 105.0
 
 
-@pytest.mark.parametrize("rate", [None, 0])
+@pytest.mark.parametrize("rate", [None, 0, math.inf])
 def test_no_rate_every_start_is_due_when_asked_except_in_a_pause(rate: float | None) -> None:
     schedule = Schedule(rate)
     assert all(schedule.reserve(t) <= t for t in (1.0, 1.0, 1.0, 2.0))
@@ -83,9 +83,9 @@ def test_no_rate_every_start_is_due_when_asked_except_in_a_pause(rate: float | N
     assert schedule.reserve(4.0) <= 4.0
 
 
-@pytest.mark.parametrize("rate", [-1.0, math.inf, math.nan])
-def test_a_rate_that_is_not_a_finite_number_at_least_zero_is_refused(rate: float) -> None:
-    with pytest.raises(ValueError, match="rate_per_s must be a finite number >= 0"):
+@pytest.mark.parametrize("rate", [-1.0, math.nan])
+def test_a_rate_that_is_not_a_number_at_least_zero_is_refused(rate: float) -> None:
+    with pytest.raises(ValueError, match="rate_per_s must be a number >= 0"):
         Schedule(rate)
 
 
@@ -219,7 +219,7 @@ def test_retry_after_pauses_everyone_then_the_rate_resumes_without_a_burst() -> 
     assert in_window(starts, resume - 1e-9, resume + 1 - interval / 2) == rate
 
 
-@pytest.mark.parametrize("rate", [None, 0])
+@pytest.mark.parametrize("rate", [None, 0, math.inf])  # --rate 0 and --rate inf: no limit
 def test_no_rate_means_no_wait(rate: float | None) -> None:
     starts = run_workers(rate, workers=8, latency_s=0.01, seconds=0.095)
     assert len(starts) == 8 * 10

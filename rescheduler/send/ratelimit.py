@@ -44,9 +44,9 @@ class Schedule:
     __slots__ = ("_next", "_paused_until", "catch_up_s", "interval")
 
     def __init__(self, rate_per_s: float | None = None, catch_up_s: float = CATCH_UP_S) -> None:
-        if rate_per_s is not None and not 0 <= rate_per_s < math.inf:
-            raise ValueError(f"rate_per_s must be a finite number >= 0, got {rate_per_s!r}")
-        self.interval = 1.0 / rate_per_s if rate_per_s else 0.0  # 0: no limit
+        if rate_per_s is not None and not rate_per_s >= 0:
+            raise ValueError(f"rate_per_s must be a number >= 0, got {rate_per_s!r}")
+        self.interval = 1.0 / rate_per_s if rate_per_s else 0.0  # 0 (None, 0, inf): no limit
         self.catch_up_s = catch_up_s
         self._next = _NEVER  # when the next start is due (GCRA's "theoretical arrival time")
         self._paused_until = _NEVER
