@@ -132,7 +132,7 @@ def test_rate_limit_is_one_schedule_for_all_workers_and_retries() -> None:
 
         sink: list[Done] = []
         pool = make_pool(send, sink, concurrency=8, attempts=5)
-        pool.limiter = RateLimiter(100.0, clock=anyio.current_time)
+        pool.limiter = RateLimiter(100.0, clock=anyio.current_time, resolution_s=0.0)
         await pool.run(items(40))
         return times, sink
 

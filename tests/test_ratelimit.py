@@ -99,15 +99,17 @@ def run_workers(
     latency_s: float = 0.005,
     seconds: float = 3.0,
     events: tuple[tuple[float, Callable[[RateLimiter], object]], ...] = (),
+    resolution_s: float = 0.0,
 ) -> list[float]:
     """``workers`` callers each loop acquire -> start -> a request of ``latency_s``.
 
     Returns every start's time after the run began, in order. ``events`` are
     ``(at, action)``: ``action(limiter)`` runs at ``at`` seconds (``stall`` to model a busy CPU).
+    The virtual clock's timers are exact, so by default no sleep is padded (``resolution_s``).
     """
 
     async def main() -> list[float]:
-        limiter = RateLimiter(rate, clock=anyio.current_time)
+        limiter = RateLimiter(rate, clock=anyio.current_time, resolution_s=resolution_s)
         t0 = anyio.current_time()
         starts: list[float] = []
 
@@ -159,6 +161,15 @@ def test_exact_starts_per_second_with_late_wake_ups(rate: int) -> None:
     assert_never_ahead(starts, interval)
 
 
+def test_with_the_default_timer_resolution_no_start_is_early_and_none_slips() -> None:
+    rate, interval = 5_000, 0.0002
+    starts = run_workers(rate, resolution_s=0.001, seconds=2.0)
+    assert_never_ahead(starts, interval)
+    # sleeps last at least 1 ms (+ 0.5 ms): a start waits up to 1.5 ms, the schedule none
+    assert all(t <= k * interval + 0.0015 + 1e-9 for k, t in enumerate(sorted(starts)))
+    assert in_window(starts, 0, 2.0) >= 2 * rate - 0.0015 * rate  # by 2 s: all due by 1.9985 s
+
+
 def test_a_wake_up_50_ms_late_releases_exactly_the_starts_due_by_then() -> None:
     rate, interval = 1_000, 0.001
     stall_from = 0.5 + interval / 2
@@ -186,7 +197,7 @@ def test_callers_slower_than_the_rate_start_when_they_ask() -> None:
 
 def test_after_a_lull_at_most_the_catch_up_goes_at_once() -> None:
     async def main() -> list[float]:
-        limiter = RateLimiter(100, clock=anyio.current_time)
+        limiter = RateLimiter(100, clock=anyio.current_time, resolution_s=0.0)
         t0 = anyio.current_time()
         await limiter.acquire()
         starts = [0.0]

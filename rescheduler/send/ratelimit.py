@@ -89,10 +89,12 @@ async def _anyio_sleep(seconds: float) -> None:
 class RateLimiter:
     """The schedule on a clock, shared by every worker and retry of a run.
 
-    ``rate_per_s`` ``None`` or 0: no limit (only ``pause_until`` ever holds a start back).
-    ``resolution_s`` is the shortest sleep: event loops wake on whole milliseconds (uvloop
-    turns a shorter sleep into none at all, and waiting would spin); a start that is due
-    sooner waits that long and then goes, on time for the schedule, which does not move.
+    ``rate_per_s`` ``None``, 0 or infinite: no limit (only ``pause_until`` holds a start back).
+    ``resolution_s`` is the event loop's timer grain. A sleep lasts at least that long (uvloop
+    runs a sleep under half a millisecond as none at all: waiting would spin), plus half of
+    it (uvloop rounds a sleep to the nearest millisecond: unpadded, a third of the waits
+    woke early and slept again). Waking a little late costs nothing: the schedule does not
+    move, so the start goes at once and the next ones keep their times.
     """
 
     def __init__(
@@ -141,7 +143,7 @@ class RateLimiter:
                 due = schedule.reserve(now)
             if due <= now:
                 return
-            await self._sleep(max(due - now, self._resolution_s))
+            await self._sleep(max(due - now, self._resolution_s) + self._resolution_s / 2)
 
     async def acquire(self) -> None:
         """``take`` and, when the start is not due yet, ``wait`` for it."""
