@@ -741,6 +741,13 @@ def scenario_r(bench: Bench, quick: bool, repeat: int) -> None:
         "  sent/s = (requests - 1) / (last start - first start), starts timed in the client;"
         " rows/s over the whole process (start-up included)"
     )
+    everything = [m for runs in cost.values() for m, _ in runs] + [m for m, _ in limited]
+    other = max((m.machine_busy_s - m.cpu_s - m.sim_cpu_s) / m.wall_s for m in everything)
+    if other > BACKGROUND_CORES:
+        print(
+            f"  NOTE: other processes used up to {other:.2f} cores during these runs: the machine"
+            " was not quiet; the far-limit ratios are per round, back to back, for that reason"
+        )
     bench.bar("r", f"{RATE_FAR:,}/s costs < 5% rows/s vs none", speed > 1 - BAR_RATE_COST,
               f"x{speed:.3f}")  # fmt: skip
     bench.bar("r", f"{RATE_FAR:,}/s costs < 5% CPU/row vs none", cpu < 1 + BAR_RATE_COST,
