@@ -230,7 +230,7 @@ def test_retry_after_pauses_everyone_then_the_rate_resumes_without_a_burst() -> 
     assert in_window(starts, resume - 1e-9, resume + 1 - interval / 2) == rate
 
 
-@pytest.mark.parametrize("rate", [None, 0, math.inf])  # --rate 0 and --rate inf: no limit
+@pytest.mark.parametrize("rate", [None, 0, math.inf])
 def test_no_rate_means_no_wait(rate: float | None) -> None:
     starts = run_workers(rate, workers=8, latency_s=0.01, seconds=0.095)
     assert len(starts) == 8 * 10
