@@ -31,13 +31,15 @@ def format_wall(ms: int, zone: ZoneInfo) -> str:
         local = _local(ms, zone)
     except OverflowError:
         return str(ms)
-    text = local.strftime("%Y-%m-%d %H:%M:%S")
+    text = (
+        f"{local.year:04d}-{local.month:02d}-{local.day:02d} "
+        f"{local.hour:02d}:{local.minute:02d}:{local.second:02d}"
+    )
     if ms % 1000:
         text += f".{ms % 1000:03d}"
-    naive = local.replace(tzinfo=None, fold=0)
-    try:
-        wall_time_ms(naive, zone)
-    except AppointTimeError:  # happens twice in the zone: the offset says which
+    # A time converted from UTC is never in a gap; it is ambiguous (happens twice in the zone)
+    # exactly when its two folds have different offsets: then the offset says which.
+    if local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset():
         offset = local.strftime("%z")
         text += f"{offset[:3]}:{offset[3:]}"
     return text
