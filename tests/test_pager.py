@@ -234,3 +234,22 @@ async def test_an_interrupted_listing_resumes_where_it_stopped(tmp_path: Path) -
         assert ids == expected_ids(sim)
         assert sim.stats.list_requests - read_before == 20 - kept  # only the missing pages
     assert (listed.rows, listed.complete, listed.resumed_pages) == (2000, True, kept)
+
+
+async def test_a_page_that_cannot_be_stored_stops_the_listing_with_the_write_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk while a page is stored: the write error, not a crash of the task group."""
+    from rescheduler.errors import OutputError
+
+    stored = Staging.add_page
+
+    def add_page(self: Staging, sweep: int, offset: int, *rest: object) -> int:
+        if offset == 0:  # the first page goes alone: nothing else is left to end the pool
+            raise OutputError("cannot write the export journal: disk full")
+        return stored(self, sweep, offset, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Staging, "add_page", add_page)
+    async with simulator(1234) as sim:
+        with pytest.raises(OutputError, match="disk full"):
+            await list_all(client_config(sim), tmp_path / "j.sqlite")

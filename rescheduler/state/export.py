@@ -41,6 +41,7 @@ class ExportJob:
     rules: Rules = field(default_factory=Rules)
     resume: bool = False
     handle_signals: bool = False
+    hide_access_key: bool = False  # the upload page: no access key in any message
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ async def export(
             stop=stop,
             on_page=on_page,
             handle_signals=job.handle_signals,
+            hide_access_key=job.hide_access_key,
         )
         listed = await lister.run()
         progress.phase = "writing"

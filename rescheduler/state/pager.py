@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rescheduler.config import Config, Secret
-from rescheduler.errors import ListingFailed, ListRefused
+from rescheduler.errors import ListingFailed, ListRefused, OutputError
 from rescheduler.i18n import _
 from rescheduler.models import Outcome, OutcomeKind, Status, WireRequest
 from rescheduler.send.plan import base_path
@@ -70,8 +70,10 @@ class Lister:
         stop: StopControl | None = None,
         on_page: Callable[[int | None, int, int], None] = lambda total, done, sweep: None,
         handle_signals: bool = False,
+        hide_access_key: bool = False,
     ) -> None:
         self.config = config
+        self.hide_access_key = hide_access_key  # the upload page: no access key in messages
         self.credentials = credentials
         self.query = query
         self.staging = staging
@@ -83,6 +85,7 @@ class Lister:
         self._asked: dict[int, int] = {}
         self._gaps: list[tuple[int, int]] = []
         self._refused: ListRefused | None = None
+        self._unwritable: OutputError | None = None  # a page could not be stored (disk full)
         self._sweep = 1
         self._seen = 0
         self._total: int | None = None
@@ -109,7 +112,7 @@ class Lister:
                 ),
                 stop=self.stop,
                 failure_limit=FailureLimit(""),
-                access_key=access_key,
+                access_key="***" if self.hide_access_key else access_key,
                 handle_signals=self.handle_signals,
             )
             sweep = self.staging.sweep
@@ -206,6 +209,8 @@ class Lister:
                 yield WorkItem(wire, (), str(offset), "")
 
         await self._pool.run(items())
+        if self._unwritable is not None:
+            raise self._unwritable
         if self._refused is not None:
             raise self._refused
         if self.stop.reason is not None:
@@ -230,7 +235,12 @@ class Lister:
         result = done.result
         if result.status is Status.SUCCEEDED:
             page = self._replies.pop(offset)
-            self._store(offset, asked, page)
+            try:
+                self._store(offset, asked, page)
+            except OutputError as exc:  # raised by _round, not through the pool's task group
+                if self._unwritable is None:
+                    self._unwritable = exc
+                self.stop.request(ListingFailed(str(exc)))
         elif result.status is Status.FAILED and result.http_status != 401:
             self._replies.pop(offset, None)
             error = result.error
