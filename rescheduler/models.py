@@ -143,6 +143,7 @@ class RowResult:
     error: str = ""
     sent_time_utc: str = ""  # the appointTime sent, as ISO 8601 UTC (report column)
     error_code: str = ""  # stable English code(s) of ``error``, joined by ";" (report column)
+    extra: tuple[str, ...] = ()  # the cells of the report columns a stage adds (before_* ...)
 
 
 ERROR_CODE_SEPARATOR = ";"

@@ -206,10 +206,20 @@ class _Writer:
 
 
 class ReportWriter(_Writer):
-    """The results file: every input row once, its cells as read, then the outcome columns."""
+    """The results file: every input row once, its cells as read, then the outcome columns,
+    then ``extra`` columns a stage adds (``before_*``: their cells are ``RowResult.extra``)."""
 
-    def __init__(self, path: Path, input_headers: Sequence[str]) -> None:
-        super().__init__(path, input_headers, unique_columns(input_headers, REPORT_COLUMNS))
+    def __init__(
+        self, path: Path, input_headers: Sequence[str], extra: Sequence[str] = ()
+    ) -> None:
+        self.extra = tuple(extra)
+        columns = unique_columns(input_headers, (*REPORT_COLUMNS, *self.extra))
+        super().__init__(path, input_headers, columns)
+
+    @property
+    def width(self) -> int:
+        """How many input columns come first."""
+        return self._width
 
     def write(self, result: RowResult) -> None:
         cells = _fit(result.values, self._width)
@@ -218,6 +228,8 @@ class ReportWriter(_Writer):
             result.result_desc, result.return_code, result.return_desc, result.attempts,
             result.error, result.error_code, result.sent_time_utc,
         ]  # fmt: skip
+        if self.extra:
+            cells += _fit(result.extra, len(self.extra))
         self._put(cells)
 
 

@@ -7,7 +7,8 @@
               it is kept in ``failure`` and handed to ``on_failure`` (the engine stops the run)
     fill()    after a crash: every row not written yet, as ``not_sent``
     finish()  publish (rename both into place) only when both are complete; otherwise the
-              targets are left as they were and the partial files keep the rows written
+              targets are left as they were and the partial files keep the rows written.
+              ``amend`` (``run --verify``) adds a column to the complete results first
 
 So no command ever truncates a results file that another run is writing or that the user
 already has, and a run that fails half-way never leaves a torn file under the final name.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import errno as errnos
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -26,6 +28,7 @@ from rescheduler.errors import OutputError, OutputsInUse
 from rescheduler.i18n import _
 from rescheduler.models import Row, RowResult, Status
 from rescheduler.write import lock
+from rescheduler.write.amend import Changes, amend
 from rescheduler.write.report import ErrorsWriter, ReportWriter
 from rescheduler.write.targets import check_target
 
@@ -36,6 +39,14 @@ def lock_path(results: Path) -> Path:
 
 def _raise(exc: OutputError) -> None:
     raise exc
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """A column for the results file, filled once every row is in (``write.amend``)."""
+
+    column: str
+    changes: Changes
 
 
 class RunFiles:
@@ -57,6 +68,7 @@ class RunFiles:
         self._errors: ErrorsWriter | None = None
         self._seen = bytearray()
         self._done = False
+        self.amendment: Amendment | None = None
 
     # -- before anything is opened ------------------------------------------------------------
     def claim(self) -> Self:
@@ -94,9 +106,10 @@ class RunFiles:
             self._lock_fd = None
 
     # -- writing ------------------------------------------------------------------------------
-    def open(self, headers: Sequence[str]) -> None:
-        """Open both writers on their partial files (``OutputError`` before anything is sent)."""
-        self._report = ReportWriter(self.results, headers)
+    def open(self, headers: Sequence[str], extra: Sequence[str] = ()) -> None:
+        """Open both writers on their partial files (``OutputError`` before anything is sent);
+        ``extra``: report columns a stage adds (``RowResult.extra``)."""
+        self._report = ReportWriter(self.results, headers, extra)
         self._writers.append(self._report)
         self._errors = ErrorsWriter(self.errors, headers)
         self._writers.append(self._errors)
@@ -172,6 +185,13 @@ class RunFiles:
         except OutputError as exc:
             self.failure = self.failure or exc
         if publish and self.complete:
+            report = self._writers[0]
+            if self.amendment is not None and isinstance(report, ReportWriter):
+                try:
+                    amend(report, self.amendment.column, self.amendment.changes)
+                except OutputError as exc:
+                    self.failure = self.failure or exc
+                    raise
             for writer in self._writers:
                 writer.publish()
         elif not self.keep or not any(self._seen):
