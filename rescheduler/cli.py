@@ -207,9 +207,35 @@ def cli() -> None:
 @_option("--max-attempts", type=int, help=N_("Attempts per row, retries included."))
 @_option("--max-failures", help=N_('Stop after N failed rows ("50") or a share ("10%").'))
 @_option("--journal", "journal_path", type=_PATH, help=N_("Journal file (default: beside --out)."))
+@_option(
+    "--no-snapshot",
+    is_flag=True,
+    help=N_("Do not list the reservations first: no before or undo file, no 'already so'."),
+)
+@_option(
+    "--verify",
+    is_flag=True,
+    help=N_("List the changed reservations again after the run: the verified column."),
+)
 def run(input_path: Path, **flags: Any) -> None:
     """``rescheduler run``."""
     _run(input_path, **flags)
+
+
+@cli.command(
+    help=N_(
+        "Compare every row of INPUT with the reservations on the server: current -> new and a "
+        "verdict per row (will change, already so, not found, automatic, expired); send "
+        "nothing."
+    )
+)
+@click.argument("input_path", metavar="INPUT", type=_PATH)
+@_input_options
+@_option("--concurrency", type=int, help=N_("List pages in flight at most."))
+@_option("--rate", "rate", type=float, help=N_("Requests per second at most (0 = no limit)."))
+def plan(input_path: Path, **flags: Any) -> None:
+    """``rescheduler plan``."""
+    _run(input_path, dry_run=True, plan=True, command="plan", **flags)
 
 
 @cli.command(
@@ -238,6 +264,9 @@ def _run(
     resume: bool = False,
     journal_path: Path | None = None,
     command: str = "run",
+    plan: bool = False,
+    no_snapshot: bool = False,
+    verify: bool = False,
     **flags: Any,
 ) -> None:
     overrides = {
@@ -269,6 +298,9 @@ def _run(
             stderr=not quiet and not sys.stderr.isatty(), log_file=log_file, fmt=log_format
         )
         reporter.outputs.add("log", log_file)
+        if verify and (no_snapshot or dry_run):
+            flag = "--no-snapshot" if no_snapshot else "--dry-run"
+            raise UsageError(_("--verify cannot be used with {flag}").format(flag=flag))
         config = reporter.config = _config(config_path, overrides)
         if config.auth.secret_key is not None:
             secrets = (config.auth.secret_key.reveal(),)
@@ -281,6 +313,9 @@ def _run(
             journal_path=journal_path,
             handle_signals=True,
             outputs=reporter.outputs,
+            snapshot=not no_snapshot,
+            plan=plan,
+            verify=verify,
         )
         with ProgressDisplay(enabled=not quiet) as display:
             result = run_sync(job, on_progress=display.update, progress=progress)

@@ -43,6 +43,7 @@ __all__ = [
 
 DEPLOYMENTS = ("standard", "op-independent")
 CONFLICT_POLICIES = ("reject", "last")
+SNAPSHOT_SCOPES = ("filtered", "vdn")
 
 # The ranges a setting may take (the same for the config file and the command-line flags):
 # a value outside them is a mistake (concurrency 1,000,000 took 2.9 GB; an infinite timeout
@@ -100,10 +101,13 @@ class InputConfig:
 
 @dataclass(frozen=True)
 class ListConfig:
-    """``appoint/list`` (``export``): reservations per page. The server's maximum is not
-    documented; a page size above it is answered 0200001 (then lower this)."""
+    """``appoint/list`` (``export``, the snapshot before a run): reservations per page. The
+    server's maximum is not documented; a page size above it is answered 0200001 (then lower
+    this). ``snapshot``: ``"filtered"`` lists the run's reservations by the file's agents and
+    times first, then the whole VDN for those not found; ``"vdn"`` lists the whole VDN at once."""
 
     page_size: int = 100
+    snapshot: str = "filtered"
 
 
 @dataclass(frozen=True)
@@ -186,7 +190,7 @@ _KNOWN: dict[str, tuple[str, ...]] = {
         "check_memory_mb",
         "default_language",
     ),
-    "list": ("page_size",),
+    "list": ("page_size", "snapshot"),
     "notify": NOTIFY_KEYS,
 }
 
@@ -310,7 +314,10 @@ def load_config(
         input=inp,
         web=_web(w, path),
         listing=ListConfig(
-            page_size=check.integer("list.page_size", li.get("page_size", 100), 1, 100_000)
+            page_size=check.integer("list.page_size", li.get("page_size", 100), 1, 100_000),
+            snapshot=check.choice(
+                "list.snapshot", li.get("snapshot", "filtered"), SNAPSHOT_SCOPES
+            ),
         ),
         notify=parse_notify(data.get("notify", {}), path),
         source=str(path) if path else "",

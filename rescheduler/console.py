@@ -13,7 +13,13 @@ if TYPE_CHECKING:
     from rescheduler.engine import Progress, RunResult
 
 
-PHASES = {"reading": N_("reading"), "sending": N_("sending"), "finished": N_("finished")}
+PHASES = {
+    "reading": N_("reading"),
+    "snapshot": N_("listing the reservations"),
+    "sending": N_("sending"),
+    "verifying": N_("verifying"),
+    "finished": N_("finished"),
+}
 DELIMITERS = {",": N_("comma"), ";": N_("semicolon"), "\t": N_("tab"), "|": N_("pipe")}
 
 
@@ -98,7 +104,9 @@ def format_run(result: RunResult, *, brief: bool = False) -> str:
         if part
     )
     rate = info.rows / result.elapsed_s if result.elapsed_s > 0 else 0.0
-    if result.dry_run:
+    if result.snapshot is not None and result.snapshot.plan:
+        title = _("rescheduler: plan: {rows} rows from {file}")
+    elif result.dry_run:
         title = _("rescheduler: dry run: {rows} rows from {file}")
     else:
         title = _("rescheduler: {rows} rows from {file}")
@@ -121,6 +129,9 @@ def format_run(result: RunResult, *, brief: bool = False) -> str:
         extra.append(_("{n} blank rows skipped").format(n=info.blank_rows))
     if info.other_sheets:
         extra.append(_sheets_not_read(info.other_sheets))
+    from rescheduler.state.snapinfo import summary_lines
+
+    extra += summary_lines(result.snapshot, dry_run=result.dry_run)
     if result.journal_path is not None:
         extra.append(_("journal: {path}").format(path=result.journal_path))
     if result.aborted is not None:

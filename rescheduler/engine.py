@@ -1,7 +1,9 @@
 """The engine: one input file in, one complete report out. The CLI and the upload page call it.
 
     open_table -> resolve_columns -> pass 1 (validate, find duplicates, count)
-               -> pass 2 (validate, decide, plan) -> Pool (send) -> report + journal + summary
+               -> snapshot (state.runstate: list what the rows will change; before file)
+               -> pass 2 (validate, decide, plan; verdicts) -> Pool (send)
+               -> report + journal + summary -> verify, undo file (state.runstate)
 
 Two passes because duplicates are decided over the whole file before anything is sent (a
 conflict makes *every* row of that appointId invalid, including the first one). Both passes
@@ -15,18 +17,21 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from rescheduler.config import Config, Secret, resolve_timezone
 from rescheduler.errors import Crashed, Interrupted, OutputError, OutputFailed, RunAborted
 from rescheduler.i18n import N_, _
-from rescheduler.models import RowResult, Status
+from rescheduler.models import APPOINT_ID, RowResult, Status
 from rescheduler.read.dedupe import DuplicateScan
 from rescheduler.read.presence import require_input
 from rescheduler.read.reader import Table, open_table
 from rescheduler.rows import Decided, RowPlanner, pass_one, pass_two
-from rescheduler.send.pool import Done, StopControl
+from rescheduler.send.pool import Done, StopControl, WorkItem
 from rescheduler.sending import publish
+from rescheduler.state.phase import after_send, not_sent, snapshot_phase, state_for
+from rescheduler.state.snapinfo import SnapshotInfo
 from rescheduler.write.journal import Journal, default_journal_path
 from rescheduler.write.outputs import Outputs
 from rescheduler.write.runfiles import RunFiles
@@ -51,6 +56,10 @@ class Job:
     max_rows: int | None = None  # the upload page's web.max_rows; the CLI has no limit
     hide_access_key: bool = False  # the upload page: no access key in any row's message
     outputs: Outputs = field(default_factory=Outputs, compare=False)  # for the run record
+    snapshot: bool = False  # list what the rows will change first: before/undo, already so
+    # (``rescheduler run`` sets it unless --no-snapshot; the upload page does not yet)
+    plan: bool = False  # a dry run against the server's state (``rescheduler plan``)
+    verify: bool = False  # list again after the run: the verified column
 
 
 @dataclass
@@ -120,12 +129,14 @@ class RunResult:
     elapsed_s: float
     dry_run: bool
     aborted: RunAborted | None = None
+    snapshot: SnapshotInfo | None = None  # None: --no-snapshot (or a dry run)
 
     @property
     def exit_code(self) -> int:
         if self.aborted is not None:
             return self.aborted.exit_code
-        return self.summary.exit_code(dry_run=self.dry_run)
+        code = self.summary.exit_code(dry_run=self.dry_run)
+        return 1 if code == 0 and self.snapshot is not None and self.snapshot.problems else code
 
 
 async def run(
@@ -150,16 +161,19 @@ async def run(
     progress = progress or Progress()
     started = time.monotonic()
     require_input(job.input_path)
-    results_path, errors_path = default_paths(job.input_path, job.out_path, dry_run=job.dry_run)
+    results_path, errors_path = _paths(job)
     job.outputs.add("results", results_path)
     job.outputs.add("errors", errors_path)
-    credentials = None if job.dry_run else cfg.require_credentials()
+    credentials = None if job.dry_run and not job.plan else cfg.require_credentials()
     zone, zone_label = resolve_timezone(cfg.input.timezone)
     journal_path = None if job.dry_run else job.journal_path or default_journal_path(results_path)
     job.outputs.add("journal", journal_path)
+    state = state_for(job, credentials, results_path)
     # The lock and the checks come before any output is opened, and before the input is read.
     claim = RunFiles(results_path, errors_path, journal_path, keep=not job.dry_run).claim()
     with claim as files, _signals_released(job.handle_signals):
+        if state is not None:
+            state.check()
         table = open_input(cfg, job.input_path)
         scan = DuplicateScan()
         try:
@@ -197,10 +211,13 @@ async def run(
                 other_sheets=table.other_sheets,
             )
             summary = Summary()
-            files.open(table.headers)
+            header = plan.columns.header(APPOINT_ID)
+            if state is not None:
+                await snapshot_phase(state, table, plan, scan, stop, progress, on_progress)
+            files.open(table.headers, state.columns if state is not None else ())
 
             def sink(done: Done) -> None:
-                result = done.result
+                result = done.result if state is None else state.settle(done.result)
                 files.write(result)
                 summary.add(result)
                 progress.count(result)
@@ -208,13 +225,23 @@ async def run(
                     on_progress(progress)
 
             decisions = Decided(scan.decided())
-            if credentials is None:  # a dry run: a failed write raises (exit 2, nothing sent)
+            stopped = stop.reason  # the snapshot was stopped: nothing was sent
+            if stopped is not None:
+                not_sent(table, stopped, sink)
+            elif job.dry_run:  # a failed write raises (exit 2, nothing sent)
                 progress.phase = "checking"
-                for item in pass_two(table, plan, decisions, None, True):
+                source = pass_two(table, plan, decisions, None, True)
+                for item in source if state is None else state.wrap(source, header):
                     assert isinstance(item, Done)
                     sink(item)
             else:
-                await _send(job, credentials, files, stop, decisions, table, plan, sink, progress)
+                assert credentials is not None
+                wrap = None if state is None else partial(state.wrap, header=header)
+                await _send(
+                    job, credentials, files, stop, decisions, table, plan, sink, progress, wrap
+                )
+            if state is not None and stopped is None:
+                await after_send(state, files, stop, progress)
             progress.phase = "finished"
             if stop.reason is not None:
                 log.warning("run aborted: %s", stop.reason)
@@ -226,6 +253,8 @@ async def run(
         finally:
             table.close()
             scan.close()
+            if state is not None:
+                state.close()
         publish(files, stop, journal_path)
     return RunResult(
         results_path=results_path,
@@ -236,6 +265,7 @@ async def run(
         elapsed_s=time.monotonic() - started,
         dry_run=job.dry_run,
         aborted=stop.reason,
+        snapshot=None if state is None else state.info,
     )
 
 
@@ -249,6 +279,7 @@ async def _send(
     plan: RowPlanner,
     sink: Callable[[Done], None],
     progress: Progress,
+    wrap: Callable[[Iterator[WorkItem | Done]], Iterator[WorkItem | Done]] | None = None,
 ) -> None:
     """The sending phase, with the journal open around it (see ``sending``)."""
     from rescheduler.sending import SendPhase
@@ -267,6 +298,8 @@ async def _send(
     finished = False
     try:
         source = pass_two(table, plan, decisions, journal, False)
+        if wrap is not None:
+            source = wrap(source)
         progress.phase = "sending"  # from here on, requests may have been sent
         await phase.run(source, sink, lambda: open_input(job.config, job.input_path))
         finished = True
@@ -291,6 +324,12 @@ def _signals_released(handled: bool) -> Iterator[None]:
             from rescheduler.send.stop import release_signals
 
             release_signals()
+
+
+def _paths(job: Job) -> tuple[Path, Path]:
+    return default_paths(
+        job.input_path, job.out_path, dry_run=job.dry_run, kind="plan" if job.plan else ""
+    )
 
 
 def run_sync(job: Job, **kwargs: object) -> RunResult:
@@ -329,7 +368,7 @@ def report_not_started(job: Job) -> Path:
     are claimed and replaced as a run's are; a second Ctrl-C here leaves the previous ones.
     """
     cfg = job.config
-    results_path, errors_path = default_paths(job.input_path, job.out_path, dry_run=job.dry_run)
+    results_path, errors_path = _paths(job)
     job.outputs.add("results", results_path)
     job.outputs.add("errors", errors_path)
     why = _(NOT_STARTED)

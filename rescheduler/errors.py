@@ -14,6 +14,8 @@ Run-level problems stop the run and map to an exit code::
     ├── JournalLockedError           exit 2  another run holds the same journal
     ├── ListRefused                  exit 2  appoint/list answered a refusal (a code other than
     │                                        0200000, not transient) or an answer it cannot read
+    ├── SnapshotFailed               exit 2  the listing before a run (or plan) failed: nothing
+    │                                        sent; ``run --no-snapshot`` sends without it
     ├── InputMissing                 exit 4  the input file is not there or is empty (the
     │                                        upstream export did not arrive?); nothing sent
     └── RunAborted                   exit 3  the run stopped early (sending may have started)
@@ -112,6 +114,10 @@ class JournalLockedError(ReschedulerError):
 
 class ListRefused(ReschedulerError):
     """The server refused an ``appoint/list`` request, or answered something unreadable."""
+
+
+class SnapshotFailed(ReschedulerError):
+    """The snapshot before sending (``appoint/list``) could not be read; nothing was sent."""
 
 
 class InputMissing(ReschedulerError):

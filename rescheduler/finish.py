@@ -49,11 +49,13 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def record_path_for(input_path: Path, out_path: Path | None, *, dry_run: bool = False) -> Path:
+def record_path_for(
+    input_path: Path, out_path: Path | None, *, dry_run: bool = False, kind: str = ""
+) -> Path:
     """``<stem>.run.json`` beside the results file (``changes.results.csv`` -> ``changes``); a
     dry run's beside its own report (``changes.validation.run.json``): a check never replaces
     a real run's record, as it never replaces its results."""
-    kind = "validation" if dry_run else "results"
+    kind = kind or ("validation" if dry_run else "results")
     results = out_path or input_path.with_name(f"{input_path.stem}.{kind}.csv")
     stem = results.stem
     if stem.lower().endswith(".results"):
@@ -135,7 +137,10 @@ class RunReporter:
         if self.record_path is None:
             if self.input_path is None:
                 raise ValueError("a RunReporter without an input file needs a record_path")
-            self.record_path = record_path_for(self.input_path, self.out_path, dry_run=self.dry_run)
+            kind = "plan" if self.command == "plan" else ""
+            self.record_path = record_path_for(
+                self.input_path, self.out_path, dry_run=self.dry_run, kind=kind
+            )
 
     def measure_input(self) -> None:
         """Note the input's size and time as the run finds it (the hash is taken at the end:
@@ -212,6 +217,7 @@ class RunReporter:
             requests=None if result.dry_run else summary.total_attempts,
             retries=None if result.dry_run else max(0, summary.total_attempts - answered),
             aborted=None if aborted is None else (type(aborted).__name__, str(aborted)),
+            snapshot=None if result.snapshot is None else result.snapshot.record(),
         )
 
     def facts_from_error(

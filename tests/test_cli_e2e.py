@@ -41,11 +41,16 @@ def test_sample_run_reports_every_row_with_its_true_outcome(tmp_path: Path) -> N
     assert [line for line, s in statuses.items() if s == "succeeded"] == list(range(2, 14))
     assert {line: rows[line]["resultCode"] for line in (14, 15, 16)} == {
         14: "04000004",
-        15: "0200001",
+        15: "",  # automatic: the snapshot says so, it is not sent
         16: "02000003",
     }
-    assert all(statuses[line] == "failed" for line in (14, 15, 16))
-    assert all(statuses[line] == "invalid" for line in (17, 18, 19, 21))
+    assert all(statuses[line] == "failed" for line in (14, 16))
+    assert all(statuses[line] == "invalid" for line in (15, 17, 18, 19, 21))
+    assert rows[15]["error_code"] == "automatic"
+    assert rows[15]["error"] == (
+        "appointId: the server lists this reservation as automatic (callType 2): it cannot be "
+        "rescheduled"
+    )
     assert statuses[20] == "skipped"
     assert rows[20]["error"] == "duplicate of line 3"
     assert rows[19]["error"] == (
@@ -56,8 +61,10 @@ def test_sample_run_reports_every_row_with_its_true_outcome(tmp_path: Path) -> N
     assert rows[2]["appointTime_utc"] == "2030-01-15T01:30:00Z"
     assert rows[10]["remark"] == '\'=HYPERLINK("http://example.invalid")'
     assert rows[2]["customer"] == "Wang Fang"  # extra columns are kept
-    # Only valid, non-duplicate rows were sent, once each; the store holds the new values.
-    assert total_requests == 15
+    # Only valid, non-duplicate rows were sent, once each (after the snapshot's 2 listings:
+    # the sample's agents are new, so the filtered one finds nothing); the store holds the
+    # new values.
+    assert total_requests == 2 + 14
     assert store.total_updates == 12
     first = store.get("174729926098016859445364890001")
     assert first is not None
@@ -150,7 +157,9 @@ def test_wrong_secret_aborts_with_exit_3_naming_the_access_key(tmp_path: Path) -
     write_csv(tmp_path / "in.csv", simple_rows(30))
     with serving(store_of(30)) as sim:
         config = write_config(tmp_path / "c.toml", sim.base_url, concurrency=2)
-        result = invoke("run", str(tmp_path / "in.csv"), "-c", str(config), secret="wrong-key")
+        result = invoke(
+            "run", str(tmp_path / "in.csv"), "-c", str(config), "--no-snapshot", secret="wrong-key"
+        )
         sent = sim.sim.stats.total_requests
     assert result.exit_code == 3
     assert f"the server rejected access key '{AK}' (HTTP 401)" in result.output
@@ -239,13 +248,14 @@ def test_duplicates_and_conflicts_never_send_one_reservation_twice(tmp_path: Pat
     store = store_of(3)
     with serving(store) as sim:
         config = write_config(tmp_path / "c.toml", sim.base_url)
-        rejected = invoke("run", str(tmp_path / "in.csv"), "-c", str(config))
+        rejected = invoke("run", str(tmp_path / "in.csv"), "-c", str(config), "--no-snapshot")
         first = by_line(read_results(tmp_path / "in.results.csv"))
         last = invoke(
             "run",
             str(tmp_path / "in.csv"),
             "-c",
             str(config),
+            "--no-snapshot",  # the same changes again: sent again, not "already so"
             "--on-conflict",
             "last",
             "--out",

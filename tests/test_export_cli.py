@@ -80,10 +80,10 @@ def test_export_writes_a_valid_input_file_that_runs_back_unchanged(tmp_path: Pat
     )
     assert by_id["906"]["status"] == "skipped"
     assert by_id["906"]["note"] == "expired (timeout is true): cannot be rescheduled"
-    # The known gap until "already so" (part 2): every reschedulable row is sent again,
-    # with the values it already has, so nothing changes.
-    assert [r["status"] for r in rows].count("succeeded") == 4
-    assert store.total_updates == 4
+    # Run back unchanged, it is a no-op: every reschedulable row is "already so", not sent.
+    assert [r["error_code"] for r in rows].count("already_so") == 4
+    assert [r["status"] for r in rows].count("succeeded") == 0
+    assert store.total_updates == 0
     assert state(store) == before
 
 
@@ -100,7 +100,7 @@ def test_xlsx_export_keeps_ids_as_text_and_runs_back(tmp_path: Path) -> None:
     assert rows[0][:6] == ("appointId", "userAccount", "appointTime", "remark", "can_reschedule",
                            "note")  # fmt: skip
     assert rows[1][0] == "901"
-    assert store.total_updates == 4
+    assert store.total_updates == 0  # every row already so
 
 
 def test_the_nightly_reassignment_in_two_commands(tmp_path: Path) -> None:

@@ -163,7 +163,8 @@ def _sample_run(tmp_path: Path, *flags: str, env: dict[str, str] | None = None) 
     store = Store.from_file(ROOT / "samples" / "reservations.json")
     with serving(store) as sim:
         config = write_config(tmp_path / "c.toml", sim.base_url)
-        args = [*flags, "run", str(tmp_path / "changes.csv"), "-c", str(config)]
+        # --no-snapshot: the automatic reservation is sent, so the server's 0200001 is shown
+        args = [*flags, "run", str(tmp_path / "changes.csv"), "-c", str(config), "--no-snapshot"]
         environ = {"RESCHEDULER_SECRET_KEY": SK, **(env or {})}
         result = CliRunner().invoke(cli, args, env=environ, catch_exceptions=False)
     assert result.exit_code == 1, result.output

@@ -1,4 +1,7 @@
-"""Never lose a row: seeded server faults, throttling, aborts. Every line once, true outcomes."""
+"""Never lose a row: seeded server faults, throttling, aborts. Every line once, true outcomes.
+
+The runs here use ``--no-snapshot``: they count and time the update requests themselves.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ def test_fault_mix_every_row_once_and_no_update_applied_twice(tmp_path: Path) ->
         config = write_config(
             tmp_path / "c.toml", sim.base_url, concurrency=16, max_attempts=4, timeout_s=0.3
         )
-        result = invoke("run", str(tmp_path / "in.csv"), "-c", str(config))
+        result = invoke("run", str(tmp_path / "in.csv"), "-c", str(config), "--no-snapshot")
         requests = sim.sim.stats.total_requests
     rows = by_line(read_results(tmp_path / "in.results.csv"))
     assert sorted(rows) == list(range(2, count + 2))
@@ -60,7 +63,7 @@ def test_throttled_server_429_with_retry_after_all_rows_succeed(tmp_path: Path) 
     write_csv(tmp_path / "in.csv", simple_rows(count))
     with serving(store_of(count), rate_limit_per_s=40.0, retry_after_s=1) as sim:
         config = write_config(tmp_path / "c.toml", sim.base_url, concurrency=8, max_attempts=6)
-        result = invoke("run", str(tmp_path / "in.csv"), "-c", str(config))
+        result = invoke("run", str(tmp_path / "in.csv"), "-c", str(config), "--no-snapshot")
         throttled = sim.sim.stats.http_status.get(429, 0)
     assert result.exit_code == 0, result.output
     rows = read_results(tmp_path / "in.results.csv")
@@ -80,7 +83,10 @@ def test_max_failures_stops_a_run_where_everything_fails(tmp_path: Path) -> None
     )
     with serving(store_of(count)) as sim:
         config = write_config(tmp_path / "c.toml", sim.base_url, concurrency=4)
-        result = invoke("run", str(tmp_path / "in.csv"), "-c", str(config), "--max-failures", "10")
+        result = invoke(
+            "run", str(tmp_path / "in.csv"), "-c", str(config), "--no-snapshot",
+            "--max-failures", "10",
+        )  # fmt: skip
         sent = sim.sim.stats.total_requests
     assert result.exit_code == 3
     assert "10 of 10 rows failed, reaching --max-failures 10" in result.output
@@ -100,7 +106,10 @@ def test_percent_failure_limit(tmp_path: Path) -> None:
     write_csv(tmp_path / "in.csv", rows)
     with serving(store_of(count)) as sim:
         config = write_config(tmp_path / "c.toml", sim.base_url, concurrency=2)
-        result = invoke("run", str(tmp_path / "in.csv"), "-c", str(config), "--max-failures", "30%")
+        result = invoke(
+            "run", str(tmp_path / "in.csv"), "-c", str(config), "--no-snapshot",
+            "--max-failures", "30%",
+        )  # fmt: skip
     assert result.exit_code == 3
     assert "reaching --max-failures 30%" in result.output
 
@@ -118,7 +127,7 @@ def test_rate_limit_measured_at_the_simulator(tmp_path: Path) -> None:
         arrivals: list[float] = []
         sim.sim.stats.arrivals = arrivals
         config = write_config(tmp_path / "c.toml", sim.base_url, concurrency=8, rate_per_s=rate)
-        result = invoke("run", str(tmp_path / "in.csv"), "-c", str(config))
+        result = invoke("run", str(tmp_path / "in.csv"), "-c", str(config), "--no-snapshot")
         statuses = dict(sim.sim.stats.http_status)
     assert result.exit_code == 0, result.output
     rows = by_line(read_results(tmp_path / "in.results.csv"))
@@ -139,7 +148,7 @@ def test_unreachable_server_stops_the_run_early(tmp_path: Path) -> None:
     config = write_config(
         tmp_path / "c.toml", f"http://127.0.0.1:{port}", concurrency=4, max_attempts=2
     )
-    result = invoke("run", str(tmp_path / "in.csv"), "-c", str(config))
+    result = invoke("run", str(tmp_path / "in.csv"), "-c", str(config), "--no-snapshot")
     assert result.exit_code == 3
     assert "rows in a row got no answer from the server" in result.output
     rows = by_line(read_results(tmp_path / "in.results.csv"))

@@ -73,8 +73,15 @@ def test_all_good(tmp_path: Path) -> None:
         "results": str(tmp_path / "in.results.csv"),
         "errors": str(tmp_path / "in.errors.csv"),
         "journal": str(tmp_path / "in.journal.sqlite"),
+        "before": str(tmp_path / "in.before.csv"),
+        "snapshot": str(tmp_path / "in.snapshot.sqlite"),
         "run_record": str(tmp_path / "in.run.json"),
-    }
+    }  # no undo file: store_of's reservations have no agent to put back
+    snapshot = record["snapshot"]
+    assert (snapshot["rows"], snapshot["listed"], snapshot["verdicts"]) == (
+        5, 5, {"will_change": 5}
+    )
+    assert (snapshot["undo_rows"], snapshot["undo_held"]) == (0, 5)  # store_of: no agents
     assert record["config"]["auth"] == {
         "access_key": AK,
         "secret_key": "***",
@@ -103,12 +110,12 @@ def test_some_failed_alerts_the_team(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     record = valid_record(tmp_path / "changes.run.json")
     assert record["rows"] == {
-        "total": 20, "succeeded": 12, "failed": 3, "invalid": 4, "skipped": 1, "not_sent": 0
+        "total": 20, "succeeded": 12, "failed": 2, "invalid": 5, "skipped": 1, "not_sent": 0
     }  # fmt: skip
-    assert record["failures"]["by_code"] == {"02000003": 1, "0200001": 1, "04000004": 1}
+    assert record["failures"]["by_code"] == {"02000003": 1, "04000004": 1}
     assert record["failures"]["invalid_by_column"] == {
-        "appointTime": 2, "appointId": 1, "userAccount": 1
-    }  # fmt: skip
+        "appointId": 2, "appointTime": 2, "userAccount": 1
+    }  # fmt: skip  (the automatic reservation is invalid: the snapshot lists it so)
     assert record["exit"]["name"] == "rows_failed"
     assert record["notification"] == {
         "format": "wecom",
@@ -120,18 +127,21 @@ def test_some_failed_alerts_the_team(tmp_path: Path) -> None:
         "error": "",
     }
     kinds = [f["kind"] for f in record["files"]]
-    assert kinds == ["log", "results", "errors", "journal", "metrics", "run_record"]
+    assert kinds == [
+        "log", "results", "errors", "journal", "before", "snapshot", "undo", "metrics",
+        "run_record",
+    ]  # fmt: skip
     (alert,) = receiver.received
     assert alert.query == {"key": HOOK_KEY}
     content = alert.body["markdown"]["content"]
-    assert "rescheduler: changes.csv: 3 failed, 4 invalid" in content
+    assert "rescheduler: changes.csv: 2 failed, 5 invalid" in content
     assert "04000004 (the reservation does not exist) x1" in content
     assert f"results: {tmp_path / 'changes.results.csv'}" in content
     assert metrics.read_text(encoding="utf-8").count("rescheduler_last_run_success 0") == 1
     lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     assert {"time", "level", "logger", "event", "message"} <= set(lines[0])
     ended = [line for line in lines if line["event"] == "run.ended"]
-    assert ended[0]["rows"]["failed"] == 3
+    assert ended[0]["rows"]["failed"] == 2
     assert ended[0]["exit_code"] == 1
     assert any(line["event"] == "notify.delivered" for line in lines)
     no_secrets(
@@ -150,10 +160,10 @@ def test_an_undeliverable_alert_changes_neither_exit_code_nor_files(tmp_path: Pa
         text = config.read_text(encoding="utf-8")
         with_notify(config, f"{receiver.base_url}/hook?key={HOOK_KEY}", fmt="slack")
         config.write_text(config.read_text("utf-8") + "max_attempts = 2\n", "utf-8")
-        failed = invoke("run", str(source), "-c", str(config), "-q")
+        failed = invoke("run", str(source), "-c", str(config), "-q", "--no-snapshot")
         results_with_alert = read_results(tmp_path / "changes.results.csv")
         config.write_text(text, "utf-8")  # the same run again, without [notify]
-        plain = invoke("run", str(sample(tmp_path)), "-c", str(config), "-q")
+        plain = invoke("run", str(sample(tmp_path)), "-c", str(config), "-q", "--no-snapshot")
     assert failed.exit_code == plain.exit_code == 1
     assert len(receiver.received) == 2
     assert [r["status"] for r in results_with_alert] == [

@@ -56,7 +56,7 @@ def test_second_ctrl_c_stops_waiting_and_still_writes_every_row(tmp_path: Path) 
     gate = Gate(open_for=answered)
     with fake_server(gate.handler) as fake:
         config = write_config(tmp_path / "c.toml", fake.base_url, concurrency=CONCURRENCY)
-        client = spawn("run", str(tmp_path / "in.csv"), "-c", str(config))
+        client = spawn("run", str(tmp_path / "in.csv"), "-c", str(config), "--no-snapshot")
         stderr = client.stderr
         assert stderr is not None
         lines: list[str] = []

@@ -24,7 +24,7 @@ from tests.fakeserver import SUCCESS, fake_server
 def run_client(tmp_path: Path, base_url: str, count: int, **send: object) -> tuple[int, str]:
     write_csv(tmp_path / "in.csv", simple_rows(count))
     config = write_config(tmp_path / "c.toml", base_url, **send)
-    client = spawn("run", str(tmp_path / "in.csv"), "-c", str(config), "--quiet")
+    client = spawn("run", str(tmp_path / "in.csv"), "-c", str(config), "--quiet", "--no-snapshot")
     try:
         _, err = client.communicate(timeout=60)
     finally:
@@ -68,7 +68,7 @@ def test_the_summary_names_the_retry_after_refusal(tmp_path: Path) -> None:
     write_csv(tmp_path / "in.csv", simple_rows(3))
     with fake_server(throttled) as fake:
         config = write_config(tmp_path / "c.toml", fake.base_url, max_retry_after_s=60)
-        client = spawn("run", str(tmp_path / "in.csv"), "-c", str(config))
+        client = spawn("run", str(tmp_path / "in.csv"), "-c", str(config), "--no-snapshot")
         _, raw = client.communicate(timeout=60)
     err = raw.decode()
     assert client.returncode == 1, err

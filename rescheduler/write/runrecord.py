@@ -69,7 +69,7 @@ class InputFacts:
 
 @dataclass(frozen=True)
 class RunFacts:
-    command: str  # "run", "validate" (later "export")
+    command: str  # "run", "validate", "plan", "export"
     dry_run: bool
     started: datetime
     ended: datetime
@@ -88,6 +88,7 @@ class RunFacts:
     version: str = ""
     notification: Mapping[str, Any] | None = None
     export: Mapping[str, Any] | None = None  # what an export listed and wrote
+    snapshot: Mapping[str, Any] | None = None  # what the listing before a run cost and found
 
 
 def _utc(moment: datetime) -> str:
@@ -152,6 +153,8 @@ def build(facts: RunFacts) -> dict[str, Any]:
     }  # fmt: skip
     if facts.export is not None:
         record["export"] = dict(facts.export)
+    if facts.snapshot is not None:
+        record["snapshot"] = dict(facts.snapshot)
     return record
 
 

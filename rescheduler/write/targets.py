@@ -18,19 +18,20 @@ UNWRITABLE_SUFFIXES = frozenset({".xls", ".xlsm", ".xlsb", ".ods"})
 
 
 def default_paths(
-    input_path: Path, out: Path | None = None, *, dry_run: bool = False
+    input_path: Path, out: Path | None = None, *, dry_run: bool = False, kind: str = ""
 ) -> tuple[Path, Path]:
     """``(results_path, errors_path)``; refuses paths that would overwrite the input.
 
     Results default to ``<input stem>.results.csv`` next to the input (a dry run's to
-    ``<input stem>.validation.csv``, so checking a file never replaces a real run's results),
-    ``.xlsx`` instead of ``.csv`` for a workbook input (:func:`default_suffix`: the IDs stay
-    text when the files are opened in Excel);
+    ``<input stem>.validation.csv``, so checking a file never replaces a real run's results;
+    ``kind`` names another, e.g. ``plan``: ``<input stem>.plan.csv``), ``.xlsx`` instead of
+    ``.csv`` for a workbook input (:func:`default_suffix`: the IDs stay text when the files
+    are opened in Excel);
     the errors file takes the results name without ``.results``, plus ``.errors`` and the
     results suffix (``changes.results.csv`` -> ``changes.errors.csv``, ``out.xlsx`` ->
     ``out.errors.xlsx``, ``changes.validation.csv`` -> ``changes.validation.errors.csv``).
     """
-    kind = "validation" if dry_run else "results"
+    kind = kind or ("validation" if dry_run else "results")
     suffix = default_suffix(input_path)
     results = out or input_path.with_name(f"{input_path.stem}.{kind}{suffix}")
     stem = results.stem
