@@ -31,7 +31,8 @@ from tests.webtools import (
 )
 
 pytestmark = pytest.mark.anyio
-SAMPLE_OUTCOME = {"succeeded": 12, "failed": 3, "invalid": 4, "skipped": 1, "not_sent": 0}
+# The automatic reservation (line 15) is invalid, not sent: the snapshot before the run lists it.
+SAMPLE_OUTCOME = {"succeeded": 12, "failed": 2, "invalid": 5, "skipped": 1, "not_sent": 0}
 
 
 def _ended(data: dict[str, object]) -> bool:
@@ -58,7 +59,7 @@ async def test_a_run_from_start_to_downloaded_results(tmp_path: Path) -> None:
         assert "Download results (.csv)" in page
         text = page_text(page)
         assert "12 of 20 rows rescheduled" in text
-        assert "7 rows still need you" in text  # 3 failed, 4 invalid
+        assert "7 rows still need you" in text  # 2 failed, 5 invalid
         reasons = text.split("Why rows were not rescheduled", 1)[1]
         assert "server.04000004 × 1 — 04000004 the reservation does not exist" in reasons
         # "too long" names the field (servercodes.py)
@@ -73,9 +74,19 @@ async def test_a_run_from_start_to_downloaded_results(tmp_path: Path) -> None:
         assert by_line[14]["status"] == "failed"
         assert by_line[14]["resultCode"] == "04000004"
         assert by_line[17]["status"] == "invalid"
+        assert by_line[15]["error_code"] == "automatic"
+        assert by_line[2]["before_userAccount"] == "agent.old"  # beside the outcome
         errors = await _csv(client, run_path + "/files/errors")
         assert sorted(int(r["line"]) for r in errors) == [14, 15, 16, 17, 18, 19, 21]
         assert all(r["error"] for r in errors)
+        assert "Download undo file (.csv)" in page
+        undo = await _csv(client, run_path + "/files/undo")
+        assert [int(r["undoes_line"]) for r in undo] == list(range(2, 14))
+        assert {r["userAccount"] for r in undo} == {"agent.old"}
+        response = await client.get(run_path + "/files/undo")
+        assert response.headers["Content-Disposition"].startswith(
+            'attachment; filename="changes.undo.csv"'
+        )
         history = await (await client.get("/runs")).text()
         assert "changes.csv" in history
         assert ">ann<" in history

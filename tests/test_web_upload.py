@@ -48,16 +48,16 @@ async def test_preview_of_the_sample_sends_nothing(tmp_path: Path) -> None:
         assert ("21", "appointTime") in invalid
         assert "duplicate of line 3" in page
         # the preview table: line, appointId, agent, the new time in the zone (UTC on hover),
-        # remark; the exact request behind "show the request"
+        # remark, each with what the server has now; the exact request behind "show the request"
         sample = table_rows(page, "sample")
         assert sample[0][:5] == ["Line", "appointId", "Agent (userAccount)", "New time", "Remark"]
         first = sample[1]
         assert first[:5] == [
             "2",
             "174729926098016859445364890001",
-            "agent.li",
-            "2030-01-15 09:30 CST",
-            "客户要求改到上午回访",
+            "agent.old → agent.li",
+            "2030-01-01 08:00:00 → 2030-01-15 09:30 CST",
+            "— → 客户要求改到上午回访",
         ]
         assert '<time title="2030-01-15 01:30:00 UTC">2030-01-15 09:30 CST</time>' in page
         assert "<summary>show the request</summary>" in page

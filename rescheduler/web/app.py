@@ -13,6 +13,7 @@ GET  /runs/{id}/files/{kind}                    input, validation, validation-er
 GET  /runs                                      the history: who, when, counts
 GET  /admin                                     settings and disk used (admins)
 GET  /template.xlsx                             an empty sheet with the right headers
+POST /export                                    "Get current reservations": an export file
 
 Every response, redirects and errors included, carries the security headers (``_headers``, on
 ``on_response_prepare``) and a ``Server`` header without versions. Requests pass through
@@ -32,7 +33,7 @@ from aiohttp import web
 
 from rescheduler.config import Config, resolve_timezone
 from rescheduler.i18n import _
-from rescheduler.web import admin, auth, files, proxy, views
+from rescheduler.web import admin, auth, exporting, files, proxy, views
 from rescheduler.web.audit import AuditLog
 from rescheduler.web.checks import Checks
 from rescheduler.web.context import CONTEXT, WebContext
@@ -142,6 +143,7 @@ def make_app(
     app.router.add_get(_RUN + "/files/{kind}", files.download)
     app.router.add_get("/admin", admin.settings)
     app.router.add_get("/template.xlsx", files.template)
+    app.router.add_post("/export", exporting.export_reservations)
     app.router.add_static("/static", STATIC, append_version=False)
     janitor: list[asyncio.Task[None]] = []
 

@@ -131,6 +131,14 @@ class Checks:
             if self._users.get(user) == run_id:
                 del self._users[user]
 
+    async def _current(self, record: RunRecord) -> None:
+        """The preview's "current -> new", read by this server (it has the keys); a failure
+        only leaves the preview without it."""
+        try:
+            await _current_values(self.store.run_dir(record.id), self.config)
+        except Exception:
+            log.exception("reading the current values for run %s failed", record.id)
+
     async def _work(self, record: RunRecord) -> tuple[RunState, str, int | None]:
         web = self.config.web
         config = dataclasses.replace(self.config, auth=AuthConfig())  # no keys in the worker
@@ -174,6 +182,7 @@ class Checks:
         if "peak_rss_mb" in answer:
             self.last_peak_rss_mb = float(answer["peak_rss_mb"])
         if answer.get("ok") is True:
+            await self._current(record)
             return RunState.READY, "", int(answer["rows"])
         if isinstance(answer.get("message"), str):
             message = self.runs.clean(answer["message"], record)
@@ -214,6 +223,12 @@ class Checks:
             return answer, await errors
         finally:
             errors.cancel()
+
+
+async def _current_values(run_dir: Path, config: Config) -> None:
+    from rescheduler.web.current import add_current
+
+    await add_current(run_dir, config)
 
 
 def _too_slow(limit_s: float) -> str:

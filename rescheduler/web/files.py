@@ -3,7 +3,8 @@
 The check's validation report and rows-to-fix are kept as CSV and handed out as Excel
 workbooks (``excel.py``; ``?format=csv`` for scripts). The results and rows-to-fix of a run are
 in the format chosen at Start (Excel unless CSV was chosen). "Rows to fix" is offered only
-when there are some.
+when there are some; the undo file (what puts back what the run changed) and the before file
+(the reservations as they were) once the run wrote them.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ def file_table(runs: Runs, record: RunRecord) -> dict[str, tuple[Path, str]]:
         fmt = record.results_format
         table["results"] = (folder / f"results.{fmt}", f"{stem}.results.{fmt}")
         table["errors"] = (folder / f"results.errors.{fmt}", f"{stem}.errors.{fmt}")
+        table["before"] = (folder / f"results.before.{fmt}", f"{stem}.before.{fmt}")
+        table["undo"] = (folder / f"results.undo.{fmt}", f"{stem}.undo.{fmt}")
     return table
 
 
@@ -55,7 +58,7 @@ def files_of(runs: Runs, record: RunRecord) -> dict[str, str]:
         kind: f"/runs/{record.id}/files/{kind}"
         for kind, (path, _name) in file_table(runs, record).items()
         if path.is_file()
-        and not (busy and kind in ("results", "errors"))
+        and not (busy and kind in ("results", "errors", "before", "undo"))
         and not (nothing_to_fix and kind == "errors")
     }
 

@@ -137,6 +137,11 @@ STOPPED = N_(
     "again, ask your administrator."
 )
 NOT_STARTED = N_("The run could not start because of the page's settings. Ask your administrator.")
+SNAPSHOT_FAILED = N_(
+    "Before sending, the page reads the reservations the file changes from the iSales server, "
+    "and that failed, so nothing was sent. Press Resume to try again; if it fails again, ask "
+    "your administrator."
+)
 UNREADABLE_AGAIN = N_(
     "The file could not be read again for sending. Upload it again; if that does not help, ask "
     "your administrator."
@@ -173,4 +178,6 @@ def for_start_error(kind: str, detail: str) -> str:
         return note(UNREADABLE_AGAIN, detail=detail)
     if kind == "Crashed":  # a bug: the traceback is in the server log
         return note(INTERNAL, detail=detail, admin=True)
+    if kind == "SnapshotFailed":
+        return note(SNAPSHOT_FAILED, detail=detail)
     return note(NOT_STARTED, detail=detail, admin=True)

@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 from rescheduler.config import Config, resolve_timezone
 from rescheduler.i18n import N_
-from rescheduler.models import USER_ACCOUNT, Problem, Status, UpdateRequest
+from rescheduler.models import (
+    APPOINT_TIME,
+    USER_ACCOUNT,
+    WORK_NO,
+    Problem,
+    Status,
+    UpdateRequest,
+)
 
 if TYPE_CHECKING:
     from rescheduler.engine import Progress
@@ -31,6 +38,8 @@ SAMPLE_SIZE = 10
 DELIMITERS = {",": N_("comma"), ";": N_("semicolon"), "\t": N_("tab"), "|": N_("pipe")}
 VALIDATION_NAME = "validation.csv"
 PREVIEW_NAME = "preview.json"
+LISTED = "listed_"  # an export's columns of the values before its rules (changefile.LISTED)
+HINTS = (USER_ACCOUNT, WORK_NO, APPOINT_TIME)
 
 
 @dataclass(frozen=True)
@@ -45,8 +54,10 @@ class SampleRequest:
 
     ``time`` is the new appointTime in the configured zone (``time_utc`` the same moment in
     UTC, shown on hover); ``url`` and ``body`` are the exact request ("show the request").
-    ``current`` is left for "current -> new": what the server holds now, field by field, once
-    a snapshot of the server's state is taken before the check (empty until then).
+    ``current`` is "current -> new": what the server holds now (``agent``, ``time``,
+    ``remark``, as reported) and the row's ``verdict``, filled in by the server after the check
+    (``web.current``; empty when it could not be read). ``vdn`` and ``listed`` (the file's
+    ``listed_`` cells: where an export says the reservation is now) say where to look.
     """
 
     line: int
@@ -58,6 +69,8 @@ class SampleRequest:
     time_utc: str = ""
     remark: str | None = None  # None: left unchanged (not in the request)
     current: dict[str, str] = field(default_factory=dict)
+    vdn: int = 0
+    listed: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,8 @@ class Preview:
     on_conflict: str = "reject"  # what the check used
     agent_field: str = "userAccount"
     language: str = "en"  # the language of the row messages above
+    current_read: str = ""  # "current -> new" (web.current): "", ok, timeout or failed
+    current_found: int = 0  # rows of the sample found on the server
 
     @property
     def invalid_total(self) -> int:
@@ -223,6 +238,11 @@ def _sample(input_path: Path, config: Config, lines: set[int]) -> list[SampleReq
     out: list[SampleRequest] = []
     with open_input(cfg, input_path) as table:
         planner = RowPlanner.for_table(cfg, table, zone, now_ms=int(time.time() * 1000))
+        listed = {
+            i: header[len(LISTED) :]
+            for i, header in enumerate(table.headers)
+            if header.startswith(LISTED) and header[len(LISTED) :] in HINTS
+        }
         for row in table.rows():
             if row.line not in lines:
                 continue
@@ -247,6 +267,12 @@ def _sample(input_path: Path, config: Config, lines: set[int]) -> list[SampleReq
                         time=when,
                         time_utc=utc,
                         remark=checked.remark,
+                        vdn=wire.vdn_id,
+                        listed={
+                            name: row.values[i].strip()
+                            for i, name in listed.items()
+                            if i < len(row.values) and row.values[i].strip()
+                        },
                     )
                 )
             if len(out) >= len(lines):

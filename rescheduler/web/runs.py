@@ -11,7 +11,8 @@ secret keys, and cut to a readable length; the files a run writes name no key at
 (``Job(hide_access_key=True)``). Runs older than ``web.keep_days`` are deleted, files and
 history row, by ``expire``. Each start ends, as ``rescheduler run`` does, with a run record
 (``results.run.json`` in the run folder, access key hidden; not offered for download) and the
-``[notify]`` alert.
+``[notify]`` alert. A run reads the reservations it changes first (the snapshot, as
+``rescheduler run`` does): rows already so are not sent, and the undo file is offered.
 """
 
 from __future__ import annotations
@@ -164,6 +165,7 @@ class Runs:
             handle_signals=False,
             hide_access_key=True,
             outputs=reporter.outputs,
+            snapshot=True,  # what the rows change is read first: already so, the undo file
         )
         facts: Callable[[], RunFacts] | None = None  # called in a thread: it hashes the input
         try:

@@ -74,6 +74,11 @@ async def upload_page(request: web.Request) -> web.StreamResponse:
     return _upload_page(request)
 
 
+def upload_page_with(request: web.Request, message: str, *, status: int) -> web.Response:
+    """The upload page again, with one line saying what went wrong (``exporting``)."""
+    return _upload_page(request, message=message, status=status)
+
+
 @changes_runs
 @streams_csrf
 async def upload(request: web.Request) -> web.StreamResponse:
