@@ -62,7 +62,9 @@ async def _demo(input_path: Path, xlsx: bool) -> int:
             input=InputConfig(timezone="Asia/Shanghai", max_days_ahead=3660),
         )
         out = input_path.with_name("changes.results.xlsx" if xlsx else "changes.results.csv")
-        job = Job(input_path=input_path, config=config, out_path=out, handle_signals=True)
+        job = Job(
+            input_path=input_path, config=config, out_path=out, handle_signals=True, snapshot=True
+        )
         result = await run(job)
         applied = store.total_updates
     click.echo(format_run(result), err=True)

@@ -234,6 +234,12 @@ def test_demo_csv_and_xlsx_samples_give_the_same_outcomes(tmp_path: Path) -> Non
         assert from_xlsx[line][header.index("appointId")] == row["appointId"], line
     assert from_csv[2]["status"] == "succeeded"
     assert sum(1 for r in from_csv.values() if int(r["attempts"]) > 1) == 3  # seeded 503s
+    # The demo reads the server first, as `rescheduler run` does: a before file and an undo
+    # file that puts back every row that succeeded.
+    assert (tmp_path / "a" / "changes.before.csv").is_file()
+    undo = read_results(tmp_path / "a" / "changes.undo.csv")
+    succeeded = {r["appointId"] for r in from_csv.values() if r["status"] == "succeeded"}
+    assert {r["appointId"] for r in undo} == succeeded
 
 
 def test_duplicates_and_conflicts_never_send_one_reservation_twice(tmp_path: Path) -> None:
