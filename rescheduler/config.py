@@ -123,7 +123,13 @@ class WebConfig:
     max_rows: int = 200_000  # rows a check reads at most (`rescheduler run` has no limit)
     max_checks: int = 2  # checks at once, server-wide (one per user in any case)
     check_timeout_s: float = 300.0
-    check_memory_mb: int = 1024
+    check_memory_mb: int = 1024  # each check's and each run's worker process
+    max_cells: int = 10_000_000  # rows x columns a check reads at most
+    max_output_mb: float = 100.0  # any one file written for an upload (also <= 20 x the upload)
+    quota_mb: float = 1000.0  # one person's uploads and their files together; 0 = no quota
+    request_timeout_s: float = 30.0  # to send a request's headers (and its body, at min_rate)
+    min_body_rate: int = 1_000  # bytes/s a request body must keep up once past the timeout
+    max_connections_per_address: int = 32  # open connections from one address (IPv6: a /64)
     default_language: str = "en"  # for a browser whose Accept-Language names neither en nor zh
 
 
@@ -188,6 +194,12 @@ _KNOWN: dict[str, tuple[str, ...]] = {
         "max_checks",
         "check_timeout_s",
         "check_memory_mb",
+        "max_cells",
+        "max_output_mb",
+        "quota_mb",
+        "request_timeout_s",
+        "min_body_rate",
+        "max_connections_per_address",
         "default_language",
     ),
     "list": ("page_size", "snapshot"),
@@ -347,6 +359,18 @@ def _web(w: Mapping[str, Any], config_path: Path | None) -> WebConfig:
             "web.check_timeout_s", w.get("check_timeout_s", 300.0), positive=True
         ),
         check_memory_mb=check.integer("web.check_memory_mb", w.get("check_memory_mb", 1024), 128),
+        max_cells=check.integer("web.max_cells", w.get("max_cells", 10_000_000), 1),
+        max_output_mb=check.number(
+            "web.max_output_mb", w.get("max_output_mb", 100.0), positive=True
+        ),
+        quota_mb=check.number("web.quota_mb", w.get("quota_mb", 1000.0), 0),
+        request_timeout_s=check.number(
+            "web.request_timeout_s", w.get("request_timeout_s", 30.0), positive=True
+        ),
+        min_body_rate=check.integer("web.min_body_rate", w.get("min_body_rate", 1_000), 1),
+        max_connections_per_address=check.integer(
+            "web.max_connections_per_address", w.get("max_connections_per_address", 32), 1
+        ),
         default_language=_language(w.get("default_language", "en")),
     )
 

@@ -54,6 +54,7 @@ class Job:
     journal_path: Path | None = None
     handle_signals: bool = False
     max_rows: int | None = None  # the upload page's web.max_rows; the CLI has no limit
+    max_cells: int | None = None  # the upload page's web.max_cells (rows x columns)
     hide_access_key: bool = False  # the upload page: no access key in any row's message
     outputs: Outputs = field(default_factory=Outputs, compare=False)  # for the run record
     snapshot: bool = False  # list what the rows will change first: before/undo, already so
@@ -186,6 +187,7 @@ async def run(
                 cfg.input.on_conflict,
                 job.max_rows,
                 progress.reading,
+                job.max_cells,
             )
             progress.total = total
             log.info(

@@ -142,11 +142,14 @@ def pass_one(
     on_conflict: str,
     max_rows: int | None = None,
     on_rows: Callable[[int], None] | None = None,
+    max_cells: int | None = None,
 ) -> tuple[int, int]:
     """Pass 1: count rows and decide duplicates (kept on disk); ``(rows, lines decided)``.
 
     ``max_rows`` (the upload page's ``web.max_rows``; None for ``rescheduler run``): an
     ``InputFileError`` as soon as one row more has been read, before anything else is done.
+    ``max_cells`` (``web.max_cells``) the same for the cells read, each row counting as wide
+    as the header or as itself, whichever is wider (what the report files will hold).
 
     Cheap first: count every row's raw reservation key without validating anything. Only if
     some key repeats is the file read again, validating just the rows of repeated keys, so
@@ -155,11 +158,16 @@ def pass_one(
     """
     counter = KeyCounter()
     try:
-        rows = 0
+        rows = cells = 0
+        width = len(table.headers)
         for row in table.rows():
             rows += 1
             if max_rows is not None and rows > max_rows:
                 raise too_many_rows(str(table.path), max_rows, row.line)
+            if max_cells is not None:
+                cells += max(width, len(row.values))
+                if cells > max_cells:
+                    raise too_many_cells(str(table.path), max_cells, row.line, width)
             counter.add(plan.raw_key(row))
             if on_rows is not None and not rows % READ_REPORT_EVERY:
                 on_rows(rows)
@@ -181,6 +189,18 @@ def too_many_rows(path: str, max_rows: int, line: int) -> InputFileError:
             "the file has more than {limit} rows; the upload page checks at most {limit} "
             "(web.max_rows): split it into smaller files, or send it with `rescheduler run`"
         ).format(limit=f"{max_rows:,}"),
+        line=line,
+    )
+
+
+def too_many_cells(path: str, max_cells: int, line: int, columns: int) -> InputFileError:
+    return InputFileError(
+        path,
+        _(
+            "the file has more than {limit} cells (rows x columns; its header has {columns} "
+            "columns); the upload page checks at most {limit} (web.max_cells): delete the "
+            "columns and rows you do not need, or split it into smaller files"
+        ).format(limit=f"{max_cells:,}", columns=f"{columns:,}"),
         line=line,
     )
 

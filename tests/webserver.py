@@ -47,15 +47,22 @@ class Served:
 
 @contextmanager
 def served(
-    folder: Path, web: str = "", *, users: dict[str, str] | None = None, cost: Cost | None = None
+    folder: Path,
+    web: str = "",
+    *,
+    users: dict[str, str] | None = None,
+    cost: Cost | None = None,
+    sections: str = "",
+    env: dict[str, str] | None = None,
 ) -> Iterator[Served]:
     """``rescheduler serve`` on a free loopback port with a config of its own (``web`` lines
-    go into its ``[web]`` section); ``users`` (name -> password) are added first."""
+    go into its ``[web]`` section, ``sections`` are more TOML sections, ``env`` more
+    environment variables); ``users`` (name -> password) are added first."""
     data_dir = folder / "web"
     config = folder / "serve.toml"
     config.write_text(
         '[server]\nbase_url = "http://127.0.0.1:9"\n[input]\ntimezone = "Asia/Shanghai"\n'
-        f'[web]\ndata_dir = "web"\n{web}\n',
+        f'{sections}\n[web]\ndata_dir = "web"\n{web}\n',
         encoding="utf-8",
     )
     store = Store(data_dir)
@@ -63,13 +70,14 @@ def served(
         store.add_user(name, hash_password(password, cost or Cost(log2_n=10, r=8, p=1)))
     store.close()
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RESCHEDULER_")}
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("RESCHEDULER_")}
+    environ.update(env or {})
     process = subprocess.Popen(
         [sys.executable, "-m", "rescheduler", "serve", "-c", str(config), "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=env,
+        env=environ,
     )
     try:
         assert process.stdout is not None

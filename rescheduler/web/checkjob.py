@@ -3,14 +3,16 @@
 ``python -m rescheduler.web.checkjob`` reads a pickled ``CheckRequest`` on stdin (from the web
 server; the secret key is not in it), then, before it opens the file:
 
-* limits itself: address space (``RLIMIT_AS``, ``web.check_memory_mb``), CPU seconds
-  (``RLIMIT_CPU``, a backstop to the server's wall-clock limit), the size of any file it writes
-  (``RLIMIT_FSIZE``), and a lower scheduling priority (nice 5), so a hostile workbook can cost
-  at most that and the pages stay responsive;
+* limits itself (``workers.limit_self``): address space (``web.check_memory_mb``), CPU
+  seconds (a backstop to the server's wall-clock limit), the size of any file it writes (the
+  upload's output cap, ``quota.py``: a write past it fails and the check answers
+  ``{"ok": false, "output": true}``), and a lower scheduling priority (nice 5), so a hostile
+  workbook can cost at most that and the pages stay responsive;
 * bounds the archive of a zipped workbook (.xlsx/.xlsm/.xlsb/.ods: ``zipbounds``) before any
   reader sees it;
 
-then runs the preview (the engine's dry run, with ``web.max_rows`` counted while reading) in
+then runs the preview (the engine's dry run, with ``web.max_rows`` and ``web.max_cells``
+counted while reading) in
 the language of the person who uploaded, writes ``preview.json`` into the run folder and prints
 JSON lines on stdout: ``{"progress": {"phase": ..., "read": N, "done": N, "total": N}}`` every
 ``PROGRESS_EVERY_S`` while it works (the checking page shows them), then the answer,
@@ -20,10 +22,9 @@ that dies (out of memory, killed) prints no answer; the server then says which l
 
 from __future__ import annotations
 
+import errno
 import json
-import os
 import pickle
-import resource
 import sys
 import threading
 from dataclasses import dataclass
@@ -31,13 +32,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rescheduler.config import Config
+from rescheduler.web.workers import limit_self, peak_rss_mb
 
 if TYPE_CHECKING:
     from rescheduler.engine import Progress
 
-MB = 1_000_000
-FILE_SIZE_LIMIT = 1024 * MB  # any one file the check writes (the validation report)
-NICENESS = 5  # the server (nice 0) gets about three times the CPU of a check when both want it
 PROGRESS_EVERY_S = 0.5
 _OUT = threading.Lock()  # the progress thread and the answer share stdout, one line at a time
 
@@ -53,18 +52,8 @@ class CheckRequest:
     cpu_s: int
     max_listed: int  # invalid rows and duplicates kept for the page
     language: str = "en"  # of the row messages and the validation files
-
-
-def limit_self(request: CheckRequest) -> None:
-    memory = request.memory_mb * MB
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_CPU, (request.cpu_s, request.cpu_s + 5))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
-    os.nice(NICENESS)
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / MB  # Linux: KiB
+    max_cells: int | None = None
+    file_bytes: int = 100_000_000  # the most any one file of the check may take
 
 
 def say(answer: dict[str, object]) -> None:
@@ -90,7 +79,7 @@ def report_progress(progress: Progress, done: threading.Event) -> None:
 
 def check(request: CheckRequest) -> dict[str, object]:
     from rescheduler.engine import Progress
-    from rescheduler.errors import ReschedulerError
+    from rescheduler.errors import OutputError, ReschedulerError
     from rescheduler.read.reader import ZIP_SHEET_SUFFIXES
     from rescheduler.web import preview
     from rescheduler.web.zipbounds import check_workbook
@@ -110,10 +99,19 @@ def check(request: CheckRequest) -> dict[str, object]:
             max_rows=request.max_rows,
             max_listed=request.max_listed,
             progress=progress,
+            max_cells=request.max_cells,
         )
         result.save(request.run_dir / preview.PREVIEW_NAME)
+    except OutputError as exc:
+        if exc.errno == errno.EFBIG:
+            return {"ok": False, "output": True}
+        return {"ok": False, "message": str(exc), "kind": type(exc).__name__}
     except ReschedulerError as exc:
         return {"ok": False, "message": str(exc), "kind": type(exc).__name__}
+    except OSError as exc:  # the preview itself past the file-size limit
+        if exc.errno == errno.EFBIG:
+            return {"ok": False, "output": True}
+        raise
     finally:
         done.set()
         reporter.join()
@@ -124,7 +122,7 @@ def main() -> None:
     from rescheduler.i18n import set_language
 
     request: CheckRequest = pickle.load(sys.stdin.buffer)
-    limit_self(request)
+    limit_self(request.memory_mb, request.file_bytes, request.cpu_s)
     set_language(request.language)
     try:
         answer = check(request)

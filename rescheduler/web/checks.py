@@ -3,11 +3,15 @@
 * At most one check per user at a time (a second upload is refused until the first check ends
   or is cancelled: ``claim``), and at most ``web.max_checks`` server-wide (the others wait for a
   free slot, their page saying so).
-* Each check runs in its own process (``checkjob.py``) with a memory cap, a CPU-time cap and a
-  file-size cap, and is killed after ``web.check_timeout_s`` seconds of wall time. The server
-  process never parses an uploaded workbook, so its memory does not depend on what is uploaded.
+* Each check runs in its own process (``checkjob.py``, started by ``workers.spawn`` without
+  the server's secrets in its environment) with a memory cap, a CPU-time cap and a cap on each
+  file it writes (``quota.py``), and is killed after ``web.check_timeout_s`` seconds of wall
+  time. The server process never parses an uploaded workbook, so its memory does not depend on
+  what is uploaded. A check that fails leaves only the upload in the run folder.
 * A check can be cancelled (the worker is killed); after a server restart an unfinished check
   is not started again on its own (``Store.recover`` marks it cancelled: "Check again").
+  Whatever ends a check, even a cancel that comes before its task first runs, ``_ended`` (a
+  done-callback) gives back the user's claim and settles the run's state.
 * While it works, the worker reports the rows read and checked so far (``progress``: the
   checking page shows them). The check runs in the language of whoever uploaded (or pressed
   Check again), and with the run's choice for conflicting rows (``RunRecord.on_conflict``).
@@ -18,12 +22,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import json
 import logging
 import os
 import pickle
 import signal
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +36,9 @@ from rescheduler.web.checkjob import CheckRequest
 from rescheduler.web.records import RunRecord, RunState
 from rescheduler.web.runs import Runs
 from rescheduler.web.store import Store
+from rescheduler.web.workers import kill, lines, message, spawn
 
 log = logging.getLogger("rescheduler.web")
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
-_LINE_LIMIT = 1 << 20  # one line of the worker's stdout (its answer holds one message)
 
 
 class Checks:
@@ -86,6 +87,26 @@ class Checks:
         self._users[user] = run_id
         task = asyncio.get_running_loop().create_task(self._check(run_id, user))
         self._tasks[run_id] = task
+        task.add_done_callback(lambda done: self._ended(run_id, user, done))
+
+    def _ended(self, run_id: str, user: str, task: asyncio.Task[None]) -> None:
+        """However the check ended: free its slot and the user's claim; a task cancelled
+        before it ever ran (Cancel pressed right after Check again) leaves the run CHECKING,
+        so it is settled here."""
+        if self._tasks.get(run_id) is task:
+            del self._tasks[run_id]
+        self._progress.pop(run_id, None)
+        if self._users.get(user) == run_id:
+            del self._users[user]
+        if task.cancelled():
+            record = self.store.get_run(run_id)
+            if record is not None and record.state == RunState.CHECKING:
+                by = self._cancelled_by.pop(run_id, None)
+                message = notes.CUT_OFF_CHECK
+                if by is not None:
+                    message = notes.note(notes.CANCELLED_BY, user=by)
+                self.store.update_run(run_id, state=RunState.CANCELLED, message=message)
+        self._cancelled_by.pop(run_id, None)
 
     def cancel(self, run_id: str, by: str) -> bool:
         task = self._tasks.get(run_id)
@@ -112,24 +133,27 @@ class Checks:
             async with self._slots:
                 self.store.update_run(run_id, message="")
                 state, message, rows = await self._work(record)
+            if state != RunState.READY:
+                self._discard_outputs(run_id)
             self.store.update_run(run_id, state=state, message=message, rows=rows, counts={})
         except asyncio.CancelledError:
-            by = self._cancelled_by.pop(run_id, None)
-            message = notes.CUT_OFF_CHECK
-            if by is not None:
-                message = notes.note(notes.CANCELLED_BY, user=by)
-            self.store.update_run(run_id, state=RunState.CANCELLED, message=message)
-            if by is None:
-                raise
+            self._discard_outputs(run_id)
+            raise  # _ended settles the state
         except Exception:
             log.exception("checking run %s failed", run_id)
+            self._discard_outputs(run_id)
             message = notes.note(notes.CHECK_FAILED, admin=True)
             self.store.update_run(run_id, state=RunState.UNREADABLE, message=message)
-        finally:
-            self._tasks.pop(run_id, None)
-            self._progress.pop(run_id, None)
-            if self._users.get(user) == run_id:
-                del self._users[user]
+
+    def _discard_outputs(self, run_id: str) -> None:
+        """Delete what a check that did not succeed wrote: only the upload stays."""
+        record = self.store.get_run(run_id)
+        folder = self.store.run_dir(run_id)
+        keep = self.runs.input_path(record).name if record is not None else None
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(folder):
+                if entry.name != keep and entry.is_file(follow_symlinks=False):
+                    os.unlink(entry.path)
 
     async def _current(self, record: RunRecord) -> None:
         """The preview's "current -> new", read by this server (it has the keys); a failure
@@ -146,6 +170,8 @@ class Checks:
             config = dataclasses.replace(
                 config, input=dataclasses.replace(config.input, on_conflict=record.on_conflict)
             )
+        budget = await self.runs.budget(record.uploaded_by)
+        file_bytes, by_quota = budget.file_limit(record.size)
         request = CheckRequest(
             input_path=self.runs.input_path(record),
             run_dir=self.store.run_dir(record.id),
@@ -156,65 +182,53 @@ class Checks:
             cpu_s=max(1, int(web.check_timeout_s)),
             max_listed=preview.MAX_LISTED,
             language=current_language(),
+            max_cells=web.max_cells,
+            file_bytes=file_bytes,
         )
-        env = dict(os.environ, MALLOC_ARENA_MAX="2")
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "rescheduler.web.checkjob",
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=env,
-            limit=_LINE_LIMIT,
-        )
+        process = await spawn("rescheduler.web.checkjob")
         try:
             answer, err = await asyncio.wait_for(
                 self._talk(record.id, process, pickle.dumps(request)), web.check_timeout_s
             )
         except TimeoutError:
-            await _kill(process)
+            await kill(process)
             return RunState.UNREADABLE, _too_slow(web.check_timeout_s), None
         except BaseException:
-            await _kill(process)
+            await kill(process)
             raise
         if "peak_rss_mb" in answer:
             self.last_peak_rss_mb = float(answer["peak_rss_mb"])
         if answer.get("ok") is True:
             await self._current(record)
             return RunState.READY, "", int(answer["rows"])
+        if answer.get("output") is True:
+            return RunState.UNREADABLE, _too_much_output(file_bytes, by_quota), None
         if isinstance(answer.get("message"), str):
             message = self.runs.clean(answer["message"], record)
             return RunState.UNREADABLE, notes.for_refused_file(message), None
         code = process.returncode
         if code == -signal.SIGXCPU:
             return RunState.UNREADABLE, _too_slow(web.check_timeout_s), None
-        log.warning(
-            "checking run %s: the worker ended with %s: %s",
-            record.id,
-            code,
-            err.decode("utf-8", "replace")[-2000:],
-        )
+        log.warning("checking run %s: the worker ended with %s: %s", record.id, code, err)
         detail = f"web.check_memory_mb = {web.check_memory_mb}"
         return RunState.UNREADABLE, notes.note(notes.TOO_BIG, detail=detail), None
 
     async def _talk(
         self, run_id: str, process: asyncio.subprocess.Process, request: bytes
-    ) -> tuple[dict[str, Any], bytes]:
-        """Send the request, keep each progress report, return the answer and stderr."""
+    ) -> tuple[dict[str, Any], str]:
+        """Send the request, keep each progress report, return the answer and stderr's end."""
         assert process.stdin is not None
         assert process.stdout is not None
         assert process.stderr is not None
-        errors = asyncio.ensure_future(process.stderr.read())
+        errors = asyncio.ensure_future(_tail(process.stderr))
         try:
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 process.stdin.write(request)  # a worker that died at once reads no more
                 await process.stdin.drain()
                 process.stdin.close()
             answer: dict[str, Any] = {}
-            while line := await process.stdout.readline():
-                data = _answer(line)
+            async for line in lines(process.stdout):
+                data = message(line)
                 if isinstance(data.get("progress"), dict):
                     self._progress[run_id] = data["progress"]
                 elif data:
@@ -231,20 +245,20 @@ async def _current_values(run_dir: Path, config: Config) -> None:
     await add_current(run_dir, config)
 
 
+async def _tail(stream: asyncio.StreamReader, keep: int = 2_000) -> str:
+    """The last ``keep`` characters of ``stream`` (read to its end, never held whole)."""
+    end = ""
+    async for line in lines(stream):
+        end = (end + line.decode("utf-8", "replace"))[-keep:]
+    return end
+
+
 def _too_slow(limit_s: float) -> str:
     return notes.note(notes.TOO_SLOW, detail=f"web.check_timeout_s = {limit_s:g} s")
 
 
-def _answer(out: bytes) -> dict[str, Any]:
-    lines = out.decode("utf-8", "replace").strip().splitlines()
-    try:
-        answer = json.loads(lines[-1]) if lines else {}
-    except ValueError:
-        return {}
-    return answer if isinstance(answer, dict) else {}
-
-
-async def _kill(process: asyncio.subprocess.Process) -> None:
-    if process.returncode is None:
-        process.kill()
-    await process.wait()
+def _too_much_output(file_bytes: int, by_quota: bool) -> str:
+    size = f"{file_bytes / 1e6:.0f} MB"
+    if by_quota:
+        return notes.note(notes.QUOTA_FULL, detail=f"web.quota_mb: {size} left")
+    return notes.note(notes.TOO_MUCH_OUTPUT, detail=f"web.max_output_mb: {size} a file")

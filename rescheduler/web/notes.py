@@ -75,6 +75,20 @@ TOO_MANY_ROWS = N_(
     "The file has more rows than the page checks at once. Split it into smaller files and "
     "upload them one by one."
 )
+TOO_MANY_CELLS = N_(
+    "The file has more cells (rows times columns) than the page checks at once. Delete the "
+    "columns you do not need (keep the ones in the template), or split it into smaller files, "
+    "and upload again."
+)
+TOO_MUCH_OUTPUT = N_(
+    "Checking this file would write more than the page allows for one upload. Delete the "
+    "columns you do not need (keep the ones in the template), or split it into smaller files, "
+    "and upload again."
+)
+QUOTA_FULL = N_(
+    "Your uploads and their files take nearly all the disk space the page keeps for each "
+    "person. Delete uploads you no longer need (History), then upload again."
+)
 SETTINGS = N_(
     "This cannot be fixed in the file: a setting of the page stops it. Ask your administrator."
 )
@@ -93,6 +107,8 @@ def for_refused_file(message: str) -> str:
         return note(COLUMNS, detail=message)
     if "web.max_rows" in flags:
         return note(TOO_MANY_ROWS, detail=message)
+    if "web.max_cells" in flags:
+        return note(TOO_MANY_CELLS, detail=message)
     return note(SETTINGS, detail=message, admin=True)
 
 
@@ -150,6 +166,11 @@ INTERRUPTED_RUN = note(
     N_(
         "The page's server stopped during this run. Press Resume to send the rows not sent yet."
     )
+)
+RUN_DIED = N_(
+    "Sending stopped because the work needed more memory than the page allows, or was ended "
+    "on the page's server. Press Resume to send the rows not sent yet; if it stops again, ask "
+    "your administrator."
 )
 INTERNAL = N_(
     "Something went wrong on the page's server. Press Resume to try again; if it happens again, "

@@ -134,6 +134,7 @@ def check(
     max_rows: int | None = None,
     max_listed: int | None = None,
     progress: Progress | None = None,
+    max_cells: int | None = None,
 ) -> Preview:
     """Dry-run ``input_path``; raises the engine's ``ReschedulerError`` if it cannot be read
     (or has more than ``max_rows`` rows). At most ``max_listed`` invalid rows and duplicates
@@ -147,7 +148,14 @@ def check(
 
     started = time.monotonic()
     out = run_dir / VALIDATION_NAME
-    job = Job(input_path=input_path, config=config, out_path=out, dry_run=True, max_rows=max_rows)
+    job = Job(
+        input_path=input_path,
+        config=config,
+        out_path=out,
+        dry_run=True,
+        max_rows=max_rows,
+        max_cells=max_cells,
+    )
     invalid: list[tuple[int, str]] = []  # (line, error): split by column once headers are known
     duplicates: list[ListedRow] = []
     would_send: list[int] = []

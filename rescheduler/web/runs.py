@@ -1,50 +1,51 @@
-"""Runs in the background, on the web server's own event loop; their files; retention.
+"""Runs in the background, each in a bounded worker process; their files; retention.
 
-(Checking an upload is ``checks.py``: a bounded worker process.) Each run is one asyncio task
-driving ``engine.run`` with its own ``Progress`` (served as JSON to the page) and
-``StopControl`` (the Stop button). One run sends at a time, server-wide, so the configured
+(Checking an upload is ``checks.py``.) Each start or resume runs ``engine.run`` in a worker
+process of its own (``runjob.py``; ``sender.RunWorker`` is the server's side): the server
+process never reads an uploaded file, so a hostile sheet costs it neither memory nor time, and
+other people's pages stay responsive. The worker reports its ``Progress`` (served as JSON to
+the page), obeys Stop through its stdin pipe, and ends with a run record (``results.run.json``
+in the run folder, access key hidden; not offered for download) and the ``[notify]`` alert,
+as ``rescheduler run`` does. One run sends at a time, server-wide, so the configured
 ``send.concurrency`` and ``send.rate_per_s`` are the most the iSales server ever gets from this
 page. Every start is ``Job(resume=True)`` on the run folder's fixed results path: a first start
 finds no journal; Resume after Stop, a failure or a server restart skips the rows that already
 succeeded. Run-level errors shown on the page are cleaned of server paths and of the access and
 secret keys, and cut to a readable length; the files a run writes name no key at all
-(``Job(hide_access_key=True)``). Runs older than ``web.keep_days`` are deleted, files and
-history row, by ``expire``. Each start ends, as ``rescheduler run`` does, with a run record
-(``results.run.json`` in the run folder, access key hidden; not offered for download) and the
-``[notify]`` alert. A run reads the reservations it changes first (the snapshot, as
-``rescheduler run`` does): rows already so are not sent, and the undo file is offered.
+(``Job(hide_access_key=True)``). Runs older than ``web.keep_days`` (counted from their last
+activity: upload, check, start, end) are deleted, files and history row, by ``expire``. A run
+reads the reservations it changes first (the snapshot, as ``rescheduler run`` does): rows
+already so are not sent, and the undo file is offered.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import functools
 import json
 import logging
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rescheduler.config import Config
-from rescheduler.engine import Job, Progress, RunResult
-from rescheduler.errors import Crashed, Interrupted, ReschedulerError
-from rescheduler.finish import RunReporter
-from rescheduler.i18n import _
-from rescheduler.send.pool import StopControl
+from rescheduler.engine import Progress
+from rescheduler.i18n import _, current_language
 from rescheduler.web import notes
 from rescheduler.web.numbers import job_numbers, kept_counts, statuses
 from rescheduler.web.preview import PREVIEW_NAME, Preview
+from rescheduler.web.quota import Budget, used_bytes
+from rescheduler.web.runjob import RunRequest
+from rescheduler.web.scrub import scrub
+from rescheduler.web.sender import RunWorker
 from rescheduler.web.store import ACTIVE, STARTABLE, RunRecord, RunState, Store
-from rescheduler.write.runrecord import RunFacts
 
 log = logging.getLogger("rescheduler.web")
 FORMATS = ("xlsx", "csv")  # the first is the page's default: supervisors open files in Excel
 OUTCOME_NAME = "outcome.json"
 SHUTDOWN_GRACE_S = 10.0
-MAX_MESSAGE = 2_000  # characters of a run-level message shown on a page
+REPORT_TIMEOUT_S = 600.0  # for a worker to write the run record and send the alert
 DAY_S = 86_400.0
 
 
@@ -62,8 +63,7 @@ class NotStartable(Exception):
 
 @dataclass
 class _Sending:
-    progress: Progress
-    stop: StopControl
+    worker: RunWorker
     task: asyncio.Task[None] | None = None
 
 
@@ -91,16 +91,18 @@ class Runs:
 
     def clean(self, message: str, record: RunRecord) -> str:
         """A message fit for the page: no server paths, no access key, no secret key."""
-        run_dir = str(self.store.run_dir(record.id))
-        message = message.replace(str(self.input_path(record)), record.file_name)
-        message = message.replace(run_dir + "/", "").replace(run_dir, "…")
+        return scrub(message, self.input_path(record), record.file_name, self.secrets())
+
+    def secrets(self) -> list[str]:
         auth = self.config.auth
-        for secret in (auth.access_key, auth.secret_key.reveal() if auth.secret_key else ""):
-            if secret:
-                message = message.replace(secret, "***")
-        if len(message) > MAX_MESSAGE:
-            message = message[: MAX_MESSAGE - 1] + "…"
-        return message
+        return [auth.access_key, auth.secret_key.reveal() if auth.secret_key else ""]
+
+    async def budget(self, user: str) -> Budget:
+        """The disk room of ``user``'s uploads (``quota.py``; their folders walked in a thread)."""
+        folders = [self.store.run_dir(run_id) for run_id in self.store.run_ids(user)]
+        web = self.config.web
+        used = await asyncio.to_thread(used_bytes, folders)
+        return Budget(web.max_output_mb, web.quota_mb, used)
 
     # -- sending ------------------------------------------------------------------------------
     def start(self, run_id: str, user: str, results_format: str) -> None:
@@ -133,107 +135,91 @@ class Runs:
             starts=record.starts + 1,
         )
         log.info("run %s (%s) started by %s", run_id, record.file_name, user)
-        sending = _Sending(Progress(), StopControl())
+        sending = _Sending(RunWorker(run_id))
         self._sending[run_id] = sending
         sending.task = self._spawn(self._send(run_id, sending))
 
-    def stop(self, run_id: str, user: str) -> bool:
-        sending = self._sending.get(run_id)
-        if sending is None or sending.stop.requested:
-            return False
-        sending.stop.request(Interrupted(_("stopped by {user} on the web page").format(user=user)))
-        self.store.update_run(run_id, state=RunState.STOPPING, stopped_by=user)
-        log.info("run %s stop requested by %s", run_id, user)
-        return True
-
-    async def _send(self, run_id: str, sending: _Sending) -> None:
-        from rescheduler.engine import run
-
-        record = self.store.get_run(run_id)
-        assert record is not None
-        reporter = self._reporter(record)
+    async def _request(self, record: RunRecord) -> RunRequest:
+        """What the worker needs (in the language of whoever pressed Start: the task's)."""
         config = self.config
         if record.on_conflict:
             config = dataclasses.replace(
                 config, input=dataclasses.replace(config.input, on_conflict=record.on_conflict)
             )
-        job = Job(
+        budget = await self.budget(record.uploaded_by)
+        file_bytes, _by_quota = budget.file_limit(record.size)
+        return RunRequest(
             input_path=self.input_path(record),
+            results_path=self.results_path(record),
             config=config,
-            out_path=self.results_path(record),
-            resume=True,
-            handle_signals=False,
-            hide_access_key=True,
-            outputs=reporter.outputs,
-            snapshot=True,  # what the rows change is read first: already so, the undo file
+            file_name=record.file_name,
+            where=_("the upload page, run {run} ({file})").format(
+                run=record.id, file=record.file_name
+            ),
+            memory_mb=config.web.check_memory_mb,
+            file_bytes=file_bytes,
+            language=current_language(),
         )
-        facts: Callable[[], RunFacts] | None = None  # called in a thread: it hashes the input
+
+    def stop(self, run_id: str, user: str) -> bool:
+        sending = self._sending.get(run_id)
+        if sending is None or sending.worker.stopping:
+            return False
+        sending.worker.stop(_("stopped by {user} on the web page").format(user=user))
+        self.store.update_run(run_id, state=RunState.STOPPING, stopped_by=user)
+        log.info("run %s stop requested by %s", run_id, user)
+        return True
+
+    async def _send(self, run_id: str, sending: _Sending) -> None:
+        record = self.store.get_run(run_id)
+        assert record is not None
+        worker = sending.worker
         try:
-            result = await run(job, stop=sending.stop, progress=sending.progress)
-        except ReschedulerError as exc:
-            if isinstance(exc, Crashed):  # a bug: its traceback, scrubbed, for the server log
-                log.error("run %s: %s\n%s", run_id, exc, self._traceback(exc))
-            message = self.clean(str(exc), record)
-            shown = notes.for_start_error(type(exc).__name__, message)
-            self._end(record, RunState.FAILED, shown, sending.progress)
-            facts = functools.partial(reporter.facts_from_error, exc, sending.progress, message)
+            end = await worker.run(await self._request(record))
         except asyncio.CancelledError:
-            self._end(record, RunState.INTERRUPTED, notes.INTERRUPTED_RUN, sending.progress)
+            self._end(record, RunState.INTERRUPTED, notes.INTERRUPTED_RUN, worker.progress)
             raise
         except Exception:
             log.exception("run %s failed", run_id)
             message = notes.note(notes.INTERNAL, admin=True)
-            self._end(record, RunState.FAILED, message, sending.progress)
+            self._end(record, RunState.FAILED, message, worker.progress)
         else:
-            self._finished(record, result, sending.progress)
-            facts = functools.partial(reporter.facts_from_result, result)
+            self._settle(record, end, worker.progress)
         finally:
             self._sending.pop(run_id, None)
-        if facts is not None:  # after the slot is free: a slow webhook delays no other run
-            self._spawn(self._report(reporter, facts))
+        # The record and the alert, after the slot is free: a slow webhook delays no other run.
+        self._spawn(worker.finish(REPORT_TIMEOUT_S))
 
-    # -- the run record and the alert (as `rescheduler run`; the access key left out) ---------
-    def _reporter(self, record: RunRecord) -> RunReporter:
-        reporter = RunReporter(
-            "run",
-            self.input_path(record),
-            self.results_path(record),
-            hide_access_key=True,
-            where=_("the upload page, run {run} ({file})").format(
-                run=record.id, file=record.file_name
-            ),
-            config=self.config,
-        )
-        reporter.measure_input()
-        return reporter
+    def _settle(self, record: RunRecord, end: dict[str, Any], progress: Progress) -> None:
+        """What the worker's end line says happened."""
+        if "rows" in end:
+            self._finished(record, end, progress)
+        elif isinstance(end.get("error"), str):
+            kind, message = end["error"], self.clean(str(end.get("message", "")), record)
+            if kind == "Crashed":  # a bug: its traceback, scrubbed, for the server log
+                log.error("run %s: %s\n%s", record.id, message, end.get("traceback", ""))
+            self._end(record, RunState.FAILED, notes.for_start_error(kind, message), progress)
+        else:  # the worker died: out of memory, or killed
+            detail = f"web.check_memory_mb = {self.config.web.check_memory_mb}"
+            message = notes.note(notes.RUN_DIED, detail=detail)
+            self._end(record, RunState.STOPPED, message, progress)
 
-    async def _report(self, reporter: RunReporter, facts: Callable[[], RunFacts]) -> None:
-        try:
-            await reporter.complete(await asyncio.to_thread(facts))
-        except Exception:
-            log.exception("the run record or alert of %s failed", reporter.input_path)
-
-    def _traceback(self, crash: Crashed) -> str:
-        from rescheduler.lastresort import format_traceback
-
-        key = self.config.auth.secret_key
-        return format_traceback(crash.__cause__ or crash, (key.reveal(),) if key else ())
-
-    def _finished(self, record: RunRecord, result: RunResult, progress: Progress) -> None:
-        self._save_outcome(record, progress, result.elapsed_s)
-        aborted = result.aborted
+    def _finished(self, record: RunRecord, end: dict[str, Any], progress: Progress) -> None:
+        self._save_outcome(record, progress, float(end.get("elapsed_s", 0.0)))
+        aborted = end.get("aborted")
         state = RunState.FINISHED if aborted is None else RunState.STOPPED
         message = ""
         if aborted is not None:
             now = self.store.get_run(record.id)
             stopped_by = now.stopped_by if now is not None else ""
-            message = notes.for_abort(aborted.code, self.clean(str(aborted), record), stopped_by)
-        counts = kept_counts({s.value: n for s, n in result.summary.counts.items()}, progress.codes)
+            text = self.clean(str(aborted.get("message", "")), record)
+            message = notes.for_abort(str(aborted.get("code", "")), text, stopped_by)
+        counts = kept_counts({str(k): int(v) for k, v in end["counts"].items()}, progress.codes)
         self.store.update_run(
             record.id,
             state=state,
             message=message,
-            rows=result.info.rows,
+            rows=int(end["rows"]),
             counts=counts,
             finished=self.store.now(),
         )
@@ -266,7 +252,7 @@ class Runs:
             "detail": shown.detail,
         }
         if sending is not None:
-            p = sending.progress
+            p = sending.worker.progress
             kept = kept_counts({s.value: n for s, n in p.counts.items()}, p.codes)
             data.update(
                 phase=p.phase,
@@ -308,13 +294,15 @@ class Runs:
     async def close(self, grace_s: float = SHUTDOWN_GRACE_S) -> None:
         """Stop every run cleanly (rows left become not_sent), cancelling what outlasts grace."""
         for sending in self._sending.values():
-            sending.stop.request(Interrupted(_("the web server was shut down")))
-        tasks = list(self._tasks)
-        if tasks:
-            _done, pending = await asyncio.wait(tasks, timeout=grace_s)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+            sending.worker.stop(_("the web server was shut down"))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace_s
+        while self._tasks and loop.time() < deadline:  # a run that ends spawns its reporting
+            await asyncio.wait(list(self._tasks), timeout=deadline - loop.time())
+        pending = list(self._tasks)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     def _spawn(self, coro: Any) -> asyncio.Task[None]:
         task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)

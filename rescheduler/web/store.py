@@ -259,6 +259,11 @@ class Store:
         ).fetchall()
         return [str(row[0]) for row in rows]
 
+    def run_ids(self, uploaded_by: str) -> list[str]:
+        """Every run ``uploaded_by`` uploaded (for the disk quota)."""
+        rows = self._db.execute("SELECT id FROM run WHERE uploaded_by = ?", (uploaded_by,))
+        return [str(row[0]) for row in rows.fetchall()]
+
     def get_run(self, run_id: str) -> RunRecord | None:
         row = self._db.execute("SELECT * FROM run WHERE id = ?", (run_id,)).fetchone()
         return None if row is None else run_record(row)
