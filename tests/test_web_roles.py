@@ -193,7 +193,8 @@ async def test_runs_older_than_keep_days_are_deleted(tmp_path: Path) -> None:
         day = 86_400.0
         for run_id, age in ((old_id, 31 * day), (recent_id, 29 * day)):
             store._db.execute(
-                "UPDATE run SET uploaded = ? WHERE id = ?", (store.now() - age, run_id)
+                "UPDATE run SET uploaded = ?, touched = ? WHERE id = ?",
+                (store.now() - age, store.now() - age, run_id),
             )
         gone = await runs.expire()
         assert [r.id for r in gone] == [old_id]
@@ -203,7 +204,7 @@ async def test_runs_older_than_keep_days_are_deleted(tmp_path: Path) -> None:
         assert store.get_run(recent_id) is not None
         # An active run is never deleted, however old.
         store.update_run(recent_id, state=RunState.RUNNING)
-        store._db.execute("UPDATE run SET uploaded = 0 WHERE id = ?", (recent_id,))
+        store._db.execute("UPDATE run SET uploaded = 0, touched = 0 WHERE id = ?", (recent_id,))
         assert await runs.expire() == []
         store.update_run(recent_id, state=RunState.READY)
     assert passwords.COST.log2_n == 10  # the cheap test cost was in force

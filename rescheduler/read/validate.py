@@ -126,7 +126,7 @@ def appoint_id_problem(text: str, header: str) -> tuple[str, str] | None:
         return "appointId.excel_number", _(
             "looks like a number Excel converted ({text}): format the {column} column as Text "
             "and re-enter the IDs"
-        ).format(text=text, column=header)
+        ).format(text=quote(text)[1:-1], column=header)
     if not is_digits:
         bad = next(c for c in text if not ("0" <= c <= "9"))
         return "appointId.not_digits", _(

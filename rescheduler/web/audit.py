@@ -5,7 +5,8 @@ sign-outs, uploads, checks cancelled, starts, stops, downloads, deletions, files
 retention and account changes made with ``rescheduler user``. Every line is written with one
 ``write`` on a file opened ``O_APPEND``, so the server and the ``user`` commands can both
 append without tearing lines, and nothing ever rewrites or trims the file. Values are JSON
-strings: a name typed into the sign-in form cannot forge a line. Names are cut at 100
+strings, with U+0085, U+2028 and U+2029 escaped too: a name typed into the sign-in form cannot
+forge a line. Names are cut at 100
 characters. ``rescheduler user audit`` prints it.
 
 Entry: ``{"time": <epoch s>, "event": ..., "user": ..., "from": <address or "cli">, ...}``
@@ -24,6 +25,9 @@ from typing import Any
 
 AUDIT_NAME = "audit.log"
 _MAX_VALUE = 100
+# Characters that end a line for Python's splitlines and for editors, though JSON may leave them
+# raw: escaped, so a crafted name cannot look like two entries (in JSON they are one string).
+_LINE_BREAKS = {ord(ch): f"\\u{ord(ch):04x}" for ch in "\x85\u2028\u2029"}
 
 
 class AuditLog:
@@ -41,7 +45,8 @@ class AuditLog:
             "from": _short(address),
         }
         entry.update({k: _short(v) if isinstance(v, str) else v for k, v in details.items()})
-        line = json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
+        line = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+        line = line.translate(_LINE_BREAKS) + "\n"  # JSON leaves these raw; many tools split
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             os.write(fd, line.encode("utf-8"))

@@ -9,7 +9,7 @@
   ``X-CSRF-Token`` header; a handler that streams a multipart body checks the first part
   itself (it is marked ``@streams_csrf``). The sign-in form, before any session exists, uses a
   double-submit token (cookie ``rs_login`` = form field). A POST whose ``Origin`` names
-  another host is refused outright.
+  another host or scheme (``https://`` for a page served over ``http://``) is refused outright.
 * Sign-ins are throttled per (name, address) and per address (``throttle.py``), the attempt
   reserved before the password is hashed; hashing runs on a small executor of its own, so a
   burst of guesses cannot delay anyone else's sign-in. A wrong name and a wrong password get
@@ -87,7 +87,9 @@ def _same_origin(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
     if origin is None:  # not a browser, or an old one: the CSRF token still decides
         return True
-    return urlsplit(origin).netloc.lower() == (request.host or "").lower()
+    parts = urlsplit(origin)
+    same_host = parts.netloc.lower() == (request.host or "").lower()
+    return same_host and parts.scheme.lower() == request.scheme  # proxy.py set both
 
 
 def _forbidden(request: web.Request, why: str) -> web.Response:

@@ -48,6 +48,7 @@ class RunRecord:
     stopped_by: str = ""
     on_conflict: str = ""  # "" = the config's input.on_conflict; else reject | last
     starts: int = 0  # the first start and each resume
+    touched: float | None = None  # the last change of state (retention counts from it)
 
     @property
     def stem(self) -> str:
@@ -71,7 +72,7 @@ class Account:
 
 RUN_COLUMNS = frozenset(
     {"size", "state", "message", "rows", "counts", "results_format", "started_by", "started",
-     "finished", "stopped_by", "on_conflict", "starts"}
+     "finished", "stopped_by", "on_conflict", "starts", "touched"}
 )  # fmt: skip
 
 
@@ -94,4 +95,5 @@ def run_record(row: sqlite3.Row) -> RunRecord:
         stopped_by=row["stopped_by"],
         on_conflict=row["on_conflict"],
         starts=row["starts"],
+        touched=row["touched"],
     )

@@ -91,6 +91,8 @@ _MIGRATIONS = (
     "ALTER TABLE run ADD COLUMN on_conflict TEXT NOT NULL DEFAULT ''",
     # 4: how many times a run was started (1 + resumes), so its page reads as one job.
     "ALTER TABLE run ADD COLUMN starts INTEGER NOT NULL DEFAULT 0",
+    # 5: the last time a run changed state (a check again, a start, an end): retention's clock.
+    "ALTER TABLE run ADD COLUMN touched REAL",
 )
 
 
@@ -251,10 +253,11 @@ class Store:
         self._db.execute("DELETE FROM run WHERE id = ?", (run_id,))
 
     def expired_runs(self, before: float) -> list[str]:
-        """Runs not active whose last event (end, start or upload) is older than ``before``."""
+        """Runs not active whose last event (upload, check, start, end: any change of state)
+        is older than ``before``."""
         rows = self._db.execute(
-            "SELECT id FROM run WHERE COALESCE(finished, started, uploaded) < ? "
-            "AND state NOT IN (?, ?, ?)",
+            "SELECT id FROM run WHERE MAX(uploaded, COALESCE(started, 0), COALESCE(finished, 0), "
+            "COALESCE(touched, 0)) < ? AND state NOT IN (?, ?, ?)",
             (before, *sorted(state.value for state in ACTIVE)),
         ).fetchall()
         return [str(row[0]) for row in rows]
@@ -278,7 +281,10 @@ class Store:
         return [run_record(row) for row in self._db.execute(query, args).fetchall()]
 
     def update_run(self, run_id: str, **values: object) -> None:
-        """Set some columns of a run (``counts`` as a mapping, ``state`` as a RunState)."""
+        """Set some columns of a run (``counts`` as a mapping, ``state`` as a RunState); a
+        change of state is activity (``touched``: retention counts from it)."""
+        if "state" in values:
+            values.setdefault("touched", self._clock())
         if "counts" in values:
             values["counts"] = json.dumps(values["counts"])
         unknown = set(values) - RUN_COLUMNS

@@ -15,12 +15,17 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, MultipartReader
+from aiohttp.http_exceptions import HttpProcessingError
 
 from rescheduler.i18n import N_, _
 from rescheduler.read.reader import CSV_SUFFIXES, SHEET_SUFFIXES
 
 SUFFIXES = (*CSV_SUFFIXES, *SHEET_SUFFIXES)
 FORM_INCOMPLETE = N_("The form arrived incomplete: reload the page and upload the file again.")
+FORM_MALFORMED = N_(
+    "The form could not be read: its parts are malformed (a header too long, or too many). "
+    "Reload the page and upload the file again."
+)
 _CHUNK = 1 << 16
 _MAX_NAME = 120
 _UNSAFE = re.compile(r"[^\w .()\[\]+-]")
@@ -81,45 +86,74 @@ def too_big(limit: int, size: int | None = None) -> UploadRefused:
     return UploadRefused(413, text.format(size=shown, limit=f"{limit / 1e6:g}"))
 
 
+async def _next(reader: MultipartReader) -> object:
+    """The next part; a part whose headers aiohttp refuses (one over 8,190 bytes, more than
+    128 of them, a malformed one) is a 400 with a clear message, not a 500."""
+    try:
+        return await reader.next()
+    except (HttpProcessingError, ValueError) as exc:
+        raise UploadRefused(400, _(FORM_MALFORMED)) from exc
+
+
 async def read_field(reader: MultipartReader, name: str, max_bytes: int = 1024) -> str:
     """The next part, which must be the small text field ``name``."""
-    part = await reader.next()
+    part = await _next(reader)
     if not isinstance(part, BodyPartReader) or part.name != name:
         raise UploadRefused(400, _(FORM_INCOMPLETE))
     data = bytearray()
-    while chunk := await part.read_chunk(256):
-        data += chunk
-        if len(data) > max_bytes:
-            raise UploadRefused(400, _(FORM_INCOMPLETE))
+    try:
+        while chunk := await part.read_chunk(256):
+            data += chunk
+            if len(data) > max_bytes:
+                raise UploadRefused(400, _(FORM_INCOMPLETE))
+    except (HttpProcessingError, ValueError) as exc:
+        raise UploadRefused(400, _(FORM_MALFORMED)) from exc
     return data.decode("utf-8", "replace")
 
 
 async def next_file_part(reader: MultipartReader) -> tuple[BodyPartReader, str, str]:
     """The ``file`` part, its sanitised name and its suffix; UploadRefused if it is wrong."""
-    part = await reader.next()
+    part = await _next(reader)
     if not isinstance(part, BodyPartReader) or part.name != "file" or not part.filename:
         raise UploadRefused(400, _("Choose a file to upload."))
     file_name = safe_file_name(part.filename)
     return part, file_name, suffix_of(file_name)
 
 
-async def save_part(part: BodyPartReader, target: Path, limit: int) -> int:
-    """Stream ``part`` into ``target`` (a new file); its size, or UploadRefused."""
+def over_quota(used: int, quota_mb: float) -> UploadRefused:
+    return UploadRefused(
+        413,
+        _(
+            "Your uploads and their files take {used} MB of the {quota} MB the page keeps for "
+            "each person. Delete uploads you no longer need (History), then upload again."
+        ).format(used=f"{used / 1e6:.0f}", quota=f"{quota_mb:g}"),
+    )
+
+
+async def save_part(
+    part: BodyPartReader, target: Path, limit: int, refusal: UploadRefused | None = None
+) -> int:
+    """Stream ``part`` into ``target`` (a new file); its size, or UploadRefused (``refusal``
+    when the file is over ``limit``, if given)."""
     size = 0
     try:
         with target.open("xb") as handle:
             while chunk := await part.read_chunk(_CHUNK):
                 size += len(chunk)
                 if size > limit:
-                    raise too_big(limit)
+                    raise refusal or too_big(limit)
                 handle.write(chunk)
-        if size == 0:
-            raise UploadRefused(
-                400, _("The file is empty (0 bytes): choose the file again, or save it again.")
-            )
+    except (HttpProcessingError, ValueError) as exc:
+        _discard(target)
+        raise UploadRefused(400, _(FORM_MALFORMED)) from exc
     except BaseException:
         _discard(target)
         raise
+    if size == 0:
+        _discard(target)
+        raise UploadRefused(
+            400, _("The file is empty (0 bytes): choose the file again, or save it again.")
+        )
     return size
 
 

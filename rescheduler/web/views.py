@@ -25,6 +25,7 @@ from rescheduler.web.uploads import (
     FORM_INCOMPLETE,
     UploadRefused,
     next_file_part,
+    over_quota,
     read_field,
     save_part,
     too_big,
@@ -38,6 +39,7 @@ NOTICES = {  # shown after a redirect (?notice=...), translated when shown
     ),
     "not-startable": N_("This run cannot be started now: it has no rows to send, or it is busy."),
     "cancelled": N_("The check was cancelled."),
+    "not-checking": N_("This file is not being checked, so there was nothing to cancel."),
     "deleted": N_("The upload and its files were deleted."),
     "active": N_("This run is busy (being checked or sending): cancel or stop it first."),
     "check-busy": N_(
@@ -95,7 +97,13 @@ async def upload(request: web.Request) -> web.StreamResponse:
 async def _receive(request: web.Request, ctx: WebContext, user: str) -> web.StreamResponse:
     limit = ctx.max_upload_bytes
     declared = request.content_length
+    budget = await ctx.runs.budget(user)
+    left, refusal = budget.left, None
+    if left is not None and left < limit:  # web.quota_mb: what is left of it is the limit
+        limit, refusal = left, over_quota(budget.used, ctx.config.web.quota_mb)
     try:
+        if refusal is not None and (limit <= 0 or (declared or 0) > limit + _MULTIPART_OVERHEAD):
+            raise refusal
         if declared is not None and declared > limit + _MULTIPART_OVERHEAD:
             raise too_big(limit, declared)
         if request.content_type != "multipart/form-data":
@@ -108,7 +116,7 @@ async def _receive(request: web.Request, ctx: WebContext, user: str) -> web.Stre
         part, file_name, suffix = await next_file_part(reader)
         record = ctx.store.new_run(file_name, suffix, user)
         try:
-            size = await save_part(part, ctx.runs.input_path(record), limit)
+            size = await save_part(part, ctx.runs.input_path(record), limit, refusal)
         except BaseException:
             ctx.store.delete_run(record.id)
             raise
@@ -242,9 +250,10 @@ async def cancel(request: web.Request) -> web.StreamResponse:
     """Cancel a check: its worker is killed; the upload stays, to be checked again or deleted."""
     ctx = context(request)
     record = _changeable(request)
-    if ctx.checks.cancel(record.id, _session(request).user):
-        audit(request, "cancel-check", run=record.id)
-        await ctx.checks.wait(record.id)
+    if not ctx.checks.cancel(record.id, _session(request).user):
+        raise web.HTTPSeeOther(f"/runs/{record.id}?notice=not-checking")
+    audit(request, "cancel-check", run=record.id)
+    await ctx.checks.wait(record.id)
     raise web.HTTPSeeOther(f"/runs/{record.id}?notice=cancelled")
 
 

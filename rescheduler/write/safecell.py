@@ -19,6 +19,10 @@ it strips the apostrophe only when a formula character follows, so only a value 
 with an apostrophe and then a formula character (``'=x``, written unchanged) reads back
 changed (as ``=x``).
 
+Where the list separator is ``;`` (much of Europe) or a tab, Excel may split a CSV cell at it
+and run what follows (``x;=1+1;y`` -> ``x``, ``=1+1``, ``y``). So a row with a cell holding
+either is written with every cell quoted (:func:`quote_row`): a quoted cell is never split.
+
 XLSX output needs none of this: cells are written as string cells, which Excel never evaluates.
 :func:`xlsx_text` only makes text storable: XML 1.0 cannot hold most control characters, so they
 are written in OOXML's ``_xHHHH_`` escape (Excel decodes it back; so must a reader that meets
@@ -28,6 +32,7 @@ Excel-saved files), and a literal ``_xHHHH_`` in the text gets its ``_`` escaped
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 FORMULA_CHARS = frozenset("=+-@\t\r")
 """First characters that make Excel (or another spreadsheet) treat a CSV cell as a formula."""
@@ -45,6 +50,15 @@ def neutralise(text: str) -> str:
     if text and text[0] in FORMULA_CHARS:
         return PREFIX + text
     return text
+
+
+SPLITTERS = (";", "\t")
+"""Characters some spreadsheets split a CSV cell at (list separators other than ``,``)."""
+
+
+def quote_row(cells: Sequence[object]) -> bool:
+    """Whether to quote every cell of a CSV row: some cell holds a ``;`` or a tab."""
+    return any(isinstance(c, str) and (";" in c or "\t" in c) for c in cells)
 
 
 def restore(text: str) -> str:

@@ -21,7 +21,7 @@ from typing import Any, Self
 from rescheduler.errors import OutputError
 from rescheduler.i18n import _
 from rescheduler.write.report import EXCEL_SUFFIXES
-from rescheduler.write.safecell import neutralise, xlsx_text
+from rescheduler.write.safecell import neutralise, quote_row, xlsx_text
 from rescheduler.write.targets import UNWRITABLE_SUFFIXES
 from rescheduler.write.xlsxsink import XLSX_MAX_ROWS
 
@@ -68,7 +68,10 @@ class TableWriter:
                     self.path, "w", encoding="utf-8-sig", newline="", errors="replace"
                 )
                 self._csv = csv.writer(self._file, lineterminator="\r\n")
-                self._csv.writerow([neutralise(name) for name in columns])
+                self._quoted = csv.writer(
+                    self._file, lineterminator="\r\n", quoting=csv.QUOTE_ALL
+                )
+                self._csv_row([neutralise(name) for name in columns])
         except OSError as exc:
             raise OutputError(
                 _("cannot write {path}: {error}").format(path=self.path, error=exc.strerror or exc)
@@ -99,6 +102,10 @@ class TableWriter:
         self._sheet.append(row)
         self.rows += 1
 
+    def _csv_row(self, row: list[str]) -> None:
+        """A row of CSV cells, every one quoted if any holds ``;`` or a tab (``quote_row``)."""
+        (self._quoted if quote_row(row) else self._csv).writerow(row)
+
     def write(self, cells: Sequence[str]) -> None:
         """One row of text cells (padded or cut to the header's width)."""
         values = list(cells[: self._width]) + [""] * (self._width - len(cells))
@@ -106,7 +113,7 @@ class TableWriter:
             if self._excel:
                 self._put([self._text(v) if v else None for v in values])
             else:
-                self._csv.writerow([neutralise(v) for v in values])
+                self._csv_row([neutralise(v) for v in values])
                 self.rows += 1
         except OSError as exc:
             raise OutputError(
