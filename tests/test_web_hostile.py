@@ -103,6 +103,7 @@ async def test_each_person_has_a_disk_quota(tmp_path: Path) -> None:
         page = await response.text()
         assert "MB of the 0.15 MB the page keeps for each person" in page
         assert "Delete uploads you no longer need (History)" in page
+        assert config.web.data_dir is not None
         assert len(os.listdir(config.web.data_dir / "runs")) == 1  # nothing kept of it
         response = await client.post(first + "/delete", data={"csrf": csrf})
         assert response.status == 200
@@ -173,6 +174,7 @@ async def test_a_huge_id_is_not_repeated_whole_in_the_messages(tmp_path: Path) -
         run_path = await upload(client, csrf, data)
         assert (await status(client, run_path))["state"] == "ready"
         page = await (await client.get(run_path)).text()
+        assert config.web.data_dir is not None
         preview = config.web.data_dir / "runs" / run_path.rsplit("/", 1)[1] / "preview.json"
         listed = json.loads(preview.read_text(encoding="utf-8"))["invalid"]
         errors = (preview.parent / "validation.errors.csv").read_bytes()
@@ -266,7 +268,7 @@ SPLIT = ["x;=1+1;y", "a\t=2+2", "plain"]
 def test_report_cells_with_a_list_separator_are_quoted(tmp_path: Path) -> None:
     path = tmp_path / "results.csv"
     writer = ReportWriter(path, ["appointId", "remark", "note"])
-    writer.write(RowResult(2, Status.INVALID, SPLIT, error="e"))
+    writer.write(RowResult(2, Status.INVALID, tuple(SPLIT), error="e"))
     writer.close()
     raw = path.read_text(encoding="utf-8-sig")
     assert '"x;=1+1;y","a\t=2+2","plain"' in raw

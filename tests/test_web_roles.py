@@ -101,7 +101,7 @@ def test_accounts_made_before_roles_become_supervisors(tmp_path: Path) -> None:
     store = Store(tmp_path)  # opening again migrates nothing twice
     assert [a.role for a in store.users()] == [Role.ADMIN, Role.SUPERVISOR]
     version = store._db.execute("PRAGMA user_version").fetchone()[0]
-    assert version == 4  # roles, then the language kept with an account, then two run columns
+    assert version == 5  # roles, then the language kept with an account, then three run columns
     assert store.set_language("li.na", "zh-CN")
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import ssl
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -37,6 +36,7 @@ from rescheduler.web import admin, auth, exporting, files, proxy, views
 from rescheduler.web.audit import AuditLog
 from rescheduler.web.checks import Checks
 from rescheduler.web.context import CONTEXT, WebContext
+from rescheduler.web.headers import HSTS, SECURITY_HEADERS
 from rescheduler.web.pages import STATIC, ZONE_KEY, render
 from rescheduler.web.passwords import dummy_hash
 from rescheduler.web.runs import Runs
@@ -45,19 +45,6 @@ from rescheduler.web.throttle import LoginThrottle
 
 log = logging.getLogger("rescheduler.web")
 _RUN = "/runs/{run_id}"
-_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": _CSP,
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-    "Server": "rescheduler",  # aiohttp would name Python's and its own versions
-}
-HSTS = "max-age=31536000"
 CLEANUP_EVERY_S = 3600.0
 HASHING_THREADS = 2
 
@@ -189,34 +176,8 @@ async def _clean_up_regularly(app: web.Application) -> None:
         await asyncio.sleep(CLEANUP_EVERY_S)
 
 
-def tls_context(config: Config) -> ssl.SSLContext | None:
-    web_cfg = config.web
-    if web_cfg.tls_cert_file is None or web_cfg.tls_key_file is None:
-        return None
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(web_cfg.tls_cert_file, web_cfg.tls_key_file)
-    return context
-
-
 def serve(config: Config, data_dir: Path, host: str, port: int) -> None:
     """Serve until SIGINT/SIGTERM; runs in progress then stop cleanly (resumable)."""
-    tls = tls_context(config)
-    scheme = "https" if tls else "http"
-    shown = f"[{host}]" if ":" in host else host
+    from rescheduler.web.serving import serve_app
 
-    def ready(*_: object) -> None:
-        print(
-            f"rescheduler: upload page on {scheme}://{shown}:{port}/ (data in {data_dir})",
-            flush=True,
-        )
-
-    web.run_app(
-        make_app(config, data_dir),
-        host=host,
-        port=port,
-        ssl_context=tls,
-        print=ready,
-        access_log_format='%a "%r" %s %b %Tf',
-        shutdown_timeout=15,
-        handler_cancellation=True,
-    )
+    serve_app(make_app(config, data_dir), config, data_dir, host, port)
