@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from rescheduler.web.app import make_app
-from rescheduler.web.guard import Quiet, address_key
+from rescheduler.web.guard import Quiet
 from rescheduler.web.serving import quiet_accept_errors, start
+from rescheduler.web.throttle import address_key
 from tests.webserver import free_port
 from tests.webtools import add_user, cheap_passwords, web_config  # noqa: F401
 

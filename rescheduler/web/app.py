@@ -36,6 +36,7 @@ from rescheduler.web import admin, auth, exporting, files, proxy, views
 from rescheduler.web.audit import AuditLog
 from rescheduler.web.checks import Checks
 from rescheduler.web.context import CONTEXT, WebContext
+from rescheduler.web.devices import Devices
 from rescheduler.web.headers import HSTS, SECURITY_HEADERS
 from rescheduler.web.pages import STATIC, ZONE_KEY, render
 from rescheduler.web.passwords import dummy_hash
@@ -108,6 +109,7 @@ def make_app(
         max_bytes,
         AuditLog(data_dir),
         hasher,
+        Devices(data_dir),
     )
     app[ZONE_KEY] = resolve_timezone(config.input.timezone)[0]
     app[proxy.TRUSTED] = proxy.networks(config.web.trusted_proxies)

@@ -10,9 +10,12 @@
   itself (it is marked ``@streams_csrf``). The sign-in form, before any session exists, uses a
   double-submit token (cookie ``rs_login`` = form field). A POST whose ``Origin`` names
   another host or scheme (``https://`` for a page served over ``http://``) is refused outright.
-* Sign-ins are throttled per (name, address) and per address (``throttle.py``), the attempt
-  reserved before the password is hashed; hashing runs on a small executor of its own, so a
-  burst of guesses cannot delay anyone else's sign-in. A wrong name and a wrong password get
+* Sign-ins are throttled per (name, address), per address (an IPv6 address counts as its
+  /64) and per account across addresses (``throttle.py``), the attempt reserved before the
+  password is hashed; hashing runs on a small executor of its own, so a burst of guesses
+  cannot delay anyone else's sign-in. A browser that signed in to the account before carries
+  a signed cookie (``devices.py``) and has a sign-in slot of its own, so guesses from many
+  addresses cannot lock the real user out. A wrong name and a wrong password get
   the same answer for the same work (one key derivation each).
 * Roles (``roles.py``): routes marked ``@changes_runs`` need a supervisor or an admin, routes
   marked ``@admin_only`` an admin; anyone else gets 403.
@@ -35,13 +38,16 @@ from aiohttp import web
 from rescheduler.i18n import N_, _
 from rescheduler.web import language
 from rescheduler.web.context import SESSION, audit, context
+from rescheduler.web.devices import DAY_S, DEVICE_COOKIE, KEEP_DAYS
 from rescheduler.web.pages import render
 from rescheduler.web.passwords import verify_password
 from rescheduler.web.roles import may_change_runs, sees_settings
+from rescheduler.web.throttle import address_key
 
 SESSION_COOKIE = "rs_session"
 LOGIN_COOKIE = "rs_login"
 CSRF_HEADER = "X-CSRF-Token"
+DEVICE_S = KEEP_DAYS * DAY_S
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _MAX_NAME = 65  # account names have at most 64 characters: a longer one is simply unknown
 # Where ``next`` may lead: this app's own pages (and downloads), nothing else.
@@ -146,11 +152,24 @@ def safe_next(value: str | None) -> str:
     return value
 
 
-def set_cookie(request: web.Request, response: web.StreamResponse, name: str, value: str) -> None:
+def set_cookie(
+    request: web.Request,
+    response: web.StreamResponse,
+    name: str,
+    value: str,
+    max_age: int | None = None,
+) -> None:
     """HttpOnly, SameSite=Strict, and Secure when the browser spoke HTTPS (to us or to a
-    trusted proxy: ``proxy.py`` has set the request's scheme)."""
+    trusted proxy: ``proxy.py`` has set the request's scheme); a session cookie unless
+    ``max_age`` (seconds) is given."""
     response.set_cookie(
-        name, value, httponly=True, samesite="Strict", secure=request.secure, path="/"
+        name,
+        value,
+        httponly=True,
+        samesite="Strict",
+        secure=request.secure,
+        path="/",
+        max_age=max_age,
     )
 
 
@@ -189,8 +208,9 @@ async def login(request: web.Request) -> web.StreamResponse:
     if not expected or not tokens_match(str(form.get("csrf", "")), expected):
         message = _("The sign-in form had expired; please sign in again.")
         return _login_form(request, next_path=next_path, message=message, status=403, name=name)
-    address = request.remote or "?"
-    refusal = ctx.throttle.reserve(name, address)
+    address = address_key(request.remote or "?")
+    device = ctx.devices.known(request.cookies.get(DEVICE_COOKIE), name) if name else None
+    refusal = ctx.throttle.reserve(name, address, device)
     if refusal is not None:
         wait = math.ceil(refusal.wait_s)
         if refusal.busy:
@@ -209,21 +229,22 @@ async def login(request: web.Request) -> web.StreamResponse:
         loop = asyncio.get_running_loop()
         ok = await loop.run_in_executor(ctx.hasher, verify_password, stored, password)
         if not ok:
-            locked = ctx.throttle.failed(name, address)
+            locked = ctx.throttle.failed(name, address, device)
             settled = True
             audit(request, "sign-in-failed", user=name, **({"locked": True} if locked else {}))
             message = _("Wrong name or password.")
             return _login_form(request, next_path=next_path, message=message, status=401, name=name)
-        ctx.throttle.succeeded(name, address)
+        ctx.throttle.succeeded(name, address, device)
         settled = True
     finally:
         if not settled:  # cancelled while hashing (the client went away): count it as failed
-            ctx.throttle.failed(name, address)
+            ctx.throttle.failed(name, address, device)
     old = request.cookies.get(SESSION_COOKIE)
     if old:
         ctx.store.delete_session(old)
     response = web.Response(status=303, headers={"Location": next_path})
     set_cookie(request, response, SESSION_COOKIE, ctx.store.create_session(name))
+    set_cookie(request, response, DEVICE_COOKIE, ctx.devices.issue(name), max_age=DEVICE_S)
     response.del_cookie(LOGIN_COOKIE, path="/")
     audit(request, "sign-in", user=name)
     return response

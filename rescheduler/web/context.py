@@ -12,6 +12,7 @@ from aiohttp import web
 from rescheduler.config import Config
 from rescheduler.web.audit import AuditLog
 from rescheduler.web.checks import Checks
+from rescheduler.web.devices import Devices
 from rescheduler.web.proxy import view_of
 from rescheduler.web.runs import Runs
 from rescheduler.web.store import Session, Store
@@ -30,6 +31,7 @@ class WebContext:
     max_upload_bytes: int
     audit: AuditLog
     hasher: ThreadPoolExecutor  # password checks only: small, never shared with other work
+    devices: Devices  # browsers that signed in before (their own sign-in slot)
 
 
 CONTEXT = web.AppKey("rescheduler", WebContext)

@@ -41,6 +41,7 @@ from aiohttp.web_server import Server
 
 from rescheduler.web.headers import SECURITY_HEADERS
 from rescheduler.web.proxy import Network
+from rescheduler.web.throttle import address_key
 
 log = logging.getLogger("rescheduler.web")
 QUIET_S = 60.0
@@ -66,19 +67,6 @@ class Quiet:
         suffix = f" ({more} more like it in the last {self._every:g} s)" if more else ""
         log.log(level, message + suffix, *args)
         return True
-
-
-def address_key(address: str) -> str:
-    """Whose connection this is: the IPv4 address, or the /64 of an IPv6 one."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return address
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
-    return str(ip)
 
 
 @dataclass
