@@ -51,11 +51,23 @@ NOT_FOR_PEOPLE: dict[str, set[str]] = {
     # The upload page: the 401 body of a JSON request (read by the page's script, not shown),
     # HTTP header values.
     "web/auth.py": {"sign in first\n"},
-    # The server's start-up line on the administrator's terminal (with the commands above).
-    "web/app.py": {
+    # The server's start-up line on the administrator's terminal (with the commands above),
+    # and its log lines about connections, said at most once a minute through ``Quiet.say``.
+    "web/serving.py": {
         "/ (data in ",
         "rescheduler: upload page on ",
         "rescheduler: upload page on ://:/ (data in )",
+        "cannot accept connections: %s",
+    },
+    "web/guard.py": {
+        " ( more like it in the last  s)",
+        " more like it in the last ",
+        "refused a connection: %d are open already",
+        "refused a connection from %s: %d are open already",
+        "closed a connection from %s: its request came too slowly",
+        "Error handling request from %s",
+        "refused a malformed request from %s: %s",
+        "Response is sent already, cannot send another response",
     },
     "web/files.py": {
         "text/csv; charset=utf-8",

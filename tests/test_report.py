@@ -117,8 +117,8 @@ def test_csv_exact_bytes(tmp_path: Path) -> None:
         + ID.encode()
         + b",r,2,succeeded,200,0200000,update success,0200000,update success,1,,,"
         + b"2027-01-15T01:30:00Z\r\n"
-        + b"x,,3,invalid,,,,,,0,appointId: not 30 digits; vdnId: no,"
-        + b"appointId.not_digits;vdnId.invalid,\r\n"
+        + b'x,,3,invalid,,,,,,0,"appointId: not 30 digits; vdnId: no",'
+        + b'"appointId.not_digits;vdnId.invalid",\r\n'
         + ID.encode()
         + b',"a,b",4,failed,503,,,,,3,"HTTP 503 ""busy""\nretry",http.503,\r\n'
     )
@@ -252,7 +252,7 @@ def test_errors_file_has_only_rows_to_fix(tmp_path: Path) -> None:
     assert path.read_bytes() == BOM + (
         b"appointId,remark,line,error,error_code\r\n"
         b"b,r3,3,04000004,server.04000004\r\n"
-        b"c,'=r4,4,appointTime: not a time,a.b;c.d\r\n"
+        b"c,'=r4,4,appointTime: not a time,\"a.b;c.d\"\r\n"
         b"e,r6,6,not sent: the run stopped before this row was attempted,interrupted\r\n"
     )
 

@@ -87,7 +87,7 @@ async def test_a_check_past_its_output_cap_is_refused_and_leaves_only_the_upload
         final = await status(client, run_path)
         assert final["state"] == "unreadable", final
         assert final["message"].startswith("Checking this file would write more than the page")
-        assert final["detail"] == "web.max_output_mb: 1 MB a file"
+        assert final["detail"] == "web.max_output_mb = 1: 1 MB"
         assert list(_folder_bytes(config, run_path)) == ["input.csv"]
 
 
@@ -271,7 +271,7 @@ def test_report_cells_with_a_list_separator_are_quoted(tmp_path: Path) -> None:
     writer.write(RowResult(2, Status.INVALID, tuple(SPLIT), error="e"))
     writer.close()
     raw = path.read_text(encoding="utf-8-sig")
-    assert '"x;=1+1;y","a\t=2+2","plain"' in raw
+    assert '"x;=1+1;y","a\t=2+2",plain,' in raw
     row = list(csv.reader(io.StringIO(raw)))[1]
     assert row[:3] == SPLIT
 
@@ -281,8 +281,10 @@ def test_table_cells_with_a_list_separator_are_quoted(tmp_path: Path) -> None:
     with TableWriter.for_path(path, ["appointId", "remark", "note"]) as table:
         table.write(SPLIT)
         table.write(["1", "2", "3"])
-    lines = path.read_text(encoding="utf-8-sig").splitlines()
-    assert lines[1] == '"x;=1+1;y","a\t=2+2","plain"'
+    raw = path.read_text(encoding="utf-8-sig")
+    assert list(csv.reader(io.StringIO(raw)))[1] == SPLIT
+    lines = raw.splitlines()
+    assert lines[1] == '"x;=1+1;y","a\t=2+2",plain'
     assert lines[2] == "1,2,3"  # rows without one stay as they were
 
 

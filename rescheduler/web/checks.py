@@ -202,7 +202,11 @@ class Checks:
             await self._current(record)
             return RunState.READY, "", int(answer["rows"])
         if answer.get("output") is True:
-            return RunState.UNREADABLE, _too_much_output(file_bytes, by_quota), None
+            detail = f"web.max_output_mb = {web.max_output_mb:g}: {file_bytes / 1e6:.0f} MB"
+            if by_quota:
+                detail = f"web.quota_mb = {web.quota_mb:g}: {file_bytes / 1e6:.0f} MB"
+            message = notes.QUOTA_FULL if by_quota else notes.TOO_MUCH_OUTPUT
+            return RunState.UNREADABLE, notes.note(message, detail=detail), None
         if isinstance(answer.get("message"), str):
             message = self.runs.clean(answer["message"], record)
             return RunState.UNREADABLE, notes.for_refused_file(message), None
@@ -255,10 +259,3 @@ async def _tail(stream: asyncio.StreamReader, keep: int = 2_000) -> str:
 
 def _too_slow(limit_s: float) -> str:
     return notes.note(notes.TOO_SLOW, detail=f"web.check_timeout_s = {limit_s:g} s")
-
-
-def _too_much_output(file_bytes: int, by_quota: bool) -> str:
-    size = f"{file_bytes / 1e6:.0f} MB"
-    if by_quota:
-        return notes.note(notes.QUOTA_FULL, detail=f"web.quota_mb: {size} left")
-    return notes.note(notes.TOO_MUCH_OUTPUT, detail=f"web.max_output_mb: {size} a file")

@@ -38,7 +38,7 @@ from rescheduler.errors import OutputError
 from rescheduler.i18n import _
 from rescheduler.models import RowResult, Status
 from rescheduler.read.columns import normalise_header
-from rescheduler.write.safecell import neutralise, quote_row
+from rescheduler.write.safecell import csv_line, neutralise, quote_row
 from rescheduler.write.targets import check_target, partial_path
 from rescheduler.write.xlsxsink import XlsxSink
 
@@ -275,14 +275,16 @@ class _CsvSink:
         # errors="replace": a lone surrogate must not stop the run; the file stays UTF-8.
         self._file = open(path, "w", encoding="utf-8-sig", newline="", errors="replace")  # noqa: SIM115
         self._csv = csv.writer(self._file, lineterminator="\r\n")
-        self._quoted = csv.writer(self._file, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
         self._pending = 0
         self._flushed_at = time.monotonic()
         self.write_row(columns)
 
     def write_row(self, cells: Sequence[Cell]) -> None:
         row = ["" if c is None else c if isinstance(c, int) else neutralise(c) for c in cells]
-        (self._quoted if quote_row(row) else self._csv).writerow(row)
+        if quote_row(row):
+            self._file.write(csv_line(row))
+        else:
+            self._csv.writerow(row)
         self._pending += 1
         if self._pending >= FLUSH_ROWS or time.monotonic() - self._flushed_at >= FLUSH_INTERVAL_S:
             self.flush()

@@ -20,8 +20,9 @@ with an apostrophe and then a formula character (``'=x``, written unchanged) rea
 changed (as ``=x``).
 
 Where the list separator is ``;`` (much of Europe) or a tab, Excel may split a CSV cell at it
-and run what follows (``x;=1+1;y`` -> ``x``, ``=1+1``, ``y``). So a row with a cell holding
-either is written with every cell quoted (:func:`quote_row`): a quoted cell is never split.
+and run what follows (``x;=1+1;y`` -> ``x``, ``=1+1``, ``y``). So a cell holding either is
+quoted, as a cell holding a comma is: a quoted cell is never split. The csv module cannot be
+told to, so a row with such a cell (:func:`quote_row`, rare) is written by :func:`csv_line`.
 
 XLSX output needs none of this: cells are written as string cells, which Excel never evaluates.
 :func:`xlsx_text` only makes text storable: XML 1.0 cannot hold most control characters, so they
@@ -56,9 +57,22 @@ SPLITTERS = (";", "\t")
 """Characters some spreadsheets split a CSV cell at (list separators other than ``,``)."""
 
 
+_QUOTED = re.compile(r'[",\r\n;\t]')
+
+
 def quote_row(cells: Sequence[object]) -> bool:
-    """Whether to quote every cell of a CSV row: some cell holds a ``;`` or a tab."""
+    """Whether some cell of a CSV row holds a ``;`` or a tab (write it with ``csv_line``)."""
     return any(isinstance(c, str) and (";" in c or "\t" in c) for c in cells)
+
+
+def csv_line(cells: Sequence[object]) -> str:
+    """One CSV line (``\r\n``), as the csv module writes it, but quoting a cell that holds
+    ``;`` or a tab too."""
+    out = []
+    for cell in cells:
+        text = "" if cell is None else str(cell)
+        out.append(f'"{text.replace(chr(34), chr(34) * 2)}"' if _QUOTED.search(text) else text)
+    return ",".join(out) + "\r\n"
 
 
 def restore(text: str) -> str:

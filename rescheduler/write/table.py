@@ -21,7 +21,7 @@ from typing import Any, Self
 from rescheduler.errors import OutputError
 from rescheduler.i18n import _
 from rescheduler.write.report import EXCEL_SUFFIXES
-from rescheduler.write.safecell import neutralise, quote_row, xlsx_text
+from rescheduler.write.safecell import csv_line, neutralise, quote_row, xlsx_text
 from rescheduler.write.targets import UNWRITABLE_SUFFIXES
 from rescheduler.write.xlsxsink import XLSX_MAX_ROWS
 
@@ -68,9 +68,6 @@ class TableWriter:
                     self.path, "w", encoding="utf-8-sig", newline="", errors="replace"
                 )
                 self._csv = csv.writer(self._file, lineterminator="\r\n")
-                self._quoted = csv.writer(
-                    self._file, lineterminator="\r\n", quoting=csv.QUOTE_ALL
-                )
                 self._csv_row([neutralise(name) for name in columns])
         except OSError as exc:
             raise OutputError(
@@ -103,8 +100,11 @@ class TableWriter:
         self.rows += 1
 
     def _csv_row(self, row: list[str]) -> None:
-        """A row of CSV cells, every one quoted if any holds ``;`` or a tab (``quote_row``)."""
-        (self._quoted if quote_row(row) else self._csv).writerow(row)
+        """A row of CSV cells; one holding ``;`` or a tab is quoted too (``safecell``)."""
+        if quote_row(row):
+            self._file.write(csv_line(row))
+        else:
+            self._csv.writerow(row)
 
     def write(self, cells: Sequence[str]) -> None:
         """One row of text cells (padded or cut to the header's width)."""
