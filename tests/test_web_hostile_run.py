@@ -80,3 +80,40 @@ def _page_path(page: str) -> str:
     found = re.search(r'action="(/runs/[A-Za-z0-9_-]+)/start"', page)
     assert found is not None, "no Start form on the run page"
     return found.group(1)
+
+
+async def test_a_sheet_of_300000_columns_costs_the_server_nothing_to_show_or_convert(
+    tmp_path: Path,
+) -> None:
+    """What the check wrote from such a sheet is as hostile as the sheet: its preview kept
+    every header (the server loaded them all at Start and on each page) and its validation
+    file was converted to Excel in the server process. Now the preview keeps 200 headers and
+    the count, and a worker converts (here it cannot: Excel has 16,384 columns; the page then
+    hands out the CSV)."""
+    wide = tmp_path / "wide.csv"
+    head = "appointId,userAccount," + ",".join(f"c{n}" for n in range(300_000))
+    wide.write_text(head + "\n174729926098016859445364890001,a\n" * 3, encoding="utf-8")
+    with served(tmp_path) as server:
+        async with session() as client:
+            csrf = await sign_in(client, server.url)
+            checked, page, _took = await upload_and_wait(client, server.url, csrf, wide)
+            assert checked["state"] == "ready", checked
+            run_path = _page_path(page)
+            me = psutil.Process(server.process.pid)
+            rss_before = me.memory_info().rss / 1e6
+            with RssSampler(server.process.pid) as peaks:
+                async with client.get(server.url + run_path + "/files/validation") as response:
+                    assert response.status == 200
+                    workbook = await response.read()
+                async with client.get(server.url + run_path) as response:
+                    page = await response.text()
+    preview = server.data_dir / "runs" / run_path.rsplit("/", 1)[1] / "preview.json"
+    print(
+        f"\n300,000 columns: preview.json {preview.stat().st_size / 1e3:.0f} KB, page "
+        f"{len(page) / 1e3:.0f} KB; server RSS {rss_before:.0f} -> peak {peaks.server_mb:.0f} MB"
+        f" while converting; worker peak {peaks.worker_mb:.0f} MB"
+    )
+    assert workbook.startswith("\ufeffappointId,userAccount,c0".encode())  # wider than Excel
+    assert preview.stat().st_size < 50_000
+    assert peaks.server_mb - rss_before < 30
+    assert peaks.worker_mb > 0  # the conversion ran in a worker

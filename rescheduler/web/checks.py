@@ -33,6 +33,8 @@ from rescheduler.config import AuthConfig, Config
 from rescheduler.i18n import current_language
 from rescheduler.web import notes, preview
 from rescheduler.web.checkjob import CheckRequest
+from rescheduler.web.convertjob import ConvertRequest
+from rescheduler.web.excel import xlsx_beside
 from rescheduler.web.records import RunRecord, RunState
 from rescheduler.web.runs import Runs
 from rescheduler.web.store import Store
@@ -163,6 +165,32 @@ class Checks:
         except Exception:
             log.exception("reading the current values for run %s failed", record.id)
 
+    async def convert(self, csv_path: Path, input_columns: int, sheet: str) -> Path | None:
+        """``excel.converted`` in a bounded worker, taking a check's slot: the workbook, or
+        None if it could not be made within the limits."""
+        target = xlsx_beside(csv_path)
+        if _fresh(target, csv_path):
+            return target
+        web = self.config.web
+        request = ConvertRequest(
+            csv_path,
+            input_columns,
+            sheet,
+            web.check_memory_mb,
+            int(web.max_output_mb * 1_000_000),
+            max(1, int(web.check_timeout_s)),
+        )
+        async with self._slots:
+            process = await spawn("rescheduler.web.convertjob")
+            try:
+                answer, _err = await asyncio.wait_for(
+                    self._talk("", process, pickle.dumps(request)), web.check_timeout_s
+                )
+            except BaseException:
+                await kill(process)
+                raise
+        return target if answer.get("ok") is True and _fresh(target, csv_path) else None
+
     async def _work(self, record: RunRecord) -> tuple[RunState, str, int | None]:
         web = self.config.web
         config = dataclasses.replace(self.config, auth=AuthConfig())  # no keys in the worker
@@ -247,6 +275,10 @@ async def _current_values(run_dir: Path, config: Config) -> None:
     from rescheduler.web.current import add_current
 
     await add_current(run_dir, config)
+
+def _fresh(target: Path, source: Path) -> bool:
+    """``target`` exists and is not older than ``source``."""
+    return target.is_file() and target.stat().st_mtime >= source.stat().st_mtime
 
 
 async def _tail(stream: asyncio.StreamReader, keep: int = 2_000) -> str:

@@ -18,7 +18,6 @@ from aiohttp import web
 from rescheduler.i18n import _, current_language
 from rescheduler.web.access import visible_run
 from rescheduler.web.context import audit, context
-from rescheduler.web.excel import converted
 from rescheduler.web.numbers import job_numbers
 from rescheduler.web.runs import Runs
 from rescheduler.web.store import RunRecord, RunState
@@ -80,9 +79,11 @@ async def download(request: web.Request) -> web.StreamResponse:
     path, name = file_table(ctx.runs, record)[kind]
     if kind in CONVERTED and request.query.get("format") != "csv":
         preview = ctx.runs.preview(record)
-        columns = len(preview.headers) if preview else 0
-        path = await asyncio.to_thread(converted, path, columns, CONVERTED[kind])
-        name = name[: -len(".csv")] + ".xlsx"
+        columns = (preview.columns or len(preview.headers)) if preview else 0
+        workbook = await ctx.checks.convert(path, columns, CONVERTED[kind])
+        if workbook is None:  # too large to convert within the limits: the CSV it is
+            raise web.HTTPSeeOther(request.path + "?format=csv")
+        path, name = workbook, name[: -len(".csv")] + ".xlsx"
     audit(request, "download", run=record.id, kind=kind)
     return web.FileResponse(
         path,

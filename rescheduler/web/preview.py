@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 MAX_LISTED = 1000  # invalid rows shown on the page; the validation report has all of them
 SAMPLE_SIZE = 10
+MAX_HEADERS = 200  # headers kept in preview.json (``columns`` counts them all)
+MAX_SHOWN = 2_000  # characters of a sample request's body, remark or a name kept for the page
 DELIMITERS = {",": N_("comma"), ";": N_("semicolon"), "\t": N_("tab"), "|": N_("pipe")}
 VALIDATION_NAME = "validation.csv"
 PREVIEW_NAME = "preview.json"
@@ -96,6 +98,7 @@ class Preview:
     language: str = "en"  # the language of the row messages above
     current_read: str = ""  # "current -> new" (web.current): "", ok, timeout or failed
     current_found: int = 0  # rows of the sample found on the server
+    columns: int = 0  # all the headers; ``headers`` keeps the first MAX_HEADERS (0: older)
 
     @property
     def invalid_total(self) -> int:
@@ -187,9 +190,10 @@ def check(
         file_name=file_name,
         encoding=info.encoding or "",
         delimiter=DELIMITERS.get(info.delimiter or "", info.delimiter or ""),
-        sheet=info.sheet or "",
+        sheet=_cut(info.sheet or ""),
         timezone=info.timezone,
-        headers=list(info.headers),
+        headers=[_cut(h) for h in info.headers[:MAX_HEADERS]],
+        columns=len(info.headers),
         rows=info.rows,
         blank_rows=info.blank_rows,
         counts=counts,
@@ -204,6 +208,11 @@ def check(
         agent_field=config.server.agent_field,
         language=current_language(),
     )
+
+
+def _cut(text: str, limit: int = MAX_SHOWN) -> str:
+    """What the page keeps of a value from the file: at most ``limit`` characters."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def split_problems(error: str, headers: set[str]) -> list[Problem]:
@@ -269,15 +278,15 @@ def _sample(input_path: Path, config: Config, lines: set[int]) -> list[SampleReq
                     SampleRequest(
                         row.line,
                         f"POST {url}",
-                        body,
+                        _cut(body),
                         appoint_id=checked.appoint_id,
-                        agent=agent or "",
+                        agent=_cut(agent or ""),
                         time=when,
                         time_utc=utc,
-                        remark=checked.remark,
+                        remark=None if checked.remark is None else _cut(checked.remark),
                         vdn=wire.vdn_id,
                         listed={
-                            name: row.values[i].strip()
+                            name: _cut(row.values[i].strip())
                             for i, name in listed.items()
                             if i < len(row.values) and row.values[i].strip()
                         },
