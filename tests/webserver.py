@@ -72,17 +72,21 @@ def served(
     port = free_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("RESCHEDULER_")}
     environ.update(env or {})
-    process = subprocess.Popen(
-        [sys.executable, "-m", "rescheduler", "serve", "-c", str(config), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=environ,
-    )
+    # The server's log goes to a file, not a pipe nobody reads: a long test must never block
+    # the server on a full pipe.
+    log_path = folder / "serve.log"
+    with log_path.open("w", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "rescheduler", "serve", "-c", str(config), "--port", str(port)],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            env=environ,
+        )
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
-        assert "upload page on" in line, line + (process.stderr.read() if process.stderr else "")
+        assert "upload page on" in line, line + log_path.read_text(encoding="utf-8")
         yield Served(f"http://127.0.0.1:{port}", process, data_dir)
     finally:
         process.terminate()
