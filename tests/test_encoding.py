@@ -52,7 +52,7 @@ def test_the_issue_file_reads_as_written(tmp_path: Path) -> None:
     assert read(tmp_path, data) == ("cp1252", ["Anaïs", "Müller", "Hélène après"])
 
 
-@pytest.mark.parametrize("remarks", [CHINESE, CHINESE[1:2], ["男"], ["是", "否"]])
+@pytest.mark.parametrize("remarks", [CHINESE, CHINESE[1:2], ["男"], ["是否已取消"]])
 def test_chinese_gbk_is_read_as_gb18030(tmp_path: Path, remarks: list[str]) -> None:
     data = csv_bytes(remarks, "gbk")
     data.decode("cp1252")  # the trap: these bytes are valid Windows-1252 too
@@ -60,15 +60,17 @@ def test_chinese_gbk_is_read_as_gb18030(tmp_path: Path, remarks: list[str]) -> N
 
 
 def test_text_that_reads_plausibly_both_ways_is_refused_showing_both(tmp_path: Path) -> None:
-    message = refusal(tmp_path, csv_bytes(["Säädin"], "cp1252"))
+    message = refusal(tmp_path, csv_bytes(["Põõsas"], "cp1252"))
     assert message == (
         "the file's encoding is not clear (it has too little text, or text that reads oddly "
         "either way). Text line 2 reads:\n"
-        "  --encoding gb18030  (GB18030): 1000,agent0,2027-01-15 10:00,S滗din\n"
-        "  --encoding cp1252   (Windows-1252): 1000,agent0,2027-01-15 10:00,Säädin\n"
+        "  --encoding gb18030  (GB18030): 1000,agent0,2027-01-15 10:00,P貂sas\n"
+        "  --encoding cp1252   (Windows-1252): 1000,agent0,2027-01-15 10:00,Põõsas\n"
         "Run again with the --encoding that reads right, or save the file as 'CSV UTF-8'"
     )
-    assert read(tmp_path, csv_bytes(["Säädin"], "cp1252"), encoding="cp1252")[1] == ["Säädin"]
+    assert read(tmp_path, csv_bytes(["Põõsas"], "cp1252"), encoding="cp1252")[1] == ["Põõsas"]
+    # 滗 (S滗din) is a hanzi nobody writes: 'Säädin' reads as Windows-1252 only
+    assert read(tmp_path, csv_bytes(["Säädin"], "cp1252")) == ("cp1252", ["Säädin"])
 
 
 def test_text_in_another_8bit_encoding_is_refused(tmp_path: Path) -> None:
@@ -198,3 +200,87 @@ def test_a_short_gbk_text_that_is_valid_utf8_too_is_refused(tmp_path: Path) -> N
     # UTF-8 with Latin letters and symbols, Cyrillic, or any 3-byte character stays UTF-8
     for text in ["Café 20°C", "Перенести на завтра", "ΰ 改约"]:
         assert read(tmp_path, csv_bytes([text], "utf-8")) == ("utf-8", [text])
+
+
+# --- other 8-bit encodings, mixed files, GBK that is valid UTF-8 (hostile review) ----------
+
+
+@pytest.mark.parametrize(
+    ("texts", "codec", "reading"),
+    [
+        (["김민수 고객", "내일 오전에 다시 전화", "박지성"], "cp949", "cp949"),
+        (["김민수", "다시 전화"], "euc-kr", "cp949"),
+        (["山田太郎", "折り返し電話", "明日の午前"], "euc_jp", "gb18030"),
+        (["Иван Петров", "Анна Попова", "Вера Панова"], "cp1251", "gb18030"),
+        (["Иван Петров", "Анна Попова", "Вера Панова"], "koi8-r", "koi8_u"),
+        (["Γιάννης Παπάς", "Καλημέρα σας"], "cp1253", "gb18030"),
+        (["Popisek pro přijetí", "Německé", "začínat na novém řádku"], "cp1250", "cp1252"),
+    ],
+)
+def test_korean_japanese_cyrillic_greek_czech_files_are_refused_not_misread(
+    tmp_path: Path, texts: list[str], codec: str, reading: str
+) -> None:
+    # each was sent as GB18030 (김민수 -> 辫刮荐, Иван -> 肉囗) or Windows-1252 (ř -> ø)
+    message = refusal(tmp_path, csv_bytes(texts, codec))
+    assert "not clear" in message or "does not read as Chinese" in message, message
+    if "not clear" in message:
+        assert f"--encoding {reading}" in message
+    assert read(tmp_path, csv_bytes(texts, codec), encoding=codec)[1] == texts
+
+
+def test_a_file_mixing_gbk_and_utf8_is_refused(tmp_path: Path) -> None:
+    data = HEADER.encode() + "1000,a,2027-01-15 10:00,客户要求改到上午回访\r\n".encode("gbk")
+    data += "1001,a,2027-01-15 10:00,Müller\r\n".encode()
+    message = refusal(tmp_path, data)  # it went out as 'M眉ller'
+    assert "does not read as Chinese (GB18030) or Western European" in message
+
+
+@pytest.mark.parametrize("text", ["女", "伟", "路", "目录", "谢颖", "丌"])
+def test_gbk_bytes_that_are_valid_utf8_are_refused(tmp_path: Path, text: str) -> None:
+    # b'\xc5\xae' is GBK 女 and UTF-8 'Ů': a lone letter is no UTF-8 text
+    data = csv_bytes([text], "gbk")
+    data.decode("utf-8")
+    assert "--encoding gb18030" in refusal(tmp_path, data)
+    assert read(tmp_path, data, encoding="gb18030")[1] == [text]
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["Dvořák", "Procházka", "Růžička"],
+        ["Иван и Петр", "Перенести на завтра"],
+        ["rendez-vous à 10h", "Hélène après", "20°C", "« Bonjour »"],
+        ["Yunan İşaret Dili", "Müşteri yarın aranacak"],
+        ["Γιάννης Παπάς"],
+    ],
+)
+def test_real_utf8_text_stays_utf8(tmp_path: Path, texts: list[str]) -> None:
+    assert read(tmp_path, csv_bytes(texts, "utf-8")) == ("utf-8", texts)
+
+
+def _gb2312_hanzi() -> list[str]:
+    found = []
+    for lead in range(0xB0, 0xF8):
+        for trail in range(0xA1, 0xFF):
+            try:
+                found.append(bytes((lead, trail)).decode("gb2312"))
+            except UnicodeDecodeError:
+                continue
+    return found
+
+
+def test_every_fourth_gb2312_hanzi_alone_is_read_exactly_or_refused(tmp_path: Path) -> None:
+    """A bounded, deterministic search: one hanzi alone is the least text a file can hold;
+    it must read as itself or be refused, never as UTF-8 or Windows-1252 (丌 read 'آ')."""
+    path = tmp_path / "in.csv"
+    wrong = []
+    for char in _gb2312_hanzi()[::4]:
+        path.write_bytes(f"appointId,remark\r\n1000,{char}\r\n".encode("gbk"))
+        try:
+            with open_table(path) as table:
+                got = [row.values for row in table.rows()]
+        except InputFileError:
+            continue
+        if got != [("1000", char)]:
+            wrong.append((char, got, table.encoding))
+    assert wrong == []

@@ -8,7 +8,7 @@ import string
 import tempfile
 from pathlib import Path
 
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from rescheduler.errors import InputFileError
@@ -133,7 +133,7 @@ chinese_text = st.text(alphabet=_HANZI + "，。 0123456789", min_size=1, max_si
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, derandomize=True)
 @given(
     remarks=st.lists(
         st.one_of(st.lists(western_word, min_size=1, max_size=4).map(" ".join)),
@@ -142,11 +142,16 @@ chinese_text = st.text(alphabet=_HANZI + "，。 0123456789", min_size=1, max_si
     ),
     chinese=st.lists(chinese_text, min_size=1, max_size=5),
 )
+@example(remarks=["Müller"], chinese=["女"])  # GBK 女 is UTF-8 'Ů': it was read as 'Ů'
+@example(remarks=["Säädin"], chinese=["男", "女"])
+@example(remarks=["Anaïs Hélène"], chinese=["陈杰"])
 def test_guessed_8bit_files_are_exact_or_refused(remarks: list[str], chinese: list[str]) -> None:
     """Without --encoding, an 8-bit file is read as written or refused, never misread.
 
     Guessing can only be right for text of a language (any two bytes are some Chinese
     character), so this is checked on Western European and Chinese text, as people write it.
+    Derandomized (a fixed seed): the same examples every run, so a failure is never flaky;
+    ``test_encoding.py`` adds a bounded exhaustive search over single hanzi.
     """
     western_rows = [(str(1000 + n), r) for n, r in enumerate(remarks)]
     assert read_or_refuse(csv_text(western_rows).encode("cp1252"), None) in (None, western_rows)

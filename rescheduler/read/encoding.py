@@ -8,21 +8,22 @@ the same pass counts lines for progress) and returns a ``Decoding`` or raises
 - A byte-order mark decides: UTF-8, UTF-16 LE/BE, UTF-32 LE/BE. ``forced`` (``--encoding``)
   must agree with a mark (``utf-16`` on a UTF-16 LE file is fine, ``gb18030`` on it is not).
 - Without a mark: strict UTF-8 (a short GBK text can be valid UTF-8 by chance: when the
-  UTF-8 reading has only 2-byte, non-Latin characters and the GB18030 reading is Chinese, the
-  file is refused as unclear). When UTF-8 fails, the two 8-bit encodings the tool knows,
-  GB18030 (Chinese Windows; GBK is a subset) and Windows-1252 (Western European Windows), are
-  tried. Nearly every file decodes in both, so decoding proves nothing: each reading is judged
-  over the whole file (``ChineseJudge``, ``WesternJudge``) and one is chosen only when it
-  alone reads as ordinary text of its language. Otherwise the file is refused, showing one
-  line as each encoding reads it, and the user names the encoding with ``--encoding``.
+  UTF-8 reading has only 2-byte characters and one of them stands loose — a letter alone,
+  ``Ů`` for 女 — and the GB18030 reading is Chinese, the file is refused as unclear). When
+  UTF-8 fails, the two 8-bit encodings the tool reads by itself, GB18030 (Chinese Windows;
+  GBK is a subset) and Windows-1252 (Western European Windows), are tried. Nearly every file
+  decodes in both, so decoding proves nothing: each reading is judged over the whole file
+  (``textjudge``) and one is chosen only when it alone reads as ordinary text of its
+  language and the file does not read as Korean (cp949), Japanese (EUC-JP), Cyrillic
+  (Windows-1251, KOI8-U) or Greek (Windows-1253) text either. Otherwise the file is
+  refused, showing one line as each encoding reads it, and the user names the encoding with
+  ``--encoding``.
 - ``forced`` must name a text encoding (not ``rot13``, ``hex``, ``base64``, ``idna`` ...);
   ``utf-16``/``utf-32`` without a byte-order mark are refused (say ``-le`` or ``-be``).
 - NUL characters are refused while detecting (usually UTF-16 without a byte-order mark).
 
-Measured on real translated text from gettext catalogs (French, German, Spanish, Portuguese,
-Italian, Dutch, Nordic ... in Windows-1252; Simplified Chinese in GBK), 1 to 200 rows per
-file, about 4,000 files: no file chosen wrongly; only files whose one non-English word reads
-plausibly both ways (``Säädin``) are refused. charset-normalizer, measured on the same files,
+The judges are measured on real translated text from a Debian system's gettext catalogs
+(``benchmarks/encoding_judges.py``). charset-normalizer, measured on such files before,
 chose wrongly for 43 of 200 one-word Chinese files, so it is not used.
 """
 
@@ -30,13 +31,21 @@ from __future__ import annotations
 
 import codecs
 import io
-import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from rescheduler.errors import InputFileError
 from rescheduler.i18n import _
+from rescheduler.read.textjudge import (
+    ChineseJudge,
+    CyrillicJudge,
+    GreekJudge,
+    JapaneseJudge,
+    Judge,
+    KoreanJudge,
+    Utf8Judge,
+    WesternJudge,
+)
 
 __all__ = ["ChineseJudge", "Decoding", "Utf8Judge", "WesternJudge", "detect_encoding"]
 
@@ -63,115 +72,38 @@ _NOT_FILE_ENCODINGS = frozenset(
     {"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape", "charmap"}
 )
 _GUESSES = (("gb18030", "GB18030"), ("cp1252", "Windows-1252"))
-_SHARE = 0.05  # a reading is ordinary text when at most this share of its non-ASCII is odd
+# Encodings never chosen by themselves, read only to refuse a file that could be in them.
+_OTHERS = (
+    ("cp949", "Korean"),
+    ("euc_jp", "Japanese"),
+    ("cp1251", "Cyrillic, Windows-1251"),
+    ("koi8_u", "Cyrillic, KOI8-U"),
+    ("cp1253", "Greek"),
+)
+_JUDGES: dict[str, type[Judge]] = {
+    "gb18030": ChineseJudge,
+    "cp1252": WesternJudge,
+    "cp949": KoreanJudge,
+    "euc_jp": JapaneseJudge,
+    "cp1251": CyrillicJudge,
+    "koi8_u": CyrillicJudge,
+    "cp1253": GreekJudge,
+}
 
 
 @dataclass(frozen=True, slots=True)
 class Decoding:
-    """How to read the file: ``name`` as reported, the ``codec``, BOM bytes to skip, lines."""
+    """How to read the file: ``name`` as reported, the ``codec``, BOM bytes to skip, lines.
+
+    ``ends_with_newline``: the file's last line is terminated (a file cut short in the middle
+    of a line is not; ``csvtable`` refuses or marks such a line).
+    """
 
     name: str
     codec: str
     skip: int
     newlines: int
-
-
-class ChineseJudge:
-    """Counts how much of a GB18030 reading is common Chinese (GB2312: hanzi, punctuation)."""
-
-    def __init__(self) -> None:
-        self.non_ascii = 0
-        self.odd = 0
-
-    def feed(self, text: str) -> None:
-        self.non_ascii += _non_ascii(text)
-        self.odd += len(_not_gb2312().findall(text))
-
-    def plausible(self) -> bool:
-        return self.odd <= _SHARE * self.non_ascii
-
-
-class WesternJudge:
-    """Counts what in a Windows-1252 reading is not how Western European words look.
-
-    Accented letters sit inside words, one or two at a time (``Müller``, ``ação``); a
-    misread Chinese file gives runs of three or more (``¿Í»§``), pairs standing alone (one
-    hanzi, ``ÄÐ``), or symbols inside words. ``ð þ ý`` (Icelandic) are what Turkish letters
-    become, so they count as odd too.
-    """
-
-    def __init__(self) -> None:
-        self.non_ascii = 0
-        self.odd = 0
-        self.settled = False  # clearly not Western text: stop looking (it is slow on such text)
-
-    def feed(self, text: str) -> None:
-        if self.settled:
-            return
-        self.non_ascii += _non_ascii(text)
-        self.odd += sum(len(m) for m in _LONG_RUN.findall(text))
-        if self.non_ascii >= 4096 and self.odd > self.non_ascii // 2:
-            self.settled = True
-            return
-        self.odd += len(_SUSPECT.findall(text)) + len(_SYMBOL_IN_WORD.findall(text))
-        self.odd += 2 * len(_LONE_PAIR.findall(text))
-
-    def plausible(self) -> bool:
-        return not self.settled and self.odd <= _SHARE * self.non_ascii
-
-
-class Utf8Judge:
-    """Whether a UTF-8 reading could be a misread GBK file: only 2-byte characters, not Latin.
-
-    GBK bytes form valid UTF-8 only by chance, for a character or two: a UTF-8 reading
-    whose non-ASCII characters all lie below U+0800 and include some beyond Latin-1 and
-    Latin Extended-A (``ΰ`` from 伟) is checked against the GB18030 reading. Left open: a
-    GBK file whose only Chinese is one or two of the ~120 characters that read as Latin
-    letters or symbols in UTF-8 (茅 reads é); a BOM or ``--encoding`` settles it.
-    """
-
-    def __init__(self) -> None:
-        self.wide = False  # a character of 3 or more UTF-8 bytes: UTF-8 for sure
-        self.not_latin = False
-
-    def feed(self, text: str) -> None:
-        if not self.wide and not text.isascii():
-            self.wide = self.wide or _WIDE.search(text) is not None
-            self.not_latin = self.not_latin or _NOT_LATIN.search(text) is not None
-
-    def suspect(self) -> bool:
-        return self.not_latin and not self.wide
-
-
-_WIDE = re.compile("[\u0800-\U0010ffff]")
-_NOT_LATIN = re.compile("[^\x00-\x7f\u00a0-\u017f]")
-_LONG_RUN = re.compile(r"[^\x00-\x7f]{3,}")
-_SUSPECT = re.compile("[ðÐþÞýÝ]")
-_LETTER = r"[^\W\d_]"
-_CP1252_HIGH = bytes(range(0x80, 0x100)).decode("cp1252", "ignore")
-_CP1252_LETTERS = re.escape("".join(ch for ch in _CP1252_HIGH if ch.isalpha()))
-_CP1252_SYMBOLS = re.escape(
-    "".join(ch for ch in _CP1252_HIGH if not ch.isalpha() and ch not in "\u2019\u2018\u00b7")
-)
-_SYMBOL_IN_WORD = re.compile(f"(?<={_LETTER})[{_CP1252_SYMBOLS}](?={_LETTER})")
-_LONE_PAIR = re.compile(f"(?<!{_LETTER})[{_CP1252_LETTERS}]{{2}}(?!{_LETTER})")
-
-
-def _non_ascii(text: str) -> int:
-    return len(text) - len(text.encode("ascii", "ignore"))
-
-
-@lru_cache(maxsize=1)
-def _not_gb2312() -> re.Pattern[str]:
-    """Any non-ASCII character that GB2312 (the common Chinese set) does not have."""
-    chars = []
-    for lead in range(0xA1, 0xF8):
-        for trail in range(0xA1, 0xFF):
-            try:
-                chars.append(bytes((lead, trail)).decode("gb2312"))
-            except UnicodeDecodeError:
-                continue
-    return re.compile("[^\\x00-\\x7f" + re.escape("".join(chars)) + "]")
+    ends_with_newline: bool = True
 
 
 def _error(path: Path, message: str) -> InputFileError:
@@ -239,19 +171,17 @@ def detect_encoding(path: Path, forced: str | None) -> Decoding:
         return _decoded_or_raise(path, codec, codec, len(mark))
     judge = Utf8Judge()
     first = _scan(path, "utf-8", 0, guessing=True, judge=judge)
-    if isinstance(first, int):
+    if isinstance(first, tuple):
         if judge.suspect():
             _refuse_if_chinese_too(path)
-        return Decoding("utf-8", "utf-8", 0, first)
+        return Decoding("utf-8", "utf-8", 0, *first)
     return _eight_bit(path, first)
 
 
 def _refuse_if_chinese_too(path: Path) -> None:
-    """A short GBK text can be valid UTF-8 (伟 is ΰ): refuse when it reads as Chinese too."""
-    chinese = ChineseJudge()
-    if isinstance(_scan(path, "gb18030", 0, guessing=True, judge=chinese), int) and (
-        chinese.plausible()
-    ):
+    """A suspect UTF-8 reading (``Ů`` alone, which is GBK 女): refused as unclear when the
+    file reads as GB18030 too (every 2-byte UTF-8 text does)."""
+    if isinstance(_scan(path, "gb18030", 0, guessing=True), tuple):
         raise _error(path, _ambiguous(path, ["utf-8", "gb18030"]))
 
 
@@ -286,24 +216,24 @@ def _decoded_or_raise(path: Path, name: str, codec: str, skip: int) -> Decoding:
     result = _scan(path, codec, skip, guessing=False)
     if isinstance(result, str):
         raise _error(path, result)
-    return Decoding(name, codec, skip, result)
+    return Decoding(name, codec, skip, *result)
 
 
 def _eight_bit(path: Path, utf8_error: str) -> Decoding:
-    """Not UTF-8: choose GB18030 or Windows-1252 only when exactly one reads as real text."""
+    """Not UTF-8: choose GB18030 or Windows-1252 only when exactly one reads as real text,
+    and the file does not read as Korean, Japanese or Cyrillic text either."""
     plausible: list[Decoding] = []
     decodes: list[str] = []  # those that decode, plausible or not
     for codec, _label in _GUESSES:
-        judge: ChineseJudge | WesternJudge = (
-            ChineseJudge() if codec == "gb18030" else WesternJudge()
-        )
-        result = _scan(path, codec, 0, guessing=True, judge=judge)
-        if isinstance(result, int):
+        if (found := _judged(path, codec)) is not None:
             decodes.append(codec)
-            if judge.plausible():
-                plausible.append(Decoding(codec, codec, 0, result))
+            if found[1]:
+                plausible.append(Decoding(codec, codec, 0, *found[0]))
     if len(plausible) == 1:
-        return plausible[0]
+        others = [c for c, _label in _OTHERS if (found := _judged(path, c)) and found[1]]
+        if not others:
+            return plausible[0]
+        raise _error(path, _ambiguous(path, [plausible[0].codec, *others]))
     if not plausible:  # often a UTF-8 file with a few stray bytes: say where they are
         raise _error(
             path,
@@ -315,10 +245,17 @@ def _eight_bit(path: Path, utf8_error: str) -> Decoding:
     raise _error(path, _ambiguous(path, decodes))
 
 
+def _judged(path: Path, codec: str) -> tuple[tuple[int, bool], bool] | None:
+    """``((lines, ends with a newline), reads as its language)``, or None: does not decode."""
+    judge = _JUDGES[codec]()
+    result = _scan(path, codec, 0, guessing=True, judge=judge)
+    return None if isinstance(result, str) else (result, judge.plausible())
+
+
 def _ambiguous(path: Path, decodes: list[str]) -> str:
     """The refusal: one line of the file as each encoding that decodes it reads it."""
     number, raw = _first_non_ascii_line(path)
-    labels = dict((*_GUESSES, ("utf-8", "UTF-8")))
+    labels = dict((*_GUESSES, *_OTHERS, ("utf-8", "UTF-8")))
     shown = "".join(
         f"\n  --encoding {codec:<8} ({labels[codec]}): {_excerpt(raw.decode(codec, 'replace'))}"
         for codec in decodes
@@ -352,9 +289,9 @@ def _scan(
     skip: int,
     *,
     guessing: bool,
-    judge: ChineseJudge | WesternJudge | Utf8Judge | None = None,
-) -> int | str:
-    """Decode the whole file strictly; the newline count, or why it failed."""
+    judge: Judge | Utf8Judge | None = None,
+) -> tuple[int, bool] | str:
+    """Decode the whole file strictly: ``(lines, ends with a line break)``, or why it failed."""
     decoder = codecs.getincrementaldecoder(codec)("strict")
     newlines, pos, last = 0, skip, "\n"
     with _opened(path) as f:
@@ -393,5 +330,6 @@ def _scan(
             newlines += text.count("\n")
             last = text[-1:] or last
             if not chunk:
-                return newlines + (last != "\n")  # an unterminated last line counts
+                ended = last in "\r\n"
+                return newlines + (last != "\n"), ended  # an unterminated last line counts
             pos += len(chunk)
