@@ -30,6 +30,21 @@ CAN_RESCHEDULE = "can_reschedule"
 COLUMNS: tuple[str, ...] = (*FIELDS, CAN_RESCHEDULE)  # every column the reader recognises
 
 
+class Mark(str):
+    """Why a cell is unreadable (an entry of ``Row.unreadable``), with a stable ``code``.
+
+    A plain ``str`` there means the code ``unreadable``; validation reports the cell's problem
+    as ``<field>.<code>`` (``remark.row_short``).
+    """
+
+    code: str
+
+    def __new__(cls, text: str, code: str = "unreadable") -> Mark:
+        mark = super().__new__(cls, text)
+        mark.code = code
+        return mark
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
     """One data row as read: every cell as text, exactly as written (never type-guessed).
@@ -40,12 +55,16 @@ class Row:
     ``(column index, reason)``: a formula with no saved value, an error cell (``#N/A``), a
     quoted cell that swallowed what look like rows. Their text in ``values`` is whatever the
     file holds (often ""), so it must never be taken for "leave unchanged": validation makes
-    the row invalid when such a cell is in a column that would be sent.
+    the row invalid when such a cell is in a column that would be sent. An entry's reason may
+    be a ``Mark`` carrying a more precise code than ``unreadable``.
+    ``hidden``: the row is hidden in the workbook (filtered out, or hidden by hand); what is
+    done with it is ``input.hidden_rows`` (``rows.py``).
     """
 
     line: int
     values: tuple[str, ...]
     unreadable: tuple[tuple[int, str], ...] = ()
+    hidden: bool = False
 
 
 @dataclass(frozen=True, slots=True)

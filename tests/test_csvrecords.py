@@ -72,7 +72,7 @@ def test_the_line_counts_text_lines_before_the_quote(tmp_path: Path) -> None:
 def test_real_multiline_cells_still_read(tmp_path: Path) -> None:
     text = HEADER + (
         '1001,agent01,2027-01-01 10:00,"line one\nline two, with a comma\n""quoted"""\n'
-        "1002,agent02,2027-01-02 10:00,x"
+        "1002,agent02,2027-01-02 10:00,x\n"
     )
     assert rows(tmp_path, text) == [
         Row(
@@ -95,7 +95,7 @@ def test_a_cell_at_the_limit_reads_and_one_over_it_refuses_the_file(tmp_path: Pa
 
 def test_a_huge_cell_gets_the_same_message_not_pythons(tmp_path: Path) -> None:
     # over the csv module's own 128 KiB limit: "field larger than field limit" before
-    message = refusal(tmp_path, HEADER + "1001,a,," + "é" * 200_000 + "\n")
+    message = refusal(tmp_path, HEADER + "1001,a,," + "改" * 200_000 + "\n")
     assert message == (
         "text line 2, column 'remark' (D): the cell is longer than 32,767 characters, the most "
         "a cell holds (Excel's limit). Shorten it, or, if it should not be that long, look for "

@@ -169,10 +169,61 @@ def test_leading_blank_lines_header_is_first_non_blank(tmp_path: Path) -> None:
         assert list(table.rows()) == [Row(4, ("1", "a"))]
 
 
-def test_short_rows_padded_and_empty_extra_cells_dropped(tmp_path: Path) -> None:
-    path = write(tmp_path, "a.csv", b"appointId,workNo,remark,\n1\n2,125,x,,\n")
+def test_short_rows_padded_but_their_last_and_missing_cells_unreadable(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", b"appointId,workNo,remark,\n1,7\n2,125,x,,\n")
     _, rows = read_all(path)
-    assert rows == [Row(2, ("1", "", "")), Row(3, ("2", "125", "x"))]
+    assert [(r.line, r.values) for r in rows] == [(2, ("1", "7", "")), (3, ("2", "125", "x"))]
+    assert [index for index, _why in rows[0].unreadable] == [1, 2]  # workNo may be cut
+    last, missing = (why for _index, why in rows[0].unreadable)
+    assert last == (
+        "the row has 2 cells but the header has 3, so this cell, the row's last, may be cut "
+        "short (a line break inside a cell that is not in quotes?): write every cell of the "
+        'row, even empty ones ("a,a,"), or save the file again from Excel'
+    )
+    assert missing.startswith("the row has 2 cells but the header has 3: this cell is missing")
+    assert getattr(last, "code", "") == getattr(missing, "code", "") == "row_short"
+    assert rows[1].unreadable == ()
+
+
+@pytest.mark.parametrize(
+    ("tail", "cells"),
+    [
+        ("174729926098016859445364890002,agent.z", 2),  # cut inside userAccount
+        ("174729926098016859445364890002,agent.zhao,", 3),  # right after a separator
+        ("174729926098016859445364890002,agent.zhao,2027-01-16 10", 3),
+    ],
+)
+def test_a_file_cut_short_inside_a_short_last_line_is_refused(
+    tmp_path: Path, tail: str, cells: int
+) -> None:
+    # each was sent: agent.z with the time left unchanged, exit 0
+    head = "appointId,userAccount,appointTime,remark\n1,agent.li,2027-01-15 09:30,ok\n"
+    path = write(tmp_path, "a.csv", (head + tail).encode())
+    with open_table(path) as table, pytest.raises(InputFileError) as info:
+        list(table.rows())
+    assert info.value.line == 3
+    assert str(info.value) == (
+        f"{path}, line 3: the file ends in the middle of a row: its last line has {cells} cells "
+        "but the header has 4, and no line break at the end, so the copy was probably cut "
+        "short. Copy the file again (nothing was sent)"
+    )
+
+
+def test_a_full_width_last_line_without_a_line_break_has_its_last_cell_unreadable(
+    tmp_path: Path,
+) -> None:
+    head = "appointId,userAccount,appointTime,remark\n1,agent.li,2027-01-15 09:30,ok\n"
+    path = write(tmp_path, "a.csv", (head + "2,agent.zhao,2027-01-16 10:00,VIP c").encode())
+    _, rows = read_all(path)  # 'VIP c' was sent
+    assert rows[0].unreadable == ()
+    assert rows[1].values == ("2", "agent.zhao", "2027-01-16 10:00", "VIP c")
+    [(index, why)] = rows[1].unreadable
+    assert index == 3
+    assert getattr(why, "code", "") == "cut_short"
+    assert why.startswith("the file ends in this cell without a line break")
+    # with the line break the same file is whole
+    path.write_bytes((head + "2,agent.zhao,2027-01-16 10:00,VIP c\r\n").encode())
+    assert all(row.unreadable == () for row in read_all(path)[1])
 
 
 def test_more_cells_than_headers_is_an_error(tmp_path: Path) -> None:

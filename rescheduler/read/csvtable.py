@@ -29,6 +29,7 @@ class CsvTable(Table):
         decoding = detect_encoding(path, encoding)
         self.encoding = decoding.name
         self._codec, self._skip, self._newlines = decoding.codec, decoding.skip, decoding.newlines
+        self.ends_with_newline = decoding.ends_with_newline
         self.delimiter = self._sniff_delimiter()
         self._read_header()
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rescheduler.errors import InputFileError
-from rescheduler.i18n import _
+from rescheduler.i18n import N_, _
 from rescheduler.read.textjudge import (
     ChineseJudge,
     CyrillicJudge,
@@ -73,12 +73,12 @@ _NOT_FILE_ENCODINGS = frozenset(
 )
 _GUESSES = (("gb18030", "GB18030"), ("cp1252", "Windows-1252"))
 # Encodings never chosen by themselves, read only to refuse a file that could be in them.
-_OTHERS = (
-    ("cp949", "Korean"),
-    ("euc_jp", "Japanese"),
-    ("cp1251", "Cyrillic, Windows-1251"),
-    ("koi8_u", "Cyrillic, KOI8-U"),
-    ("cp1253", "Greek"),
+_OTHERS = (  # their labels are translated where shown
+    ("cp949", N_("Korean")),
+    ("euc_jp", N_("Japanese")),
+    ("cp1251", N_("Cyrillic, Windows-1251")),
+    ("koi8_u", N_("Cyrillic, KOI8-U")),
+    ("cp1253", N_("Greek")),
 )
 _JUDGES: dict[str, type[Judge]] = {
     "gb18030": ChineseJudge,
@@ -257,7 +257,8 @@ def _ambiguous(path: Path, decodes: list[str]) -> str:
     number, raw = _first_non_ascii_line(path)
     labels = dict((*_GUESSES, *_OTHERS, ("utf-8", "UTF-8")))
     shown = "".join(
-        f"\n  --encoding {codec:<8} ({labels[codec]}): {_excerpt(raw.decode(codec, 'replace'))}"
+        f"\n  --encoding {codec:<8} ({_(labels[codec])}): "
+        f"{_excerpt(raw.decode(codec, 'replace'))}"
         for codec in decodes
     )
     return _(

@@ -10,7 +10,12 @@
 - The header is the first non-blank row; its cells are stripped of BOM, spaces and zero-width
   characters, trailing empty header cells are dropped. An empty header between named ones, or
   two headers equal after ``normalise_header``, is an ``InputFileError``.
-- Short rows are padded with ""; extra cells beyond the header are dropped when empty and an
+- CSV rows are checked for their length. A row with fewer cells than the header is padded
+  with "" but its last cell and the missing ones are unreadable (``Mark`` code ``row_short``):
+  a line break inside an unquoted cell splits a row, and "missing" must never be taken for
+  "leave unchanged". A file whose last line has no line break may have been cut short there:
+  if that line is short the file is refused, otherwise its last cell is unreadable
+  (``cut_short``). Extra cells beyond the header are dropped when empty and an
   ``InputFileError`` (line and count) otherwise: it usually means a wrong delimiter.
 - CSV (``csvtable.py``): the encoding is decided before any row is produced, never guessed
   (``encoding.py``: byte-order marks, strict UTF-8, then GB18030 or Windows-1252 only when
@@ -35,7 +40,7 @@ from types import TracebackType
 
 from rescheduler.errors import InputFileError
 from rescheduler.i18n import _
-from rescheduler.models import Row
+from rescheduler.models import Mark, Row
 from rescheduler.read.columns import normalise_header, strip_edges
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -66,6 +71,7 @@ class Table:
     delimiter: str | None = None
     sheet: str | None = None
     other_sheets: tuple[tuple[str, str], ...] = ()  # (name, visibility) of sheets not read
+    ends_with_newline: bool = True  # False: a CSV whose last line has no line break
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -139,22 +145,75 @@ class Table:
         if self._closed:
             raise ValueError("Table is closed")
         width, blank, pending = len(self.headers), 0, 0
-        for line, cells in self._records():
+        records = self._records()
+        ahead = next(records, None)
+        while ahead is not None:
+            line, cells = ahead
+            ahead = next(records, None)
             if line <= self.header_line:
                 continue
             if not (cells and cells[0].strip()) and not any(c.strip() for c in cells):
                 pending += 1
                 continue
             blank, pending = blank + pending, 0
-            if len(cells) != width:
-                if len(cells) < width:
-                    cells = cells + [""] * (width - len(cells))
-                elif any(c.strip() for c in cells[width:]):
+            cut = ahead is None and not self.ends_with_newline
+            marks: dict[int, str] = {}
+            if len(cells) < width:
+                if cut:
+                    raise self._cut_short(line, len(cells))
+                marks = self._short_row(line, len(cells))
+                cells = cells + [""] * (width - len(cells))
+            elif len(cells) > width:
+                if any(c.strip() for c in cells[width:]):
                     raise self._too_wide(line, cells)
-                else:
-                    cells = cells[:width]
-            yield Row(line, tuple(cells))
+                cells = cells[:width]
+            if cut and not marks:
+                marks = {width - 1: self._last_cell_cut()}
+            yield Row(line, tuple(cells), tuple(sorted(marks.items())))
         self.blank_rows = blank
+
+    def _short_row(self, line: int, count: int) -> dict[int, str]:
+        """A row with fewer cells than the header: its last cell may be cut short (a line
+        break inside a cell that was not quoted) and the cells after it are missing."""
+        width = len(self.headers)
+        shape = ",".join(["a"] * count + [""] * (width - count))
+        last = Mark(
+            _(
+                "the row has {cells} cells but the header has {headers}, so this cell, the "
+                "row's last, may be cut short (a line break inside a cell that is not in "
+                'quotes?): write every cell of the row, even empty ones ("{shape}"), or save '
+                "the file again from Excel"
+            ).format(cells=count, headers=width, shape=shape),
+            "row_short",
+        )
+        missing = Mark(
+            _(
+                "the row has {cells} cells but the header has {headers}: this cell is missing, "
+                "not empty; write every cell of the row, even empty ones"
+            ).format(cells=count, headers=width),
+            "row_short",
+        )
+        return {count - 1: last, **dict.fromkeys(range(count, width), missing)}
+
+    def _last_cell_cut(self) -> Mark:
+        return Mark(
+            _(
+                "the file ends in this cell without a line break, so it may have been cut "
+                "short (an interrupted copy or download): check the cell, and end the file "
+                "with a line break (open it in Excel and save it again)"
+            ),
+            "cut_short",
+        )
+
+    def _cut_short(self, line: int, count: int) -> InputFileError:
+        return self._error(
+            _(
+                "the file ends in the middle of a row: its last line has {cells} cells but "
+                "the header has {headers}, and no line break at the end, so the copy was "
+                "probably cut short. Copy the file again (nothing was sent)"
+            ).format(cells=count, headers=len(self.headers)),
+            line,
+        )
 
 
 def open_table(path: Path, *, encoding: str | None = None, sheet: str | None = None) -> Table:

@@ -155,7 +155,7 @@ def _unreadable_problems(
     """
     fields = {index: name for name, index in columns.index.items()}
     problems = [
-        Problem(columns.headers[i], why, f"{fields[i]}.unreadable")
+        Problem(columns.headers[i], why, f"{fields[i]}.{getattr(why, 'code', 'unreadable')}")
         for i, why in row.unreadable
         if i in fields
     ]
