@@ -105,7 +105,7 @@ def test_dst_applies_to_excel_serials_too() -> None:
         ("2026-12-01", "'2026-12-01' has no time of day; add one, e.g. 2026-12-01 10:00"),
         ("2026-02-30 10:00", "'2026-02-30 10:00' is not a real date and time (2026-02 has no day"),
         ("2026-12-01 24:00", "'2026-12-01 24:00' is not a real date and time (there is no hour"),
-        ("2026-12-01T10:00+25:00", "offset '+25:00' is out of range"),
+        ("2026-12-01T10:00+25:00", "'+25:00' is no time zone's offset"),
         (
             "next tuesday",
             "'next tuesday' is not a time; use YYYY-MM-DD HH:MM[:SS] (or with / or T), ISO 8601"
@@ -213,3 +213,36 @@ def test_spreadsheet_cells_as_the_reader_renders_them() -> None:
     assert read("2027-01-13 10:30:00.250") == ms(2027, 1, 13, 2, 30) + 250
     with pytest.raises(AppointTimeError, match="has no time of day; add one"):
         read("2027-01-13")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2027-01-15T09:30+23:59",
+        "2027-01-15T09:30-23:59",
+        "2027-01-15T09:30:00+08:00:30",
+        "2027-01-15T09:30+14:15",
+        "2027-01-15 09:30-12:30",
+        "2027-01-15 09:30+0810",
+    ],
+)
+def test_an_offset_no_time_zone_uses_is_refused(text: str) -> None:
+    # +23:59, -23:59 and +08:00:30 were sent (the hostile review, p01)
+    with pytest.raises(AppointTimeError) as info:
+        parse_appoint_time(text, ZoneInfo("UTC"))
+    assert info.value.code == "appointTime.bad_offset"
+    assert "is no time zone's offset: real offsets run from -12:00 to +14:00" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "utc"),
+    [
+        ("2027-01-15T09:30+14:00", "2027-01-14T19:30:00Z"),
+        ("2027-01-15T09:30-12:00", "2027-01-15T21:30:00Z"),
+        ("2027-01-15T09:30+05:45", "2027-01-15T03:45:00Z"),
+        ("2027-01-15 09:30-0330", "2027-01-15T13:00:00Z"),
+        ("20270115T093000+0845", "2027-01-15T00:45:00Z"),
+    ],
+)
+def test_real_offsets_are_read(text: str, utc: str) -> None:
+    assert format_utc(parse_appoint_time(text, ZoneInfo("UTC"))) == utc

@@ -56,6 +56,7 @@ _CLOCK_DIGITS = re.compile(r"([01]\d|2[0-3])([0-5]\d)([0-5]\d)?")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE = datetime(1970, 1, 1)
 _MS = timedelta(milliseconds=1)
+_QUARTER_HOUR = timedelta(minutes=15)
 _EXCEL_BASE = datetime(1899, 12, 30)  # serial 61 and later: base + serial days
 _GMTIME_MAX_MS = 32_503_680_000_000  # 3000-01-01: time.gmtime's range on every platform
 
@@ -133,13 +134,20 @@ def _parse_offset(text: str) -> timedelta:
         return timedelta(0)
     sign = -1 if text[0] == "-" else 1
     digits = text[1:].replace(":", "")
-    hours, minutes = int(digits[:2]), int(digits[2:])
-    if hours > 23 or minutes > 59:
-        raise AppointTimeError(
-            _("offset {offset} is out of range").format(offset=repr(text)),
-            "appointTime.bad_offset",
-        )
-    return sign * timedelta(hours=hours, minutes=minutes)
+    return check_offset(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])), text)
+
+
+def check_offset(offset: timedelta, text: str) -> timedelta:
+    """``offset`` if a real time zone uses it: -12:00..+14:00 in whole quarter hours."""
+    if timedelta(hours=-12) <= offset <= timedelta(hours=14) and not offset % _QUARTER_HOUR:
+        return offset
+    raise AppointTimeError(
+        _(
+            "{offset} is no time zone's offset: real offsets run from -12:00 to +14:00 in "
+            "quarter hours (+08:00, +05:45, -03:30); write the time with its zone's offset"
+        ).format(offset=repr(text)),
+        "appointTime.bad_offset",
+    )
 
 
 def _from_match(m: re.Match[str], text: str, tz: ZoneInfo) -> int:
@@ -250,9 +258,19 @@ def parse_appoint_time(
         except ValueError:
             pass
         else:
+            if dt.tzinfo is not None:
+                offset = dt.utcoffset()
+                assert offset is not None
+                check_offset(offset, _offset_text(text))
             ms = wall_time_ms(dt, tz) if dt.tzinfo is None else _to_ms(dt)
             return horizon.check(ms, text)
     raise _not_a_time(text)
+
+
+def _offset_text(text: str) -> str:
+    """The offset part of an ISO 8601 text (what follows the time's last + or -)."""
+    cut = max(text.rfind("+"), text.rfind("-"))
+    return text[cut:] if cut > text.upper().find("T") else text
 
 
 class _Horizon:
