@@ -23,7 +23,7 @@ from re import Pattern
 from rescheduler.read.cellvalue import error_reason, no_saved_value
 from rescheduler.read.numfmt import NumberKind
 
-__all__ = ["CELL", "Unplaceable", "special_cells"]
+__all__ = ["CELL", "Unplaceable", "iso_date_kind", "special_cells"]
 
 Special = tuple[int, int, str | None, NumberKind | None]
 
@@ -38,7 +38,7 @@ CELL = re.compile(
 ATTR = re.compile(r"""([\w:]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 FORMULA = re.compile(r"<(?:\w+:)?f[\s/>]")
 VALUE = re.compile(r"<(?:\w+:)?v(?:\s[^>]*)?(?:/>|>(.*?)</(?:\w+:)?v>)", re.DOTALL)
-_ERROR_TYPE = re.compile(r"""t=["']e["']""")
+_ERROR_TYPE = re.compile(r"""t=["'][ed]["']""")  # an error cell, or an ISO date cell
 _CELL_TAG = re.compile(r"<(?:\w+:)?c[\s/>]")
 _REF = re.compile(r"([A-Za-z]{1,3})(\d+)")
 _ROOT = re.compile(r"<(\w+:)?worksheet\b")
@@ -60,7 +60,7 @@ def special_patterns(kinds: Mapping[str, NumberKind], prefix: bytes) -> list[Pat
     """Patterns that find, in raw sheet XML, every place ``special_cells`` would look at."""
     styled = [s for s, k in kinds.items() if k is not NumberKind.DATETIME]
     formula = re.compile(b"<" + re.escape(prefix) + rb"f[\s/>]")
-    found = [re.compile(rb"""t=["']e["']"""), formula]
+    found = [re.compile(rb"""t=["'][ed]["']"""), formula]
     if styled:
         ids = "|".join(sorted(styled, key=len, reverse=True)).encode("ascii")
         found.append(re.compile(rb"s=[\"'](?:" + ids + rb")[\"']"))
@@ -138,6 +138,13 @@ def _special(
     if has_formula and (full_calc or saved is None or (saved == "" and t != "str")):
         return row, col, no_saved_value(), None
     kind = kinds.get(s)
+    if t == "d":  # an ISO 8601 date cell: without a time of day it is a date only
+        kind = iso_date_kind(saved or "") or kind
     if kind is None or kind is NumberKind.DATETIME:
         return None
     return row, col, None, kind
+
+
+def iso_date_kind(value: str) -> NumberKind | None:
+    """``DATE`` for the text of an ISO 8601 date cell (``t="d"``) that holds no time of day."""
+    return NumberKind.DATE if "T" not in value and ":" not in value else None

@@ -33,7 +33,7 @@ from rescheduler.read.numfmt import NumberKind
 from rescheduler.read.reader import MAX_CELL_CHARS
 from rescheduler.read.spreadsheet import Cells, too_long
 from rescheduler.read.xlsxparts import damaged, rich_text, xml_text
-from rescheduler.read.xlsxscan import ATTR, CELL, FORMULA, VALUE, column_index
+from rescheduler.read.xlsxscan import ATTR, CELL, FORMULA, VALUE, column_index, iso_date_kind
 
 __all__ = ["CellStream"]
 
@@ -147,13 +147,13 @@ class CellStream:
             return ("TRUE" if v.strip() in ("1", "true") else "FALSE"), None
         if t == "e":
             return "", error_reason(xml_text(v))
-        if t == "d":
-            kind = self._dates.get(style)
+        if t == "d":  # an ISO 8601 date cell: date-only text is a date without a time
+            kind = iso_date_kind(v) or self._dates.get(style) or NumberKind.DATETIME
             try:
                 moment: date = datetime.fromisoformat(v)
-                if "T" not in v and ":" not in v:
+                if kind is NumberKind.DATE and "T" not in v:
                     moment = date.fromisoformat(v)
-                return render(moment, kind or NumberKind.DATETIME), None
+                return render(moment, kind), None
             except Unreadable as exc:
                 return "", str(exc)
         return xml_text(v), None  # str (a formula's text) and anything unknown: as written
