@@ -103,3 +103,18 @@ def test_a_huge_cell_gets_the_same_message_not_pythons(tmp_path: Path) -> None:
     )
     quoted = HEADER + '1001,"agent' + "\n1002,b,c,d" * 30_000 + "\n"
     assert refusal(tmp_path, quoted).startswith("text line 2, column 'userAccount' (B): the cell")
+
+
+def test_excel_text_idiom_reads_as_excel_shows_it(tmp_path: Path) -> None:
+    # ="agent.li" and ="001001" were sent with the = and the quotes
+    text = (
+        'appointId,userAccount,workNo,remark\n'
+        '1001,"=""agent.li""","=""001001""","=""VIP"""\n'
+        '"=""1002""",agent,1001,"=""say """"hi"""""""\n'
+        '1003,agent,=1+1,"=""a""&""b"""\n'
+    )
+    assert [r.values for r in rows(tmp_path, text)] == [
+        ("1001", "agent.li", "001001", "VIP"),
+        ("1002", "agent", "1001", 'say "hi"'),
+        ("1003", "agent", "=1+1", '="a"&"b"'),  # other formulas: kept as written
+    ]

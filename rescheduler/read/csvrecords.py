@@ -12,6 +12,12 @@
   report at all, and the cells after the quote belong to another row;
 - a cell is longer than ``MAX_CELL_CHARS`` (Excel's own limit), with the line and column.
 
+A cell whose text is ``="001001"`` (Excel's way of keeping text that looks like a number,
+which exports use for IDs and job numbers; quoted in the file as CSV quotes any cell with a
+quote mark) is read as Excel shows it, ``001001``: the formula returns exactly its quoted
+text, so there is nothing to guess.
+Any other cell starting with ``=`` is kept as written.
+
 Each error names the text line where the quote opened (text lines are what a text editor
 shows; they equal spreadsheet rows until a cell holds a line break).
 """
@@ -33,6 +39,7 @@ from rescheduler.read.reader import MAX_CELL_CHARS, column_letter
 _END = "\ue000rescheduler: end of file\ue000"
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _ID = re.compile(r"\d{1,64}")
+_TEXT_IDIOM = re.compile(r'="((?:[^"]|"")*)"', re.DOTALL)  # Excel's ="…": a text formula
 
 
 def _column(index: int, headers: Sequence[str]) -> str:
@@ -83,7 +90,15 @@ def csv_records(
             line = first + sum(_lines_in(c) for c in cells[:index])
             raise _too_long(path, line, _column(index, headers), len(cells[index]))
         before = reader.line_num
+        if '="' in "".join(cells):
+            cells = [_shown(cell) for cell in cells]
         yield record, cells
+
+
+def _shown(cell: str) -> str:
+    """What Excel shows for a cell written with its text idiom: ``="001001"`` shows 001001."""
+    m = _TEXT_IDIOM.fullmatch(cell)
+    return cell if m is None else m.group(1).replace('""', '"')
 
 
 def _lines_in(cell: str) -> int:
