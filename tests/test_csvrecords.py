@@ -38,7 +38,7 @@ def test_a_quote_that_swallows_rows_refuses_the_file(tmp_path: Path) -> None:
     )
     assert refusal(tmp_path, text) == (
         "text line 2: the quote (\") that opens the cell in column 'remark' (D) runs over the "
-        "next 2 text line(s), and text line 3 looks like a row of its own (it starts with "
+        "next 2 text line(s), and text line 3 looks like a row of its own (with the ID "
         "1002): a quote is probably missing or extra. Close the quote where the cell ends, or "
         'write a quote mark that belongs to the text twice ("")'
     )
@@ -118,3 +118,39 @@ def test_excel_text_idiom_reads_as_excel_shows_it(tmp_path: Path) -> None:
         ("1002", "agent", "1001", 'say "hi"'),
         ("1003", "agent", "=1+1", '="a"&"b"'),  # other formulas: kept as written
     ]
+
+
+B = "174729926098016859445390000"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # appointId in column B: the swallowed lines start with the customer's name
+        "customer,appointId,userAccount,appointTime,remark\n"
+        f"A,{B}001,agent.li,2027-01-15 09:30,ok\n"
+        f'B,{B}002,agent.li,2027-01-15 09:30,"stray quote\n'
+        f"C,{B}003,agent.li,2027-01-15 09:30,third\n"
+        f'D,{B}004,agent.li,2027-01-15 09:30,fourth"\n'
+        f"E,{B}005,agent.li,2027-01-15 09:30,fifth\n",
+        # rows that leave out the empty cell at the end: one separator fewer than the header
+        "appointId,userAccount,appointTime,remark,customer\n"
+        f"{B}001,agent.li,2027-01-15 09:30,ok\n"
+        f'{B}002,agent.li,2027-01-15 09:30,"stray quote\n'
+        f"{B}003,agent.li,2027-01-15 09:30,third\n"
+        f'{B}004,agent.li,2027-01-15 09:30,fourth"\n'
+        f"{B}005,agent.li,2027-01-15 09:30,fifth\n",
+    ],
+)
+def test_a_stray_quote_is_caught_wherever_the_id_is_and_in_short_rows(
+    tmp_path: Path, text: str
+) -> None:
+    # both went out: two reservations' text sent inside a remark, the rows never reported
+    message = refusal(tmp_path, text)
+    assert message.startswith("text line 3: the quote (\") that opens the cell in column")
+    assert f"text line 4 looks like a row of its own (with the ID {B}003)" in message
+
+
+def test_a_multiline_remark_with_numbers_is_not_taken_for_rows(tmp_path: Path) -> None:
+    text = HEADER + '1001,agent01,2027-01-01 10:00,"call back\n100, then 200\n3,4"\n'
+    assert rows(tmp_path, text)[0].values[3] == "call back\n100, then 200\n3,4"

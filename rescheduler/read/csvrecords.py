@@ -105,6 +105,34 @@ def _lines_in(cell: str) -> int:
     return len(_NEWLINE.findall(cell)) if "\n" in cell or "\r" in cell else 0
 
 
+def _id_column(headers: Sequence[str]) -> int | None:
+    """The appointId column by its built-in names (None: mapped in the config, or absent)."""
+    from rescheduler.read.columns import normalise_header
+
+    names = {normalise_header(n) for n in ("appointId", "预约ID", "预约编号")}
+    return next((i for i, h in enumerate(headers) if normalise_header(h) in names), None)
+
+
+def _looks_like_row(fields: list[str], separators: int, id_column: int | None) -> str | None:
+    """The ID a swallowed text line starts a row with, or None when it looks like no row.
+
+    A row has the header's separators, or fewer (a writer that leaves out empty cells at the
+    end), but at least half of them; its appointId cell (wherever the column is; any cell
+    when the config names the column) holds an ID: digits, and at least 6 of them when the
+    line is short, so a remark line like ``100, then 200`` is not taken for a row.
+    """
+    count = len(fields) - 1
+    if count > separators or count < max(1, (separators + 1) // 2):
+        return None
+    least = 1 if count == separators else 6
+    cells = fields if id_column is None else fields[id_column : id_column + 1]
+    for cell in cells:
+        text = cell.strip().strip("\"'").strip()
+        if len(text) >= least and _ID.fullmatch(text):
+            return text
+    return None
+
+
 def _check_swallowed(
     cells: list[str],
     first: int,
@@ -115,20 +143,21 @@ def _check_swallowed(
 ) -> None:
     """Refuse a quoted cell whose inner lines look like rows (a stray quote ate them)."""
     line = first
+    id_column = _id_column(headers)
     for index, cell in enumerate(cells):
         pieces = _NEWLINE.split(cell)
         for number, piece in enumerate(pieces[1:], 1):
-            count = piece.count(delimiter)
+            fields = piece.split(delimiter)
             if number == len(pieces) - 1:  # the line goes on after the closing quote
-                count += len(cells) - index - 1
-            start = piece.split(delimiter, 1)[0].strip().strip('"')
-            if count == separators and _ID.fullmatch(start):
+                fields += cells[index + 1 :]
+            start = _looks_like_row(fields, separators, id_column)
+            if start is not None:
                 raise InputFileError(
                     str(path),
                     _(
                         'text line {line}: the quote (") that opens the cell in column '
                         "{column} runs over the next {count} text line(s), and text line "
-                        "{row} looks like a row of its own (it starts with {start}): a quote "
+                        "{row} looks like a row of its own (with the ID {start}): a quote "
                         "is probably missing or extra. Close the quote where the cell ends, "
                         'or write a quote mark that belongs to the text twice ("")'
                     ).format(
