@@ -32,10 +32,18 @@ from rescheduler.models import (
     join_codes,
 )
 from rescheduler.read.columns import ColumnMap, resolve_columns
-from rescheduler.read.dedupe import Decision, DuplicateScan, KeyCounter
+from rescheduler.read.dedupe import INVALID_ROW, Decision, DuplicateScan, KeyCounter
 from rescheduler.read.reader import Table
 from rescheduler.read.times import format_utc
-from rescheduler.read.validate import ValidationRules, clean_cell, required_columns, validate_row
+from rescheduler.read.validate import (
+    VDN_MAX,
+    VDN_MIN,
+    ValidationRules,
+    appoint_id_problem,
+    clean_cell,
+    required_columns,
+    validate_row,
+)
 from rescheduler.send.plan import base_path, build, identity
 from rescheduler.send.pool import Done, WorkItem
 from rescheduler.write.journal import Journal
@@ -94,6 +102,25 @@ class RowPlanner:
             if text:
                 vdn = int(text) if text.isascii() and text.isdigit() else text
         return hash((vdn, ident))
+
+    def invalid_key(self, row: Row) -> str | None:
+        """The reservation key of an invalid row whose appointId is readable, else None.
+
+        Its vdnId is the row's when valid, else the configured one (an unreadable vdnId most
+        likely meant the same reservation: the row blocks the key rather than slips past it).
+        """
+        values = row.values
+        if self._id >= len(values) or any(i == self._id for i, _why in row.unreadable):
+            return None
+        ident = clean_cell(values[self._id])
+        if not ident or appoint_id_problem(ident, "") is not None:
+            return None
+        vdn = self.default_vdn
+        if self._vdn is not None and self._vdn < len(values):
+            text = clean_cell(values[self._vdn])
+            if text.isascii() and text.isdigit() and VDN_MIN <= int(text) <= VDN_MAX:
+                vdn = int(text)
+        return f"{vdn}:{ident}"
 
     def check(self, row: Row) -> UpdateRequest | list[Problem]:
         checked = validate_row(row, self.columns, self.rules)
@@ -177,6 +204,8 @@ def pass_one(
                     checked = plan.check(row)
                     if isinstance(checked, UpdateRequest):
                         scan.add(row.line, *plan.identity(checked))
+                    elif (key := plan.invalid_key(row)) is not None:
+                        scan.add(row.line, key, INVALID_ROW)  # it still contradicts others
     finally:
         counter.close()
     return rows, scan.decide(on_conflict)

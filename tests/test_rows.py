@@ -57,16 +57,44 @@ def test_conflicts_and_invalid_rows_among_repeats(tmp_path: Path) -> None:
         ["333", "a", "2030-01-01 10:00", "x", ""],
         ["333", "b", "2030-01-01 10:00", "x", ""],
         ["444", "a", "2030-01-01 10:00", "x", ""],
-        ["444", "a", "yesterday", "x", ""],  # invalid: reported by pass two, not a duplicate
+        ["444", "a", "yesterday", "x", ""],  # invalid, but its appointId still counts
         ["333", "a", "2030-01-01 10:00", "x", "2"],  # another VDN: another reservation
     ]
     decided = decide(tmp_path, rows)
-    assert set(decided) == {2, 3}
+    assert set(decided) == {2, 3, 4}  # line 5 is invalid by itself (pass two says why)
     assert decided[2][0] is Status.INVALID
     assert decided[2][1] == "conflict"
     assert decided[2][2].startswith("conflicts with line 3")
+    assert decided[4] == (
+        Status.INVALID,
+        "conflict",
+        "conflicts with line 5, which is invalid (same appointId): fix it or delete one of the "
+        "rows; nothing is sent for this appointId until then",
+    )
     last = decide(tmp_path, rows, on_conflict="last")
-    assert last == {2: (Status.SKIPPED, "superseded", "superseded by line 3")}
+    assert last == {
+        2: (Status.SKIPPED, "superseded", "superseded by line 3"),
+        4: (
+            Status.SKIPPED,
+            "superseded",
+            "superseded by line 5, which is invalid: nothing is sent for this appointId until "
+            "line 5 is fixed",
+        ),
+    }
+
+
+def test_a_later_invalid_row_is_never_bypassed(tmp_path: Path) -> None:
+    # line 2 (10:00) was sent though line 3, the correction, says 25:00 (the hostile review)
+    rows = [["555", "a", "2030-01-01 10:00", "x", ""], ["555", "a", "2030-01-01 25:00", "", ""]]
+    assert decide(tmp_path, rows)[2][1] == "conflict"
+    assert decide(tmp_path, rows, on_conflict="last")[2][1] == "superseded"
+    # a valid last row still wins; an earlier invalid row keeps its own problem
+    rows.reverse()
+    assert decide(tmp_path, rows, on_conflict="last") == {}
+    assert decide(tmp_path, rows)[3][1] == "conflict"
+    # an unreadable appointId takes no part: it names no reservation
+    other = [["555", "a", "2030-01-01 10:00", "x", ""], ["55x5", "a", "2030-01-01 11:00", "", ""]]
+    assert decide(tmp_path, other) == {}
 
 
 def test_key_counter_answers_from_disk_beyond_its_set_limit(

@@ -14,8 +14,16 @@ Per key (``"{vdnId}:{appointId}"``):
 - the changes differ, ``on_conflict="last"``: the last row is sent, the others are ``skipped``
   ("superseded by line N"; ``superseded``).
 
-So one run never sends two requests for one reservation. ``decide_group`` holds that logic as a
-pure function; the SQLite part only groups the rows.
+An invalid row whose appointId is readable takes part too, with the digest ``INVALID_ROW``
+(its change is unknown): with ``reject`` the valid rows of its key conflict with it
+(``conflict``, naming the invalid line); with ``last``, when the invalid row is the last one
+nothing is sent for the key (the valid rows are ``superseded`` by the invalid line, which the
+message says to fix), and when a valid row is last, that row is sent. The invalid row keeps
+its own problems either way.
+
+So one run never sends two requests for one reservation, nor one that a later row of the
+file contradicts. ``decide_group`` holds that logic as a pure function; the SQLite part only
+groups the rows.
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ _BATCH = 20_000
 
 Decision = tuple[Status, str, str]  # (status, error code, message)
 DUPLICATE, SUPERSEDED, CONFLICT = "duplicate", "superseded", "conflict"
+INVALID_ROW = "!invalid"  # the payload hash of an invalid row whose appointId is readable
 
 
 def dedupe_key(request: UpdateRequest) -> str:
@@ -61,12 +70,19 @@ def _lines(lines: Sequence[int]) -> str:
 
 
 def decide_group(rows: Sequence[tuple[int, str]], on_conflict: str) -> list[tuple[int, Decision]]:
-    """Decide one key's rows ``(line, payload_hash)``; returns only the lines not to send."""
+    """Decide one key's rows ``(line, payload_hash)``; returns only the lines not to send.
+
+    Rows whose hash is ``INVALID_ROW`` are invalid already: they get no decision, but the
+    valid rows are decided against them (module docstring).
+    """
     if on_conflict not in ON_CONFLICT:
         raise ValueError(f"on_conflict must be one of {', '.join(ON_CONFLICT)}")
     ordered = sorted(rows)
     if len(ordered) < 2:
         return []
+    broken = [line for line, digest in ordered if digest == INVALID_ROW]
+    if broken:
+        return _against_invalid(ordered, broken, on_conflict)
     lines = [line for line, _digest in ordered]
     if len({digest for _line, digest in ordered}) == 1:
         why = _("duplicate of line {line}").format(line=lines[0])
@@ -89,6 +105,34 @@ def decide_group(rows: Sequence[tuple[int, str]], on_conflict: str) -> list[tupl
         )
         for line in lines
     ]
+
+
+def _against_invalid(
+    ordered: list[tuple[int, str]], broken: list[int], on_conflict: str
+) -> list[tuple[int, Decision]]:
+    valid = [(line, digest) for line, digest in ordered if digest != INVALID_ROW]
+    if on_conflict == LAST:
+        last, last_digest = ordered[-1]
+        if last_digest == INVALID_ROW:
+            why = _(
+                "superseded by line {line}, which is invalid: nothing is sent for this "
+                "appointId until line {line} is fixed"
+            ).format(line=last)
+            return [(line, (Status.SKIPPED, SUPERSEDED, why)) for line, _digest in valid]
+        decided: list[tuple[int, Decision]] = []
+        for line, digest in valid[:-1]:
+            if digest == last_digest:
+                why = _("duplicate of line {line}").format(line=last)
+                decided.append((line, (Status.SKIPPED, DUPLICATE, why)))
+            else:
+                why = _("superseded by line {line}").format(line=last)
+                decided.append((line, (Status.SKIPPED, SUPERSEDED, why)))
+        return decided
+    why = _(
+        "conflicts with {lines}, which is invalid (same appointId): fix it or delete one of "
+        "the rows; nothing is sent for this appointId until then"
+    ).format(lines=_lines(broken))
+    return [(line, (Status.INVALID, CONFLICT, why)) for line, _digest in valid]
 
 
 def _insert(db: sqlite3.Connection, sql: str, rows: list[Any]) -> None:
