@@ -89,3 +89,60 @@ def test_two_headers_for_one_field() -> None:
 def test_strip_edges() -> None:
     assert strip_edges("\ufeff\u200b \u00a0x y\u3000\u2060\t") == "x y"
     assert strip_edges("a\u200bb") == "a\u200bb"
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("appointTlme", "appointTime"),  # l for i
+        ("\u0430ppointTime", "appointTime"),  # a Cyrillic а
+        ("Appointment Time", "appointTime"),
+        ("new appointTime", "appointTime"),
+        ("预约时间：", "appointTime"),  # a full-width colon
+        ("appoint.time", "appointTime"),
+        ("remarks", "remark"),
+        ("Work Number", "workNo"),
+        ("新预约时间", "appointTime"),
+    ],
+)
+def test_a_header_like_a_missing_field_stops_the_file(header: str, field: str) -> None:
+    # each row 'succeeded' without the new time or remark (the hostile review, p06)
+    headers = ("appointId", "userAccount", header)
+    with pytest.raises(InputFileError) as info:
+        resolve_columns(headers, {}, "in.csv")
+    assert str(info.value) == (
+        f"in.csv, line 1, column {header!r}: column 3 (C) is headed {header!r}, which looks "
+        f"like {field} but is not that name, so its cells would not be sent. Rename it "
+        f'{field}, or map it in the config ([input.columns] "{header}" = "{field}"); to keep '
+        f"it as an extra column, give it a name clearly different from {field}"
+    )
+    mapped = resolve_columns(headers, {header: field}, "in.csv")  # the way to keep it
+    assert mapped.get(field) == 2
+
+
+def test_appointld_is_named_for_what_it_looks_like() -> None:
+    with pytest.raises(InputFileError, match="headed 'appointld', which looks like appointId"):
+        resolve_columns(("appointld", "userAccount"), {}, "in.csv")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        # a results file fed back in (the input had no appointTime column)
+        ("appointId", "userAccount", "line", "status", "http_status", "resultCode",
+         "resultDesc", "returnCode", "returnDesc", "attempts", "error", "error_code",
+         "appointTime_utc"),
+        # an errors file, and a results file whose input had its own status column
+        ("appointId", "userAccount", "line", "error", "error_code", "status (rescheduler)"),
+        # an export: the rules' columns and the context columns
+        ("appointId", "userAccount", "appointTime", "can_reschedule", "note",
+         "listed_appointTime", "listed_userAccount", "calledNo", "taskName", "beginTime",
+         "endTime", "callType", "listed_remark"),
+        # columns like a field the file has are columns of their own
+        ("appointId", "userAccount", "appointTime", "remark", "remarks", "old appointTime",
+         "before_remark", "Appointment Time"),
+        ("appointId", "workNo", "customer", "phone", "network notes", "username", "VIP"),
+    ],
+)
+def test_the_tools_own_columns_and_real_extra_columns_are_fine(headers: tuple[str, ...]) -> None:
+    assert resolve_columns(headers, {}, "in.csv").index[APPOINT_ID] == 0

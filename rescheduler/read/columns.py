@@ -25,6 +25,7 @@ from rescheduler.models import (
     VDN_ID,
     WORK_NO,
 )
+from rescheduler.read.nearmiss import CHECKED_HEADERS, near_miss
 
 # Characters stripped from the edges of headers and cells: whitespace (str.strip's set, which
 # includes U+00A0 and U+3000), plus zero-width characters and the BOM that str.strip keeps.
@@ -118,6 +119,50 @@ def _join(headers: Iterable[str]) -> str:
     return text
 
 
+def _refuse_near_misses(
+    headers: tuple[str, ...],
+    table: Mapping[str, str],
+    found: Mapping[str, int],
+    path: str,
+    header_line: int,
+) -> None:
+    """``InputFileError`` for a header that looks like a field the file has no column for."""
+    missing = [name for name in COLUMNS if name not in found]
+    matched = set(found.values())
+    for idx, header in enumerate(headers[:CHECKED_HEADERS]):
+        if idx in matched:
+            continue
+        field = near_miss(header, normalise_header(header), table, missing)
+        if field is None:
+            continue
+        raise InputFileError(
+            path,
+            _(
+                "column {n} ({letter}) is headed {header}, which looks like {field} but is not "
+                "that name, so its cells would not be sent. Rename it {field}, or map it in the "
+                "config ([input.columns] {mapping}); to keep it as an extra column, give it a "
+                "name clearly different from {field}"
+            ).format(
+                n=idx + 1,
+                letter=_letter(idx),
+                header=repr(header),
+                field=field,
+                mapping=f"{header!r} = {field!r}".replace("'", '"'),
+            ),
+            line=header_line,
+            column=header,
+        )
+
+
+def _letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
 def resolve_columns(
     headers: tuple[str, ...],
     extra_aliases: Mapping[str, str],
@@ -132,8 +177,10 @@ def resolve_columns(
     ``required`` maps each field that must have a column to a reason shown when it is missing
     (empty string for none); by default only ``appointId`` is required. ``header_line`` is the
     header's row number, for error messages. Headers that match no
-    field are fine: they are copied to the report. Raises ``InputFileError`` for a missing
-    required column (listing the headers found) or two headers naming the same field.
+    field are fine: they are copied to the report, unless one looks like a field the file has
+    no column for (``nearmiss``: ``appointTlme``, ``remarks``). Raises ``InputFileError`` for
+    such a header, a missing required column (listing the headers found) or two headers
+    naming the same field.
     """
     table = _alias_table(extra_aliases)
     found: dict[str, int] = {}
@@ -159,6 +206,7 @@ def resolve_columns(
                 column=header,
             )
         found[name] = idx
+    _refuse_near_misses(headers, table, found, path, header_line)
     needed = {APPOINT_ID: ""} if required is None else required
     for name, reason in needed.items():
         if name not in found:
