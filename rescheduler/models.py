@@ -34,14 +34,17 @@ class Mark(str):
     """Why a cell is unreadable (an entry of ``Row.unreadable``), with a stable ``code``.
 
     A plain ``str`` there means the code ``unreadable``; validation reports the cell's problem
-    as ``<field>.<code>`` (``remark.row_short``).
+    as ``<field>.<code>`` (``remark.row_short``). ``text_only``: the cell reads fine as a time
+    or a VDN (a number in a ``0.000`` format) but not as text (``workNo`` 1001 shown 001001).
     """
 
     code: str
+    text_only: bool  # only a problem in a text field (appointId, agents, remark)
 
-    def __new__(cls, text: str, code: str = "unreadable") -> Mark:
+    def __new__(cls, text: str, code: str = "unreadable", *, text_only: bool = False) -> Mark:
         mark = super().__new__(cls, text)
         mark.code = code
+        mark.text_only = text_only
         return mark
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from rescheduler.read.numfmt import NumberKind, builtin_kind, format_kind
 
+SHAPED, INVISIBLE = NumberKind.SHAPED, NumberKind.INVISIBLE
 DATE, DATETIME, TIME, DURATION, NUMBER = (
     NumberKind.DATE, NumberKind.DATETIME, NumberKind.TIME, NumberKind.DURATION, NumberKind.NUMBER,
 )  # fmt: skip
@@ -15,12 +16,18 @@ DATE, DATETIME, TIME, DURATION, NUMBER = (
     ("code", "kind"),
     [
         ("General", NUMBER),
-        ("0.00", NUMBER),
-        ("#,##0", NUMBER),
-        ("0.00E+00", NUMBER),  # the E of scientific notation is not an era year
+        ("0.00", SHAPED),  # not a date; shows a number otherwise than as its digits
+        ("#,##0", SHAPED),
+        ("0.00E+00", SHAPED),  # the E of scientific notation is not an era year
         ("@", NUMBER),
-        ('0"天"', NUMBER),  # a quoted literal is not a token
-        ("[Red]0.00;[Blue]-0.00", NUMBER),
+        ('0"天"', SHAPED),  # a quoted literal is not a token
+        ("[Red]0.00;[Blue]-0.00", SHAPED),
+        ("000000", SHAPED),  # 1001 shows 001001 (the hostile review)
+        ("0", NUMBER),
+        ("[Red]0", NUMBER),
+        (";;;", INVISIBLE),  # shows nothing at all
+        (";;", INVISIBLE),
+        ("0;-0;;@", NUMBER),
         ("yyyy-mm-dd", DATE),
         ("d-mmm", DATE),
         ("mmm-yy", DATE),
@@ -48,8 +55,9 @@ def test_format_kind(code: str, kind: NumberKind) -> None:
 
 @pytest.mark.parametrize(
     ("format_id", "kind"),
-    [(0, NUMBER), (2, NUMBER), (14, DATE), (17, DATE), (22, DATETIME), (20, TIME), (21, TIME),
-     (46, DURATION), (31, DATE), (32, TIME), (57, DATE), (49, NUMBER), (164, NUMBER)],
+    [(0, NUMBER), (1, NUMBER), (2, SHAPED), (3, SHAPED), (9, SHAPED), (14, DATE), (17, DATE),
+     (22, DATETIME), (20, TIME), (21, TIME), (46, DURATION), (31, DATE), (32, TIME),
+     (57, DATE), (49, NUMBER), (164, NUMBER)],
 )  # fmt: skip
 def test_builtin_kind(format_id: int, kind: NumberKind) -> None:
     assert builtin_kind(format_id) is kind

@@ -224,6 +224,9 @@ def test_a_full_width_last_line_without_a_line_break_has_its_last_cell_unreadabl
     # with the line break the same file is whole
     path.write_bytes((head + "2,agent.zhao,2027-01-16 10:00,VIP c\r\n").encode())
     assert all(row.unreadable == () for row in read_all(path)[1])
+    # empty cells after the header's: the row's own cells ended before the cut
+    path.write_bytes((head + "2,agent.zhao,2027-01-16 10:00,VIP c,,").encode())
+    assert all(row.unreadable == () for row in read_all(path)[1])
 
 
 def test_more_cells_than_headers_is_an_error(tmp_path: Path) -> None:

@@ -63,3 +63,81 @@ def test_an_iso_date_cell_without_a_time_is_a_date_not_midnight(tmp_path: Path) 
     assert [code for code, _m in first] == ["appointTime.no_time_of_day"]
     assert isinstance(second, UpdateRequest)
     assert second.appoint_time_ms == 1_800_005_400_000  # 2027-01-15 09:30 UTC
+
+
+def styled_book(path: Path, rows: list[tuple[list[object], dict[int, str]]]) -> Path:
+    """A workbook (openpyxl) whose cells get number formats: (values, {column: format})."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["appointId", "userAccount", "workNo", "appointTime", "remark", "vdnId"])
+    for values, formats in rows:
+        ws.append(values)
+        for col, fmt in formats.items():
+            ws.cell(ws.max_row, col).number_format = fmt
+    wb.save(path)
+    return path
+
+
+T = "2030-01-15 09:30"
+
+
+def test_numbers_shown_otherwise_are_not_sent_as_their_digits(tmp_path: Path) -> None:
+    # workNo 1001 shown 001001 went out as '1001', appointId 123456 shown 000123456 as
+    # '123456', userAccount 1380013800 shown 01380013800 as '1380013800'
+    path = styled_book(
+        tmp_path / "n.xlsx",
+        [
+            ([ID, "agent", 1001, T, None, None], {3: "000000"}),
+            ([123456, "agent", None, T, None, None], {1: "000000000"}),
+            ([ID, 1380013800, None, T, None, None], {2: "00000000000"}),
+            ([ID, "agent", 12345678901234567, T, None, None], {}),  # >= 1e15
+            ([ID, "agent", None, T, 0.5, None], {5: "0%"}),  # remark shown 50%
+            ([ID, "agent", 1001, T, None, None], {3: "0"}),  # shows 1001: fine
+            ([ID, "agent", 1001.0, T, None, None], {}),  # General: fine
+            ([ID, "agent", None, 46402.375, None, 7], {4: "0.000", 6: "000"}),  # read as numbers
+        ],
+    )
+    results = checked(path)
+    codes = [[c for c, _m in r] if isinstance(r, list) else None for r in results]
+    assert codes == [
+        ["workNo.number_format"],
+        ["appointId.number_format"],
+        ["userAccount.number_format"],
+        ["workNo.excel_number"],
+        ["remark.number_format"],
+        None,
+        None,
+        None,
+    ]
+    first = results[0]
+    assert isinstance(first, list)
+    assert first[0][1].startswith("the cell is a number that its number format shows otherwise")
+    fine = results[5]
+    assert isinstance(fine, UpdateRequest)
+    assert fine.work_no == "1001"
+    last = results[7]
+    assert isinstance(last, UpdateRequest)
+    assert last.vdn_id == 7
+
+
+def test_a_value_hidden_by_its_format_is_not_sent(tmp_path: Path) -> None:
+    # ;;; shows nothing: the remark 'secret old remark' and the time went out
+    from datetime import datetime
+
+    path = styled_book(
+        tmp_path / "h.xlsx",
+        [
+            ([ID, "agent", None, T, "secret old remark", None], {5: ";;;"}),
+            ([ID, "agent", None, datetime(2030, 1, 15, 9, 30), None, None], {4: ";;;"}),
+            ([ID, "agent", None, T, "shown", None], {6: ";;;"}),  # an empty cell: nothing hidden
+        ],
+    )
+    results = checked(path)
+    assert [[c for c, _m in r] if isinstance(r, list) else None for r in results] == [
+        ["remark.hidden_value"],
+        ["appointTime.hidden_value"],
+        None,
+    ]

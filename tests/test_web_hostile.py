@@ -42,10 +42,12 @@ pytestmark = pytest.mark.anyio
 SLOW = b"appointId,userAccount\n" + b"174729926098016859445364890001,a\n" * 20_000
 
 
-def _wide_csv(columns: int, rows: int) -> bytes:
-    """A header of ``columns`` names and ``rows`` short rows (the reports pad every row)."""
+def _wide_csv(columns: int, rows: int, *, full: bool = False) -> bytes:
+    """A header of ``columns`` names and ``rows`` rows of two cells (the reports pad every
+    row; the rows are invalid, as short rows), or ``full``: every cell written, valid."""
     head = "appointId,userAccount," + ",".join(f"c{i}" for i in range(columns - 2))
-    return (head + "\n" + "".join(f"{10**15 + i},a\n" for i in range(rows))).encode()
+    empty = "," * (columns - 2) if full else ""
+    return (head + "\n" + "".join(f"{10**15 + i},a{empty}\n" for i in range(rows))).encode()
 
 
 def _folder_bytes(config: Any, run_path: str) -> dict[str, int]:
@@ -92,7 +94,7 @@ async def test_a_check_past_its_output_cap_is_refused_and_leaves_only_the_upload
 
 
 async def test_each_person_has_a_disk_quota(tmp_path: Path) -> None:
-    data = _wide_csv(10, 3_000)  # ~65 KB; its check writes about as much again
+    data = _wide_csv(10, 3_000, full=True)  # ~90 KB; its check writes about as much again
     async with site(tmp_path, web="quota_mb = 0.15") as (client, _sim, config):
         csrf = await sign_in(client)
         first = await upload(client, csrf, data)

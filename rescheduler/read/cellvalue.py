@@ -22,9 +22,17 @@ import math
 from datetime import date, datetime, time, timedelta
 
 from rescheduler.i18n import _
+from rescheduler.models import Mark
 from rescheduler.read.numfmt import NumberKind
 
-__all__ = ["Unreadable", "error_reason", "no_saved_value", "render", "serial_to_datetime"]
+__all__ = [
+    "Unreadable",
+    "error_reason",
+    "format_mark",
+    "no_saved_value",
+    "render",
+    "serial_to_datetime",
+]
 
 _BASE_1900 = datetime(1899, 12, 30)
 _BASE_1904 = datetime(1904, 1, 1)
@@ -88,7 +96,7 @@ def render(value: object, kind: NumberKind | None = None, *, date1904: bool = Fa
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, int | float):
-        if kind in (None, NumberKind.NUMBER):
+        if kind in (None, NumberKind.NUMBER, NumberKind.SHAPED, NumberKind.INVISIBLE):
             return str(value) if isinstance(value, int) else number_text(value)
         if kind is NumberKind.DURATION and math.isfinite(value) and abs(value) < SERIAL_MAX:
             return render(timedelta(milliseconds=round(value * 86_400_000)), kind)
@@ -126,6 +134,34 @@ def render(value: object, kind: NumberKind | None = None, *, date1904: bool = Fa
             )
         return f"{value.isoformat()} 00:00:00"
     return str(value)
+
+
+def format_mark(kind: NumberKind | None, value: object) -> Mark | None:
+    """Why a cell's number format keeps it from being read as the text it holds, or None.
+
+    ``INVISIBLE`` (``;;;``): the cell shows nothing, whatever it holds. ``SHAPED`` on a number:
+    the cell shows it otherwise than as its digits (``000000`` shows 1001 as 001001), which
+    matters where the number is sent as text (``Mark.text_only``).
+    """
+    if kind is NumberKind.INVISIBLE and value not in (None, ""):
+        return Mark(
+            _(
+                "the cell's number format (;;;) hides what it holds: Excel shows it empty. "
+                "Give the cell a visible format (General), or clear it"
+            ),
+            "hidden_value",
+        )
+    if kind is NumberKind.SHAPED and type(value) in (int, float):
+        return Mark(
+            _(
+                "the cell is a number that its number format shows otherwise (with leading "
+                "zeros, decimals, thousands separators or a percent sign): rescheduler cannot "
+                "be sure what you see. Format the column as Text and re-enter the values"
+            ),
+            "number_format",
+            text_only=True,
+        )
+    return None
 
 
 def _duration_text(value: object) -> str:

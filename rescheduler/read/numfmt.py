@@ -31,10 +31,13 @@ class NumberKind(Enum):
     DATETIME = "datetime"  # a date and a time of day
     TIME = "time"  # a time of day without a date
     DURATION = "duration"  # elapsed time ([h]:mm:ss)
+    SHAPED = "shaped"  # a number shown otherwise than as its digits: 000000, 0.00, #,##0, 0%
+    INVISIBLE = "invisible"  # every section empty (;;;): the cell shows nothing at all
 
 
 _BUILTIN: dict[int, NumberKind] = {}
 for _ids, _kind in (
+    ((*range(2, 14), *range(37, 45), 48), NumberKind.SHAPED),
     ((14, 15, 16, 17, 27, 28, 29, 30, 31, 36, 50, 51, 52, 53, 54, 57, 58), NumberKind.DATE),
     ((71, 72, 73, 74, 81), NumberKind.DATE),
     ((22, 77), NumberKind.DATETIME),
@@ -53,13 +56,40 @@ _TOKEN = re.compile(r"y+|d+|m+|h+|s+|e+|g+|b+|0|#|\?|@", re.IGNORECASE)
 
 
 def builtin_kind(format_id: int) -> NumberKind:
-    """The kind of a built-in number format id (0-163); unknown ids are numbers."""
+    """The kind of a built-in number format id (0-163); unknown ids are numbers.
+
+    0 (General), 1 (``0``) and 49 (``@``) show a whole number as its digits; 2-13, 37-44 and
+    48 (decimals, thousands, currency, percent, scientific, fractions) are ``SHAPED``.
+    """
     return _BUILTIN.get(format_id, NumberKind.NUMBER)
+
+
+_PLAIN = frozenset({"", "general", "0", "#", "@"})  # a whole number shows as its digits
 
 
 @lru_cache(maxsize=256)
 def format_kind(code: str) -> NumberKind:
-    """The kind of a custom number format code such as ``yyyy-mm-dd hh:mm``."""
+    """The kind of a custom number format code such as ``yyyy-mm-dd hh:mm``.
+
+    A code whose sections are all empty (``;;;``) is ``INVISIBLE``; a number format that is
+    not General, ``0``, ``#`` or ``@`` (``000000``, ``0.00``, ``#,##0``, ``0%``, ``"ID"0``) is
+    ``SHAPED``: what the cell shows is not the number's digits.
+    """
+    if not _BRACKET.sub("", code).replace(";", "").strip():
+        return NumberKind.INVISIBLE if ";" in code else NumberKind.NUMBER
+    kind = _date_kind(code)
+    if kind is NumberKind.NUMBER and _shaped(code):
+        return NumberKind.SHAPED
+    return kind
+
+
+def _shaped(code: str) -> bool:
+    """Whether a number format shows a whole number otherwise than as its digits."""
+    section = _BRACKET.sub("", code.split(";", 1)[0]).strip().casefold()
+    return section not in _PLAIN
+
+
+def _date_kind(code: str) -> NumberKind:
     section = _first_section(code)
     if _ELAPSED.search(section):
         return NumberKind.DURATION

@@ -156,7 +156,9 @@ class Table:
                 pending += 1
                 continue
             blank, pending = blank + pending, 0
-            cut = ahead is None and not self.ends_with_newline
+            # the file's last line without a line break may be cut short in its last cell;
+            # a row whose line goes on with empty cells past the header ended before them
+            cut = ahead is None and not self.ends_with_newline and len(cells) <= width
             marks: dict[int, str] = {}
             if len(cells) < width:
                 if cut:

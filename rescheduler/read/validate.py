@@ -10,7 +10,10 @@ Choices (the README's "Preparing your file" explains them to supervisors):
   significant digits followed only by zeros (what Excel leaves of a long number) are refused
   with a message telling the user to format the column as Text and re-enter the IDs.
 - The agent field of the deployment is required (``standard``: userAccount, ``op-independent``:
-  workNo); the other one is sent when given. Neither is checked further (the server judges).
+  workNo); the other one is sent when given. Either is refused when it looks like a number
+  Excel converted (``1.23456789012346E+16``, as for appointId); otherwise the server judges.
+- A reader's ``Mark`` with ``text_only`` (a number whose format shows it otherwise, such as
+  ``000000``) makes the row invalid only in a text field, not in appointTime or vdnId.
 - A row needs nothing besides appointId and the agent field: that request (re)assigns the
   reservation to that agent, so there is no "nothing to change" rule.
 - ``appointTime``: see ``times.py``; a time before ``now_ms`` or more than
@@ -53,6 +56,7 @@ VDN_MIN, VDN_MAX = 1, 9999
 _NUMBERISH = re.compile(r"[+-]?\d+(?:[.,]\d*)?[eE][+-]?\d+|[+-]?\d+[.,]\d+")
 _EXCEL_LOST_DIGITS = re.compile(r"[1-9]\d{0,14}0+")
 _LEADING = INVISIBLE + "'"
+_NOT_TEXT = frozenset({APPOINT_TIME, VDN_ID})  # fields read as numbers, not as text
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,12 +121,24 @@ def check_appoint_id(text: str, header: str) -> str | None:
     return None if why is None else why[1]
 
 
+def _excel_number(text: str) -> bool:
+    """Scientific notation, a decimal, or 16+ digits ending in the zeros Excel leaves."""
+    is_digits = text.isascii() and text.isdigit()
+    return bool(
+        (not is_digits and _NUMBERISH.fullmatch(text))
+        or (
+            is_digits
+            and len(text) > 15
+            and text[-1] == "0"
+            and _EXCEL_LOST_DIGITS.fullmatch(text)
+        )
+    )
+
+
 def appoint_id_problem(text: str, header: str) -> tuple[str, str] | None:
     """``check_appoint_id`` as ``(error code, message)``."""
     is_digits = text.isascii() and text.isdigit()
-    if (not is_digits and _NUMBERISH.fullmatch(text)) or (
-        is_digits and len(text) > 15 and text[-1] == "0" and _EXCEL_LOST_DIGITS.fullmatch(text)
-    ):
+    if _excel_number(text):
         return "appointId.excel_number", _(
             "looks like a number Excel converted ({text}): format the {column} column as Text "
             "and re-enter the IDs"
@@ -157,7 +173,7 @@ def _unreadable_problems(
     problems = [
         Problem(columns.headers[i], why, f"{fields[i]}.{getattr(why, 'code', 'unreadable')}")
         for i, why in row.unreadable
-        if i in fields
+        if i in fields and not (getattr(why, "text_only", False) and fields[i] in _NOT_TEXT)
     ]
     rest = validate_row(Row(row.line, row.values), columns, rules)
     if not problems:
@@ -191,6 +207,16 @@ def validate_row(
         problem(APPOINT_ID, why[1], why[0])
 
     agents = {name: _cell(row, columns, name) or None for name in (USER_ACCOUNT, WORK_NO)}
+    for name, text in agents.items():
+        if text is not None and _excel_number(text):
+            problem(
+                name,
+                _(
+                    "looks like a number Excel converted ({text}): format the {column} column "
+                    "as Text and re-enter the values"
+                ).format(text=text, column=columns.header(name)),
+                f"{name}.excel_number",
+            )
     if agents[rules.agent_field] is None:
         if rules.agent_field in columns:
             message = _(

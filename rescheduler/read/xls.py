@@ -14,7 +14,7 @@ from typing import Any
 
 from rescheduler.errors import InputFileError
 from rescheduler.i18n import _
-from rescheduler.read.cellvalue import Unreadable, error_reason, render
+from rescheduler.read.cellvalue import Unreadable, error_reason, format_mark, render
 from rescheduler.read.numfmt import NumberKind, format_kind
 from rescheduler.read.reader import MAX_CELL_CHARS
 from rescheduler.read.spreadsheet import (
@@ -116,11 +116,17 @@ class XlsTable(SpreadsheetTable):
                     text = value
                     if len(text) > MAX_CELL_CHARS:
                         raise too_long(self.path, col, line, len(text))
+                    if (mark := format_mark(self._kind(row, col), text)) is not None:
+                        unreadable[col] = mark  # ;;; hides text too
                 elif kind in (_NUMBER, _DATE):
+                    shown = self._kind(row, col)
                     try:
-                        text = render(float(value), self._kind(row, col), date1904=date1904)
+                        text = render(float(value), shown, date1904=date1904)
                     except Unreadable as exc:
                         unreadable[col] = str(exc)
+                    else:
+                        if (mark := format_mark(shown, float(value))) is not None:
+                            unreadable[col] = mark
                 elif kind == _BOOLEAN:
                     text = "TRUE" if value else "FALSE"
                 elif kind == _ERROR:

@@ -32,6 +32,7 @@ from rescheduler.i18n import _
 from rescheduler.read.cellvalue import (
     Unreadable,
     datetime_text,
+    format_mark,
     number_text,
     render,
 )
@@ -295,6 +296,9 @@ class XlsxTable(SpreadsheetTable):
             except Unreadable as exc:
                 unreadable[col] = str(exc)
                 values.append("")
+                continue
+            if (mark := format_mark(kind, value)) is not None:
+                unreadable[col] = mark
         for col, (why, _kind) in notes.items():  # unreadable cells calamine left out
             if why is not None:
                 values.extend([""] * (col + 1 - len(values)))

@@ -24,6 +24,7 @@ from rescheduler.read.cellvalue import (
     Unreadable,
     datetime_text,
     error_reason,
+    format_mark,
     no_saved_value,
     number_text,
     render,
@@ -104,6 +105,8 @@ class CellStream:
                         text, why = self._complex(t, fbody, s)
                     else:
                         continue
+                    if why is None and (hidden := self._dates.get(s)) is NumberKind.INVISIBLE:
+                        why = format_mark(hidden, text)  # ;;; hides text cells too
                     if why is None:
                         if not text:
                             continue
@@ -140,7 +143,8 @@ class CellStream:
                     return number_text(float(v)), None
                 if kind is NumberKind.DATETIME:
                     return datetime_text(serial_to_datetime(float(v), self._date1904)), None
-                return render(float(v), kind, date1904=self._date1904), None
+                number = float(v)
+                return render(number, kind, date1904=self._date1904), format_mark(kind, number)
             except Unreadable as exc:
                 return "", str(exc)
         if t == "b":
