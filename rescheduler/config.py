@@ -43,6 +43,7 @@ __all__ = [
 
 DEPLOYMENTS = ("standard", "op-independent")
 CONFLICT_POLICIES = ("reject", "last")
+HIDDEN_ROW_POLICIES = ("refuse", "skip", "send")  # input.hidden_rows
 SNAPSHOT_SCOPES = ("filtered", "vdn")
 
 # The ranges a setting may take (the same for the config file and the command-line flags):
@@ -97,6 +98,7 @@ class InputConfig:
     on_conflict: str = "reject"
     max_days_ahead: int = 366  # an appointTime later than this many days ahead is a misreading
     columns: Mapping[str, str] = field(default_factory=dict)  # header as written -> field
+    hidden_rows: str = "refuse"  # a workbook's hidden rows: invalid, skipped, or sent
 
 
 @dataclass(frozen=True)
@@ -182,7 +184,9 @@ _KNOWN: dict[str, tuple[str, ...]] = {
         "max_failures",
         "max_retry_after_s",
     ),
-    "input": ("timezone", "sheet", "encoding", "on_conflict", "max_days_ahead", "columns"),
+    "input": (
+        "timezone", "sheet", "encoding", "on_conflict", "max_days_ahead", "columns", "hidden_rows"
+    ),
     "web": (
         "data_dir",
         "max_upload_mb",
@@ -318,6 +322,9 @@ def load_config(
             "input.max_days_ahead", i.get("max_days_ahead", 366), 1, 36_500
         ),
         columns=check.columns(i.get("columns", {})),
+        hidden_rows=check.choice(
+            "input.hidden_rows", i.get("hidden_rows", "refuse"), HIDDEN_ROW_POLICIES
+        ),
     )
     return Config(
         server=server,

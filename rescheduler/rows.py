@@ -9,6 +9,9 @@ the upload page's preview uses it too, so a preview never disagrees with a run.
 A row whose ``can_reschedule`` cell says ``no`` (``export`` writes that for automatic and expired
 reservations, and for rows its rules could not change) is *held*: ``skipped``, never sent, and
 left out of the duplicate decisions. Empty or ``yes`` means nothing; any other text is invalid.
+A row hidden in a workbook (``Row.hidden``) is invalid (``input.hidden_rows = "refuse"``, the
+default: it still counts in the duplicate decisions, as any invalid row does), held
+(``"skip"``) or sent like any other (``"send"``); its error code is ``hidden_row``.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ from rescheduler.write.summary import join_problems
 DRY_RUN_NOTE = N_("dry run: valid, not sent")  # translated per row; the English is the msgid
 DRY_RUN, ALREADY_SUCCEEDED = "dry_run", "already_succeeded"  # their error codes
 HELD = f"{CAN_RESCHEDULE}.no"  # the error code of a row its can_reschedule cell holds back
+HIDDEN_ROW = "hidden_row"  # the error code of a row hidden in the workbook (input.hidden_rows)
 HOLD_YES = frozenset({"", "yes"})
 HOLD_NO = "no"
 READ_REPORT_EVERY = 1000
@@ -68,6 +72,7 @@ class RowPlanner:
         self._id = columns.index[APPOINT_ID]
         self._vdn = columns.get(VDN_ID)
         self._hold = columns.get(CAN_RESCHEDULE)
+        self.hidden_rows = config.input.hidden_rows
 
     @classmethod
     def for_table(cls, config: Config, table: Table, zone: ZoneInfo, now_ms: int) -> RowPlanner:
@@ -124,6 +129,17 @@ class RowPlanner:
 
     def check(self, row: Row) -> UpdateRequest | list[Problem]:
         checked = validate_row(row, self.columns, self.rules)
+        if row.hidden and self.hidden_rows == "refuse":
+            hidden = Problem(
+                _("hidden row"),
+                _(
+                    "the row is hidden in the sheet (filtered out, or hidden by hand), so it "
+                    "is not what the sheet shows: unhide it and check it, or delete it "
+                    '(input.hidden_rows = "skip" leaves hidden rows out)'
+                ),
+                HIDDEN_ROW,
+            )
+            checked = [hidden] if isinstance(checked, UpdateRequest) else [hidden, *checked]
         if self._hold is None:
             return checked
         text = self._hold_text(row)
@@ -142,13 +158,18 @@ class RowPlanner:
         values = row.values
         return clean_cell(values[self._hold]).casefold() if self._hold < len(values) else ""
 
-    def held(self, row: Row) -> str | None:
-        """Why ``row`` is not to be sent (its ``can_reschedule`` cell is ``no``), else None."""
+    def held(self, row: Row) -> tuple[str, str] | None:
+        """Why ``row`` is not to be sent and the code (its ``can_reschedule`` cell is ``no``,
+        or it is hidden and ``input.hidden_rows`` is ``skip``), else None."""
+        if row.hidden and self.hidden_rows == "skip":
+            return _('not sent: the row is hidden in the sheet (input.hidden_rows = "skip")'), (
+                HIDDEN_ROW
+            )
         if self._hold is None or self._hold_text(row) != HOLD_NO:
             return None
         return _("not sent: {column} is no (see the note column of the export)").format(
             column=self.columns.header(CAN_RESCHEDULE)
-        )
+        ), HELD
 
     def wire(self, request: UpdateRequest) -> WireRequest:
         return build(request, default_vdn_id=self.default_vdn, prefix=self.prefix)
@@ -259,9 +280,8 @@ def pass_two(
     """Pass 2: every row becomes exactly one Done or WorkItem."""
     for row in table.rows():
         if (held := plan.held(row)) is not None:
-            yield Done(
-                RowResult(row.line, Status.SKIPPED, row.values, error=held, error_code=HELD)
-            )
+            why, code = held
+            yield Done(RowResult(row.line, Status.SKIPPED, row.values, error=why, error_code=code))
             continue
         checked = plan.check(row)
         if not isinstance(checked, UpdateRequest):

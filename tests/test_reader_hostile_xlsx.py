@@ -141,3 +141,69 @@ def test_a_value_hidden_by_its_format_is_not_sent(tmp_path: Path) -> None:
         ["appointTime.hidden_value"],
         None,
     ]
+
+
+def filtered_book(path: Path) -> Path:
+    """The hostile review's sheet: an AutoFilter shows only agent.li; remark column hidden."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["appointId", "userAccount", "appointTime", "remark", "case"])
+    for i in range(6):
+        agent = "agent.li" if i % 2 == 0 else "agent.OLD"
+        ws.append([f"{ID[:-1]}{i}", agent, T, f"hidden-col remark {i}", f"row{i}"])
+    ws.auto_filter.ref = "A1:E7"
+    for line in (3, 5, 7):
+        ws.row_dimensions[line].hidden = True
+    ws.column_dimensions["D"].hidden = True
+    wb.save(path)
+    return path
+
+
+def test_hidden_rows_and_columns_are_told_not_sent_silently(tmp_path: Path) -> None:
+    # all six rows went out, agent.OLD and the hidden remarks included
+    with open_table(filtered_book(tmp_path / "f.xlsx")) as table:
+        rows = list(table.rows())
+    assert [r.hidden for r in rows] == [False, True, False, True, False, True]
+    assert all([i for i, _why in r.unreadable] == [3] for r in rows)  # the remark column
+    why = rows[0].unreadable[0][1]
+    assert getattr(why, "code", "") == "hidden_column"
+    assert why.startswith("column D is hidden in the sheet")
+    first = checked(tmp_path / "f.xlsx")[0]
+    assert isinstance(first, list)
+    assert [c for c, _m in first] == ["remark.hidden_column"]
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        ("refuse", ["invalid", "invalid", "invalid", "invalid", "invalid", "invalid"]),
+        ("skip", ["invalid", "skipped", "invalid", "skipped", "invalid", "skipped"]),
+        ("send", ["invalid"] * 6),
+    ],
+)
+def test_hidden_rows_follow_input_hidden_rows(
+    tmp_path: Path, policy: str, expected: list[str]
+) -> None:
+    from rescheduler.config import Config, InputConfig
+    from rescheduler.read.dedupe import DuplicateScan
+    from rescheduler.rows import Decided, RowPlanner, pass_one, pass_two
+    from rescheduler.send.pool import Done
+
+    config = Config(input=InputConfig(timezone="UTC", hidden_rows=policy, max_days_ahead=36500))
+    path = filtered_book(tmp_path / "f.xlsx")  # every row's remark is in a hidden column
+    with open_table(path) as table, DuplicateScan() as scan:
+        plan = RowPlanner.for_table(config, table, ZoneInfo("UTC"), 0)
+        pass_one(table, plan, scan, "reject")
+        done = [d for d in pass_two(table, plan, Decided(scan.decided()), None, True)]
+    assert all(isinstance(d, Done) for d in done)
+    results = [d.result for d in done if isinstance(d, Done)]
+    assert [r.status.value for r in results] == expected
+    codes = [r.error_code for r in results]
+    if policy == "refuse":
+        assert codes[1] == "hidden_row;remark.hidden_column"
+        assert results[1].error.startswith("hidden row: the row is hidden in the sheet")
+    if policy == "skip":
+        assert codes[1] == "hidden_row"

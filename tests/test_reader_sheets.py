@@ -148,3 +148,30 @@ def test_other_workbooks_named_xlsx_are_named_for_what_they_are(
     assert str(info.value) == (
         f"{path}: this is a {real} workbook with a .xlsx name; rename it to {real}"
     )
+
+
+# --- the hostile review: hidden rows and columns, numbers shown otherwise, ;;; ------------
+
+
+def test_xls_hidden_rows_and_columns_are_known() -> None:
+    rows = _rows(FIXTURES / "hidden.xls")
+    assert [r.hidden for r in rows] == [False, True, False, True]
+    assert all([(i, getattr(w, "code", "")) for i, w in r.unreadable] == [(3, "hidden_column")]
+               for r in rows)  # fmt: skip
+
+
+def test_xls_number_formats_that_change_what_is_shown() -> None:
+    rows = _rows(FIXTURES / "shaped.xls")
+    marks = [[(i, getattr(w, "code", "")) for i, w in r.unreadable] for r in rows]
+    assert marks == [[(1, "number_format")], [], [(3, "number_format")], [(3, "hidden_value")]]
+    assert rows[1].values[1] == "1001"  # General shows its digits
+
+
+def test_an_ods_with_hidden_rows_or_columns_is_refused() -> None:
+    with pytest.raises(InputFileError) as info:
+        open_table(FIXTURES / "hidden.ods")
+    assert str(info.value).endswith(
+        "the sheet 'Changes' has hidden rows or columns (hidden, or filtered out); in an .ods "
+        "file rescheduler cannot tell which: unhide them (or delete them) or save the file as "
+        ".xlsx"
+    )

@@ -8,10 +8,12 @@ the reader check — the README's "Preparing your file" has the same table for s
   ``MAX_CELL_CHARS`` refused, line numbers exact;
 - dates: calamine gives the value, not the number format. A date with a time is taken as
   written; a date at midnight is refused as unreadable (it may be a date-only cell);
-- .ods (as LibreOffice writes it): a sheet with an error cell or merged cells is refused
-  (calamine reads error cells as empty and does not list merged ranges);
-- .xlsb: error cells read as empty and merged cells are not detected (calamine cannot tell);
-  formulas are always saved with their value. Supervisors are told to use .xlsx instead.
+- .ods (as LibreOffice writes it): a sheet with an error cell, merged cells or hidden rows or
+  columns is refused (calamine reads error cells as empty, lists no merged ranges and does
+  not say what is hidden);
+- .xlsb: error cells read as empty; merged cells, hidden rows and columns and number formats
+  (``000000``, ``;;;``) are not detected (calamine cannot tell); formulas are always saved
+  with their value. Supervisors are told to use .xlsx instead.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ _ODS_DURATION = re.compile(r"-?PT\d+H\d+M\d+(?:\.\d+)?S")
 _ODS_MARKS = re.compile(
     rb"<table:table\s[^>]*?table:name=\"([^\"]*)\"|(calcext:value-type=\"error\")"
     rb"|table:number-(?:rows|columns)-spanned=\"0*([2-9]|[1-9]\d+)\"|(<table:covered-table-cell)"
+    rb"|(table:visibility=\"(?:collapse|filter)\")"
 )
 
 
@@ -141,7 +144,7 @@ class CalamineTable(SpreadsheetTable):
 
     def _check_ods(self, name: str) -> None:
         """Refuse an .ods sheet with error cells or merged cells (calamine cannot show them)."""
-        current, errors, merged = None, False, False
+        current, errors, merged, hidden = None, False, False, False
         with zipfile.ZipFile(self.path) as package, package.open("content.xml") as stream:
             tail = b""
             while chunk := stream.read(CHUNK):
@@ -152,7 +155,8 @@ class CalamineTable(SpreadsheetTable):
                         current = _unescape_attr(m.group(1).decode("utf-8"))
                     elif current == name:
                         errors = errors or m.group(2) is not None
-                        merged = merged or m.group(2) is None
+                        hidden = hidden or m.group(5) is not None
+                        merged = merged or m.group(3) is not None or m.group(4) is not None
                 tail = data[cut:]
         if errors:
             raise self._error(
@@ -160,6 +164,14 @@ class CalamineTable(SpreadsheetTable):
                     "the sheet {name} has cells showing an error (#N/A, #VALUE!...); in an "
                     ".ods file rescheduler cannot tell which rows: correct them or save the "
                     "file as .xlsx"
+                ).format(name=repr(name))
+            )
+        if hidden:
+            raise self._error(
+                _(
+                    "the sheet {name} has hidden rows or columns (hidden, or filtered out); in "
+                    "an .ods file rescheduler cannot tell which: unhide them (or delete them) "
+                    "or save the file as .xlsx"
                 ).format(name=repr(name))
             )
         if merged:

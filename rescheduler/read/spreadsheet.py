@@ -16,17 +16,22 @@ Rules every format keeps:
   the sheet does not show where a person looks.
 - A cell longer than ``MAX_CELL_CHARS`` refuses the file, naming the cell (the CSV rule).
 - Rows absent from the file are blank rows: they count for line numbers and ``blank_rows``.
+- Hidden rows (hidden by hand or filtered out by an AutoFilter) come as ``Row.hidden`` (what is
+  done with them is ``input.hidden_rows``); a filled cell of a hidden column is unreadable
+  (``hidden_column``): a person checking the sheet does not see it, so it is not sent.
 """
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_left
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from rescheduler.errors import InputFileError
 from rescheduler.i18n import N_, _
-from rescheduler.models import Row
+from rescheduler.models import Mark, Row
 from rescheduler.read.reader import MAX_CELL_CHARS, Table, column_letter
 
 VISIBLE, HIDDEN, VERY_HIDDEN = "visible", N_("hidden"), N_("very hidden")  # shown through _()
@@ -158,10 +163,49 @@ def too_long(path: Path, col: int, line: int, length: int) -> InputFileError:
     )
 
 
+class HiddenRows:
+    """The line numbers of a sheet's hidden rows, compactly (a filter may hide 900,000)."""
+
+    def __init__(self) -> None:
+        self._lines = array("i")
+        self._sorted = True
+
+    def add(self, line: int) -> None:
+        if self._lines and line <= self._lines[-1]:
+            self._sorted = False
+        self._lines.append(line)
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def __contains__(self, line: object) -> bool:
+        if not self._lines or not isinstance(line, int):
+            return False
+        if not self._sorted:
+            self._lines = array("i", sorted(set(self._lines)))
+            self._sorted = True
+        at = bisect_left(self._lines, line)
+        return at < len(self._lines) and self._lines[at] == line
+
+
+def hidden_column(col: int) -> Mark:
+    """Why a filled cell of a hidden column is not sent: nobody looking at the sheet sees it."""
+    return Mark(
+        _(
+            "column {letter} is hidden in the sheet, so this cell is not what the sheet shows: "
+            "unhide the column and check it, or delete the column"
+        ).format(letter=column_letter(col)),
+        "hidden_column",
+    )
+
+
 class SpreadsheetTable(Table):
-    """A worksheet of a workbook; subclasses provide ``_cells`` and may set ``merges``."""
+    """A worksheet of a workbook; subclasses provide ``_cells`` and may set ``merges``,
+    ``hidden_rows`` and ``hidden_columns`` (0-based)."""
 
     merges: Sequence[Merge] = ()
+    hidden_rows: HiddenRows | frozenset[int] = frozenset()
+    hidden_columns: frozenset[int] = frozenset()
 
     def _cells(self) -> Generator[Cells, None, None]:
         raise NotImplementedError
@@ -209,8 +253,11 @@ class SpreadsheetTable(Table):
                 if any(c.strip() for c in cells[width:]) or any(i >= width for i in unreadable):
                     raise self._too_wide(line, cells, unreadable)
                 del cells[width:]
+            for col in self.hidden_columns:
+                if col < width and col not in unreadable and cells[col].strip():
+                    unreadable[col] = hidden_column(col)
             marks = tuple(sorted(unreadable.items())) if unreadable else ()
-            yield Row(line, tuple(cells), marks)
+            yield Row(line, tuple(cells), marks, line in self.hidden_rows)
         self.blank_rows = blank
 
     def _too_wide(

@@ -22,6 +22,7 @@ from rescheduler.read.spreadsheet import (
     VERY_HIDDEN,
     VISIBLE,
     Cells,
+    HiddenRows,
     Merge,
     SheetEntry,
     SpreadsheetTable,
@@ -61,6 +62,14 @@ class XlsTable(SpreadsheetTable):
                 Merge(r0, c0, r1 - 1, c1 - 1) for r0, r1, c0, c1 in self._sheet.merged_cells
             ]
             self._kinds: dict[int, NumberKind] = {}
+            rows = HiddenRows()
+            for index, info in sorted(self._sheet.rowinfo_map.items()):
+                if info.hidden:
+                    rows.add(index + 1)
+            self.hidden_rows = rows
+            self.hidden_columns = frozenset(
+                index for index, info in self._sheet.colinfo_map.items() if info.hidden
+            )
             self._read_header()
         except InputFileError:
             self.close()

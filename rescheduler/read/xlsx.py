@@ -40,6 +40,7 @@ from rescheduler.read.numfmt import NumberKind
 from rescheduler.read.reader import MAX_CELL_CHARS
 from rescheduler.read.spreadsheet import (
     Cells,
+    HiddenRows,
     Merge,
     SpreadsheetTable,
     choose_sheet,
@@ -70,6 +71,10 @@ LOAD_MAX_XML_BYTES = 48 << 20
 _DIMENSION = re.compile(rb"""<(?:\w+:)?dimension\s+ref\s*=\s*["'][A-Z]*\d*:?[A-Z]*(\d+)["']""")
 _ROOT = re.compile(rb"<(\w+:)?worksheet\b")
 _MERGE = re.compile(rb"""<(?:\w+:)?mergeCell\s[^>]*?ref\s*=\s*["']([A-Za-z0-9:$]+)["']""")
+# A row or column element that hides it (hidden="1"), or a column of width 0.
+_HIDDEN_ROW = re.compile(rb"""<(?:\w+:)?row\s[^>]*?\bhidden\s*=\s*["'](?:1|true)["'][^>]*>""")
+_COL = re.compile(rb"<(?:\w+:)?col\s[^>]*>")
+_ATTR = re.compile(rb"""(\w+)\s*=\s*["']([^"']*)["']""")
 
 
 _NO_NOTES: dict[int, tuple[str | None, NumberKind | None]] = {}
@@ -195,6 +200,7 @@ class XlsxTable(SpreadsheetTable):
         tags: tuple[bytes, ...] = ()
         special = False  # any cell xlsxscan would have to look at (a formula, an error, a date)
         patterns: list[re.Pattern[bytes]] = []
+        hidden_rows, hidden_cols = HiddenRows(), set[int]()
         with self._package.open(self._part) as stream:
             edge = b""  # the previous chunk's last bytes: a tag may straddle two chunks
             while chunk := stream.read(CHUNK):
@@ -210,11 +216,14 @@ class XlsxTable(SpreadsheetTable):
                 cells += _count(edge + chunk, tags[:2]) - _count(edge, tags[:2])
                 placed += _count(edge + chunk, tags[2:]) - _count(edge, tags[2:])
                 edge = chunk[-6:]
+                hide_end = data.rfind(b">") + 1  # whole tags only; the rest waits in ``tail``
+                self._hidden(data[:hide_end], hidden_rows, hidden_cols)
                 if b"mergeCell" in data:
                     end = data.rfind(b">") + 1
                     found += _MERGE.findall(data[:end])
                     data = data[end:]
-                tail = data[-256:]
+                tail = data[-256:] if hide_end == 0 else data[max(hide_end, len(data) - 256) :]
+        self.hidden_rows, self.hidden_columns = hidden_rows, frozenset(hidden_cols)
         merges = []
         for ref in dict.fromkeys(found):
             first, _sep, last = ref.decode("ascii").replace("$", "").partition(":")
@@ -225,6 +234,28 @@ class XlsxTable(SpreadsheetTable):
             merges.append(Merge(top, left, bottom, right))
         self._special = special
         return max_row, merges, cells == placed
+
+    def _hidden(self, data: bytes, rows: HiddenRows, columns: set[int]) -> None:
+        """Record the hidden rows and columns whose tags ``data`` holds whole."""
+        if b"hidden" in data:
+            for tag in _HIDDEN_ROW.findall(data):
+                number = dict(_ATTR.findall(tag)).get(b"r", b"")
+                if not number.isdigit():  # a hidden row we cannot place: refuse, not guess
+                    raise self._error(
+                        _("the sheet has a hidden row without a row number: {hint}").format(
+                            hint=damaged(self.path.suffix.lower())
+                        )
+                    )
+                rows.add(int(number))
+        if b"<col " in data or b":col " in data:
+            for tag in _COL.findall(data):
+                attrs = dict(_ATTR.findall(tag))
+                hidden = attrs.get(b"hidden", b"") in (b"1", b"true")
+                zero_width = b"width" in attrs and not attrs[b"width"].strip(b"0.")
+                if hidden or zero_width:
+                    first, last = attrs.get(b"min", b"0"), attrs.get(b"max", b"0")
+                    if first.isdigit() and last.isdigit():
+                        columns.update(range(int(first) - 1, min(int(last), 16_384)))
 
     def _cells(self) -> Generator[Cells, None, None]:
         if self._loaded is not None:
