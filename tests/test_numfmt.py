@@ -28,6 +28,8 @@ DATE, DATETIME, TIME, DURATION, NUMBER = (
         (";;;", INVISIBLE),  # shows nothing at all
         (";;", INVISIBLE),
         ("0;-0;;@", NUMBER),
+        ('"moved"', NumberKind.LITERAL),  # a date shown as the word 'moved'
+        ('"No. "General', SHAPED),
         ("yyyy-mm-dd", DATE),
         ("d-mmm", DATE),
         ("mmm-yy", DATE),

@@ -207,3 +207,15 @@ def test_hidden_rows_follow_input_hidden_rows(
         assert results[1].error.startswith("hidden row: the row is hidden in the sheet")
     if policy == "skip":
         assert codes[1] == "hidden_row"
+
+
+def test_a_value_whose_format_shows_a_word_instead_is_not_sent(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    path = styled_book(
+        tmp_path / "w.xlsx",
+        [([ID, "agent", None, datetime(2030, 1, 15, 9, 30), None, None], {4: '"moved"'})],
+    )
+    [result] = checked(path)
+    assert isinstance(result, list)
+    assert [c for c, _m in result] == ["appointTime.hidden_value"]

@@ -39,6 +39,9 @@ _BASE_1904 = datetime(1904, 1, 1)
 SERIAL_MAX = 2958466  # exclusive: 9999-12-31 is serial 2958465
 
 
+_AS_NUMBER = (None, NumberKind.NUMBER, NumberKind.SHAPED, NumberKind.INVISIBLE, NumberKind.LITERAL)
+
+
 class Unreadable(ValueError):
     """The cell cannot be read faithfully; ``str(exc)`` is the reason for ``Row.unreadable``."""
 
@@ -96,7 +99,7 @@ def render(value: object, kind: NumberKind | None = None, *, date1904: bool = Fa
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, int | float):
-        if kind in (None, NumberKind.NUMBER, NumberKind.SHAPED, NumberKind.INVISIBLE):
+        if kind in _AS_NUMBER:
             return str(value) if isinstance(value, int) else number_text(value)
         if kind is NumberKind.DURATION and math.isfinite(value) and abs(value) < SERIAL_MAX:
             return render(timedelta(milliseconds=round(value * 86_400_000)), kind)
@@ -148,6 +151,14 @@ def format_mark(kind: NumberKind | None, value: object) -> Mark | None:
             _(
                 "the cell's number format (;;;) hides what it holds: Excel shows it empty. "
                 "Give the cell a visible format (General), or clear it"
+            ),
+            "hidden_value",
+        )
+    if kind is NumberKind.LITERAL and (type(value) in (int, float) or isinstance(value, date)):
+        return Mark(
+            _(
+                "the cell's number format shows a text of its own instead of the cell's value: "
+                "give the cell a format that shows the value, or type the value as text"
             ),
             "hidden_value",
         )

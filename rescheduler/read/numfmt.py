@@ -33,6 +33,7 @@ class NumberKind(Enum):
     DURATION = "duration"  # elapsed time ([h]:mm:ss)
     SHAPED = "shaped"  # a number shown otherwise than as its digits: 000000, 0.00, #,##0, 0%
     INVISIBLE = "invisible"  # every section empty (;;;): the cell shows nothing at all
+    LITERAL = "literal"  # only quoted text ("moved"): a number or date shows as that text
 
 
 _BUILTIN: dict[int, NumberKind] = {}
@@ -73,13 +74,15 @@ def format_kind(code: str) -> NumberKind:
 
     A code whose sections are all empty (``;;;``) is ``INVISIBLE``; a number format that is
     not General, ``0``, ``#`` or ``@`` (``000000``, ``0.00``, ``#,##0``, ``0%``, ``"ID"0``) is
-    ``SHAPED``: what the cell shows is not the number's digits.
+    ``SHAPED``: what the cell shows is not the number's digits; one with no placeholder at all
+    (``"moved"``) is ``LITERAL``: the cell shows that text, not its value.
     """
     if not _BRACKET.sub("", code).replace(";", "").strip():
         return NumberKind.INVISIBLE if ";" in code else NumberKind.NUMBER
     kind = _date_kind(code)
     if kind is NumberKind.NUMBER and _shaped(code):
-        return NumberKind.SHAPED
+        section = _GENERAL.sub("0", _BRACKET.sub("", _first_section(code)))
+        return NumberKind.SHAPED if _TOKEN.search(section) else NumberKind.LITERAL
     return kind
 
 
