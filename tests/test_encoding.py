@@ -235,7 +235,7 @@ def test_a_file_mixing_gbk_and_utf8_is_refused(tmp_path: Path) -> None:
     assert "does not read as Chinese (GB18030) or Western European" in message
 
 
-@pytest.mark.parametrize("text", ["女", "伟", "路", "目录", "谢颖", "丌"])
+@pytest.mark.parametrize("text", ["女", "伟", "路", "目录", "谢颖", "丌", "QQ群"])
 def test_gbk_bytes_that_are_valid_utf8_are_refused(tmp_path: Path, text: str) -> None:
     # b'\xc5\xae' is GBK 女 and UTF-8 'Ů': a lone letter is no UTF-8 text
     data = csv_bytes([text], "gbk")

@@ -360,7 +360,11 @@ _WIDE = re.compile("[\u0800-\U0010ffff]")
 _WORD = re.compile(f"{_LETTER}+")
 _RUN = re.compile("[^\x00-\x7f\\s]+")
 _BASIC = {  # the letters of each script a real word is written in (GBK pairs reach the rest)
-    "latin": re.compile("[A-Za-z\u00c0-\u024f]+"),
+    # Latin-1 and Latin Extended-A letters, and the few of Extended-B that languages use
+    # (Romanian ș ț, Vietnamese ơ ư): GBK pairs read as Extended-B letters such as Ⱥ (群)
+    "latin": re.compile(
+        "[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u017f\u01a0\u01a1\u01af\u01b0\u0218-\u021b]+"
+    ),
     "cyrillic": re.compile("[\u0400-\u045f\u0490\u0491]+"),
     "greek": re.compile("[\u0386-\u03ce]+"),
     "hebrew": re.compile("[\u05d0-\u05ea]+"),
