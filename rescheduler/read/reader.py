@@ -156,6 +156,9 @@ class Table:
                 pending += 1
                 continue
             blank, pending = blank + pending, 0
+            if len(cells) == width and (ahead is not None or self.ends_with_newline):
+                yield Row(line, tuple(cells))  # the usual row
+                continue
             # the file's last line without a line break may be cut short in its last cell;
             # a row whose line goes on with empty cells past the header ended before them
             cut = ahead is None and not self.ends_with_newline and len(cells) <= width

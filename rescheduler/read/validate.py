@@ -138,7 +138,9 @@ def _excel_number(text: str) -> bool:
 def appoint_id_problem(text: str, header: str) -> tuple[str, str] | None:
     """``check_appoint_id`` as ``(error code, message)``."""
     is_digits = text.isascii() and text.isdigit()
-    if _excel_number(text):
+    if (not is_digits and _NUMBERISH.fullmatch(text)) or (
+        is_digits and len(text) > 15 and text[-1] == "0" and _EXCEL_LOST_DIGITS.fullmatch(text)
+    ):
         return "appointId.excel_number", _(
             "looks like a number Excel converted ({text}): format the {column} column as Text "
             "and re-enter the IDs"
@@ -208,7 +210,7 @@ def validate_row(
 
     agents = {name: _cell(row, columns, name) or None for name in (USER_ACCOUNT, WORK_NO)}
     for name, text in agents.items():
-        if text is not None and _excel_number(text):
+        if text is not None and (text[0].isdigit() or text[0] in "+-") and _excel_number(text):
             problem(
                 name,
                 _(

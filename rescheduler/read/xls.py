@@ -66,7 +66,7 @@ class XlsTable(SpreadsheetTable):
             for index, info in sorted(self._sheet.rowinfo_map.items()):
                 if info.hidden:
                     rows.add(index + 1)
-            self.hidden_rows = rows
+            self.hidden_rows = rows if len(rows) else frozenset()
             self.hidden_columns = frozenset(
                 index for index, info in self._sheet.colinfo_map.items() if info.hidden
             )

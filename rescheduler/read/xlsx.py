@@ -223,7 +223,8 @@ class XlsxTable(SpreadsheetTable):
                     found += _MERGE.findall(data[:end])
                     data = data[end:]
                 tail = data[-256:] if hide_end == 0 else data[max(hide_end, len(data) - 256) :]
-        self.hidden_rows, self.hidden_columns = hidden_rows, frozenset(hidden_cols)
+        self.hidden_rows = hidden_rows if len(hidden_rows) else frozenset()  # fast when none
+        self.hidden_columns = frozenset(hidden_cols)
         merges = []
         for ref in dict.fromkeys(found):
             first, _sep, last = ref.decode("ascii").replace("$", "").partition(":")
