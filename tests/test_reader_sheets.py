@@ -175,3 +175,14 @@ def test_an_ods_with_hidden_rows_or_columns_is_refused() -> None:
         "file rescheduler cannot tell which: unhide them (or delete them) or save the file as "
         ".xlsx"
     )
+
+
+def test_an_ods_date_cell_shown_without_its_time_is_refused() -> None:
+    # calamine gives 2030-01-15 09:30 for a cell that shows only 2030-01-15: it was sent
+    with pytest.raises(InputFileError) as info:
+        open_table(FIXTURES / "dateonly.ods")
+    assert str(info.value).endswith(
+        "the sheet 'Changes' has date cells whose format shows no time of day (one shows "
+        "'2030-01-15' and holds 2030-01-15T09:30:00); in an .ods file rescheduler cannot tell "
+        "which rows: format them to show the time, or save the file as .xlsx"
+    )

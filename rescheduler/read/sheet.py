@@ -8,9 +8,10 @@ the reader check — the README's "Preparing your file" has the same table for s
   ``MAX_CELL_CHARS`` refused, line numbers exact;
 - dates: calamine gives the value, not the number format. A date with a time is taken as
   written; a date at midnight is refused as unreadable (it may be a date-only cell);
-- .ods (as LibreOffice writes it): a sheet with an error cell, merged cells or hidden rows or
-  columns is refused (calamine reads error cells as empty, lists no merged ranges and does
-  not say what is hidden);
+- .ods (as LibreOffice writes it): a sheet with an error cell, merged cells, hidden rows or
+  columns, or a date cell whose shown text has no time of day (a date-only format hiding
+  09:30) is refused (calamine reads error cells as empty, lists no merged ranges, does not say
+  what is hidden and gives a date's value, not its format; the file keeps the shown text);
 - .xlsb: error cells read as empty; merged cells, hidden rows and columns and number formats
   (``000000``, ``;;;``) are not detected (calamine cannot tell); formulas are always saved
   with their value. Supervisors are told to use .xlsx instead.
@@ -48,7 +49,9 @@ _ODS_MARKS = re.compile(
     rb"<table:table\s[^>]*?table:name=\"([^\"]*)\"|(calcext:value-type=\"error\")"
     rb"|table:number-(?:rows|columns)-spanned=\"0*([2-9]|[1-9]\d+)\"|(<table:covered-table-cell)"
     rb"|(table:visibility=\"(?:collapse|filter)\")"
+    rb"|office:date-value=\"([^\"]*T[^\"]*)\"[^>]*>\s*<text:p>([^<]*)</text:p>"
 )
+_SHOWS_TIME = re.compile(r":|时|時|點|[AaPp]\.?[Mm]")
 
 
 class CalamineTable(SpreadsheetTable):
@@ -145,6 +148,7 @@ class CalamineTable(SpreadsheetTable):
     def _check_ods(self, name: str) -> None:
         """Refuse an .ods sheet with error cells or merged cells (calamine cannot show them)."""
         current, errors, merged, hidden = None, False, False, False
+        dateonly: tuple[str, str] | None = None  # a date cell shown without its time
         with zipfile.ZipFile(self.path) as package, package.open("content.xml") as stream:
             tail = b""
             while chunk := stream.read(CHUNK):
@@ -153,6 +157,10 @@ class CalamineTable(SpreadsheetTable):
                 for m in _ODS_MARKS.finditer(data[:cut]):
                     if m.group(1) is not None:
                         current = _unescape_attr(m.group(1).decode("utf-8"))
+                    elif current == name and m.group(6) is not None:
+                        shown = _unescape_attr(m.group(7).decode("utf-8"))
+                        if dateonly is None and not _SHOWS_TIME.search(shown):
+                            dateonly = shown, m.group(6).decode("ascii", "replace")
                     elif current == name:
                         errors = errors or m.group(2) is not None
                         hidden = hidden or m.group(5) is not None
@@ -165,6 +173,14 @@ class CalamineTable(SpreadsheetTable):
                     ".ods file rescheduler cannot tell which rows: correct them or save the "
                     "file as .xlsx"
                 ).format(name=repr(name))
+            )
+        if dateonly is not None:
+            raise self._error(
+                _(
+                    "the sheet {name} has date cells whose format shows no time of day (one "
+                    "shows {shown} and holds {value}); in an .ods file rescheduler cannot tell "
+                    "which rows: format them to show the time, or save the file as .xlsx"
+                ).format(name=repr(name), shown=repr(dateonly[0]), value=dateonly[1])
             )
         if hidden:
             raise self._error(
