@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from rescheduler.errors import InputFileError
 from rescheduler.models import UpdateRequest
 from rescheduler.read.columns import resolve_columns
 from rescheduler.read.reader import open_table
@@ -219,3 +220,20 @@ def test_a_value_whose_format_shows_a_word_instead_is_not_sent(tmp_path: Path) -
     [result] = checked(path)
     assert isinstance(result, list)
     assert [c for c, _m in result] == ["appointTime.hidden_value"]
+
+
+@pytest.mark.parametrize("order", ["3,2", "2,2"])
+def test_rows_out_of_order_or_twice_refuse_the_file(tmp_path: Path, order: str) -> None:
+    # a repeated row 2 lost one of the two rows: never reported, never sent
+    rows = HEAD + "".join(
+        f'<row r="{n}">{inline(f"A{n}", ID[:-1] + str(i))}{inline(f"B{n}", "agent")}</row>'
+        for i, n in enumerate(order.split(","))
+    )
+    path = raw_xlsx(tmp_path / "o.xlsx", rows)
+    with pytest.raises(InputFileError) as info:
+        open_table(path)
+    first, second = order.split(",")
+    assert str(info.value).endswith(
+        f"row {second} comes after row {first} in the sheet's data: the file was not saved by a "
+        "spreadsheet program as it is, or is damaged. Open it in Excel and save it again"
+    )

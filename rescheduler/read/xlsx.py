@@ -74,6 +74,7 @@ _MERGE = re.compile(rb"""<(?:\w+:)?mergeCell\s[^>]*?ref\s*=\s*["']([A-Za-z0-9:$]
 # A row or column element that hides it (hidden="1"), or a column of width 0.
 _HIDDEN_ROW = re.compile(rb"""<(?:\w+:)?row\s[^>]*?\bhidden\s*=\s*["'](?:1|true)["'][^>]*>""")
 _COL = re.compile(rb"<(?:\w+:)?col\s[^>]*>")
+_ROW_NUMBER = rb"""row\s[^>]*?\br\s*=\s*["'](\d+)"""  # after "<" and the sheet's prefix
 _ATTR = re.compile(rb"""(\w+)\s*=\s*["']([^"']*)["']""")
 
 
@@ -201,6 +202,8 @@ class XlsxTable(SpreadsheetTable):
         special = False  # any cell xlsxscan would have to look at (a formula, an error, a date)
         patterns: list[re.Pattern[bytes]] = []
         hidden_rows, hidden_cols = HiddenRows(), set[int]()
+        last_row = 0
+        row_number = re.compile(b"<" + _ROW_NUMBER)
         with self._package.open(self._part) as stream:
             edge = b""  # the previous chunk's last bytes: a tag may straddle two chunks
             while chunk := stream.read(CHUNK):
@@ -210,19 +213,20 @@ class XlsxTable(SpreadsheetTable):
                     prefix = root.group(1) or b"" if root else b""
                     tags = (b"<" + prefix + b"c ", b"<" + prefix + b"c>", b"<" + prefix + b'c r="')
                     patterns = special_patterns(self._dates, prefix)
+                    row_number = re.compile(b"<" + re.escape(prefix) + _ROW_NUMBER)
                     if m := _DIMENSION.search(data):
                         max_row = int(m.group(1))
                 special = special or any(p.search(data) for p in patterns)
                 cells += _count(edge + chunk, tags[:2]) - _count(edge, tags[:2])
                 placed += _count(edge + chunk, tags[2:]) - _count(edge, tags[2:])
                 edge = chunk[-6:]
-                hide_end = data.rfind(b">") + 1  # whole tags only; the rest waits in ``tail``
-                self._hidden(data[:hide_end], hidden_rows, hidden_cols)
-                if b"mergeCell" in data:
-                    end = data.rfind(b">") + 1
-                    found += _MERGE.findall(data[:end])
-                    data = data[end:]
-                tail = data[-256:] if hide_end == 0 else data[max(hide_end, len(data) - 256) :]
+                end = data.rfind(b">") + 1  # whole tags only; the rest waits in ``tail``
+                whole = data[:end]
+                self._hidden(whole, hidden_rows, hidden_cols)
+                last_row = self._in_order(whole, last_row, row_number)
+                if b"mergeCell" in whole:
+                    found += _MERGE.findall(whole)
+                tail = data[end:] if len(data) - end <= 256 else data[-256:]
         self.hidden_rows = hidden_rows if len(hidden_rows) else frozenset()  # fast when none
         self.hidden_columns = frozenset(hidden_cols)
         merges = []
@@ -235,6 +239,26 @@ class XlsxTable(SpreadsheetTable):
             merges.append(Merge(top, left, bottom, right))
         self._special = special
         return max_row, merges, cells == placed
+
+    def _in_order(self, data: bytes, last: int, pattern: re.Pattern[bytes]) -> int:
+        """The last row number in ``data``; ``InputFileError`` when a row comes twice or out
+        of order (calamine would keep one of two rows 2, and a row would vanish)."""
+        numbers = list(map(int, pattern.findall(data)))
+        if not numbers:
+            return last
+        if numbers[0] > last and numbers == sorted(set(numbers)):
+            return numbers[-1]  # the usual case, checked at C speed
+        for number in numbers:
+            if number <= last:
+                raise self._error(
+                    _(
+                        "row {row} comes after row {last} in the sheet's data: the file was not "
+                        "saved by a spreadsheet program as it is, or is damaged. Open it in "
+                        "Excel and save it again"
+                    ).format(row=number, last=last)
+                )
+            last = number
+        return last
 
     def _hidden(self, data: bytes, rows: HiddenRows, columns: set[int]) -> None:
         """Record the hidden rows and columns whose tags ``data`` holds whole."""
