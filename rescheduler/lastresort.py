@@ -1,14 +1,14 @@
 """The last resort: an unexpected exception (a bug) ends in one line, never in a traceback.
 
 The line says what happened and where the report is; the traceback goes to a crash log
-beside the results (or to stderr with ``--debug``). Both pass through :func:`scrub` first,
-so neither ever holds the secret key or a request signature, whatever the exception says.
+beside the results (or to stderr with ``--debug``). Both pass through ``scrub.scrub`` first
+(the scrubber the transport also applies to server answers), so neither ever holds the
+secret key or a request signature, whatever the exception says.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,18 +16,8 @@ from pathlib import Path
 
 from rescheduler.errors import Crashed
 from rescheduler.i18n import _
-from rescheduler.secret import ENV_SECRET
-
-_SIGNATURE = re.compile(r"auth-v2/[^\s'\",;]+")  # an Authorization value: AK/stamp/host/signature
-HIDDEN = "***"
-
-
-def scrub(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` without the secret key (from the environment or ``secrets``) or signatures."""
-    values = {s for s in (*secrets, os.environ.get(ENV_SECRET, "")) if len(s) >= 4}
-    for value in sorted(values, key=len, reverse=True):
-        text = text.replace(value, HIDDEN)
-    return _SIGNATURE.sub(f"auth-v2/{HIDDEN}", text)
+from rescheduler.scrub import HIDDEN as HIDDEN
+from rescheduler.scrub import scrub as scrub  # the one scrubber (the transport's too)
 
 
 def describe(exc: BaseException) -> str:

@@ -144,6 +144,7 @@ class OutcomeKind(StrEnum):
     UNAUTHORIZED = "unauthorized"  # HTTP 401
     HTTP_ERROR = "http_error"  # any other HTTP status
     BAD_RESPONSE = "bad_response"  # not JSON / missing fields
+    TOO_LARGE = "too_large"  # HTTP 200 with an answer over the transport's limit: final
     CONNECTION = "connection"  # refused, reset, DNS, TLS handshake
     CERTIFICATE = "certificate"  # the server's TLS certificate is not trusted: final, stops
     TIMEOUT = "timeout"  # no answer in time

@@ -180,6 +180,8 @@ def outcome_code(outcome: Outcome) -> str:
         return f"http.{outcome.http_status}"
     if kind == OutcomeKind.BAD_RESPONSE:
         return "bad_response"
+    if kind == OutcomeKind.TOO_LARGE:
+        return "answer_too_large"
     if kind == OutcomeKind.TIMEOUT:
         return "timeout"
     if kind == OutcomeKind.CONNECTION:

@@ -7,6 +7,14 @@ exact body bytes and the exact Host value sent, and classifies what came back in
 once; nothing aiohttp-specific leaks out. The Authorization header is built inside
 ``send``/``fetch`` and never stored, logged or put in a message.
 
+What a server sends back is bounded and scrubbed before anything is made of it: an update's
+answer is read up to ``MAX_ANSWER_BYTES`` (an iSales answer is under 1 KB; a 200 that is
+longer is a final failure, ``TOO_LARGE``: not retried, the same server would answer the same),
+a list page up to ``page_bytes(page_size)``; every text taken from the answer (descriptions,
+an error page, the reason phrase, a ``Location``) passes through ``scrub.Scrubber``, so an
+answer that echoes the Authorization header, its signature or the secret key never reaches a
+report, the journal or a log.
+
 Redirects are never followed: aiohttp would repeat a 301/302 as a GET without the body and
 report the other address's answer as this update's. A 3xx is a final failure naming the
 ``Location`` (the configured ``server.base_url`` is wrong). A certificate that is not trusted
@@ -18,6 +26,7 @@ from __future__ import annotations
 import hmac
 import ssl
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
@@ -32,11 +41,58 @@ from yarl import URL
 from rescheduler.config import Secret, ServerConfig
 from rescheduler.i18n import _, current_language
 from rescheduler.models import Outcome, OutcomeKind, WireRequest
+from rescheduler.scrub import Scrubber
 from rescheduler.send.auth import SCHEME, enc, format_timestamp, signing_key
 
 SUCCESS = "0200000"
 CONTENT_TYPE = "application/json; charset=UTF-8"
 _SNIPPET = 120
+MAX_ANSWER_BYTES = 64 * 1024  # an update's answer; iSales answers are under 1 KB
+MAX_PAGE_BYTES = 32 * 1024 * 1024  # a list page, at least (see page_bytes)
+_PAGE_ITEM_BYTES = 2048  # room per item for large list pages
+_READ_CHUNK = 64 * 1024
+
+
+def page_bytes(page_size: int) -> int:
+    """The most a list page of ``page_size`` items may hold: 32 MiB, or 2 KiB per item."""
+    return max(MAX_PAGE_BYTES, page_size * _PAGE_ITEM_BYTES)
+
+
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+
+
+def too_large(limit: int) -> Outcome:
+    """A 200 answer longer than ``limit`` bytes: not an iSales answer. Final (not retried)."""
+    return Outcome(
+        OutcomeKind.TOO_LARGE,
+        http_status=200,
+        message=_(
+            "HTTP 200, but the answer is larger than {limit} (an iSales answer is under 1 KB), "
+            "so it was not read: the server may or may not have applied the update; ask your "
+            "administrator to check server.base_url"
+        ).format(limit=_size(limit)),
+    )
+
+
+async def read_bounded(resp: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
+    """``(body, whole)``: at most ``limit`` bytes of the answer; ``whole`` False if it is longer
+    (then the connection is closed rather than drained)."""
+    length = resp.content_length
+    if length is not None and length > limit:
+        resp.close()
+        return b"", False
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        chunk = await resp.content.read(min(_READ_CHUNK, limit + 1 - size))
+        if not chunk:
+            return b"".join(parts), True
+        parts.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            resp.close()
+            return b"".join(parts)[:limit], False
 
 
 def _snippet(data: bytes) -> str:
@@ -205,13 +261,23 @@ class Transport:
     """``async with Transport(...) as t: outcome = await t.send(wire)``."""
 
     def __init__(
-        self, server: ServerConfig, access_key: str, secret_key: Secret, concurrency: int
+        self,
+        server: ServerConfig,
+        access_key: str,
+        secret_key: Secret,
+        concurrency: int,
+        *,
+        page_limit: int = MAX_PAGE_BYTES,
     ) -> None:
+        """``page_limit``: the most a ``fetch`` answer may hold (``page_bytes``)."""
         parts = urlsplit(server.base_url)
         self._origin = f"{parts.scheme}://{parts.netloc}"
         self._host = parts.netloc  # exactly what is sent in Host, and signed
         self._server = server
         self._sign = RequestSigner(access_key, secret_key, self._host)
+        self._scrub = Scrubber((secret_key.reveal(),))
+        self._sign_secret = secret_key.reveal().encode() if len(secret_key.reveal()) >= 4 else b""
+        self._page_bytes = page_limit
         self._concurrency = concurrency
         self._session: aiohttp.ClientSession | None = None
         self._urls: dict[str, URL] = {}  # path -> absolute URL, joined as aiohttp would
@@ -244,10 +310,11 @@ class Transport:
 
     async def send(self, wire: WireRequest) -> Outcome:
         assert self._session is not None, "use 'async with Transport(...)'"
+        authorization = self._sign(wire.path, wire.body)
         headers = {
             "Host": self._host,
             "Content-Type": CONTENT_TYPE,
-            "Authorization": self._sign(wire.path, wire.body),
+            "Authorization": authorization,
         }
         url = self._urls.get(wire.path)
         if url is None:  # once per vdnId: spares aiohttp parsing and joining it per request
@@ -256,15 +323,41 @@ class Transport:
             async with self._session.post(
                 url, data=wire.body, headers=headers, allow_redirects=False
             ) as resp:
-                body = await resp.read()
                 status = resp.status
+                body, whole = await read_bounded(resp, MAX_ANSWER_BYTES)
+                if not whole and status == 200:  # an error page may be cut: its status decides
+                    return too_large(MAX_ANSWER_BYTES)
                 retry_after = None
                 if status in (429, 503):
                     retry_after = parse_retry_after(resp.headers.get("Retry-After"), time.time())
                 location = resp.headers.get("Location", "") if 300 <= status < 400 else ""
-                return classify(status, resp.reason or "", body, retry_after, location)
+                outcome = classify(status, resp.reason or "", body, retry_after, location)
+                return self._scrubbed(outcome, authorization)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             return self._failed(exc)
+
+    def _scrubbed(self, outcome: Outcome, authorization: str) -> Outcome:
+        """``outcome`` without the secret key, this request's Authorization value or its
+        signature in any text the server supplied (the same object when there is none)."""
+        scrub = self._scrub
+        signature = authorization.rpartition("/")[2]
+        texts = (
+            outcome.result_desc,
+            outcome.return_desc,
+            outcome.message,
+            outcome.result_code,
+            outcome.return_code,
+        )
+        if not any(text and scrub.dirty(text, signature) for text in texts):
+            return outcome
+        return replace(
+            outcome,
+            result_desc=scrub(outcome.result_desc, authorization, signature),
+            return_desc=scrub(outcome.return_desc, authorization, signature),
+            message=scrub(outcome.message, authorization, signature),
+            result_code=scrub(outcome.result_code, authorization, signature),
+            return_code=scrub(outcome.return_code, authorization, signature),
+        )
 
     async def fetch(self, wire: WireRequest) -> tuple[Outcome, Any]:
         """``send`` for a call that answers with data: ``(outcome, decoded JSON or None)``.
@@ -273,10 +366,11 @@ class Transport:
         exactly as ``send``; the caller retries through the same pool and policy.
         """
         assert self._session is not None, "use 'async with Transport(...)'"
+        authorization = self._sign(wire.path, wire.body)
         headers = {
             "Host": self._host,
             "Content-Type": CONTENT_TYPE,
-            "Authorization": self._sign(wire.path, wire.body),
+            "Authorization": authorization,
         }
         url = self._urls.get(wire.path)
         if url is None:
@@ -285,8 +379,11 @@ class Transport:
             async with self._session.post(
                 url, data=wire.body, headers=headers, allow_redirects=False
             ) as resp:
-                body = await resp.read()
                 status = resp.status
+                body, whole = await read_bounded(resp, self._page_bytes)
+                if not whole and status == 200:
+                    return too_large(self._page_bytes), None
+                body = self._scrubbed_body(body, authorization)
                 retry_after = None
                 if status in (429, 503):
                     retry_after = parse_retry_after(resp.headers.get("Retry-After"), time.time())
@@ -299,9 +396,20 @@ class Transport:
                 location = resp.headers.get("Location", "") if 300 <= status < 400 else ""
                 reason = resp.reason or ""
                 outcome = classify_decoded(status, reason, body, data, retry_after, location)
-                return outcome, data
+                return self._scrubbed(outcome, authorization), data
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             return self._failed(exc), None
+
+    def _scrubbed_body(self, body: bytes, authorization: str) -> bytes:
+        """A list page without the secrets ``_scrubbed`` hides (its items become file rows)."""
+        signature = authorization.rpartition("/")[2].encode()
+        needles = (SCHEME.encode(), signature, self._sign_secret)
+        if not any(needle and needle in body for needle in needles):
+            return body
+        text = body.decode("utf-8", "surrogateescape")
+        return self._scrub(text, authorization, signature.decode()).encode(
+            "utf-8", "surrogateescape"
+        )
 
     def _failed(self, exc: BaseException) -> Outcome:
         """An exception raised while sending, as the Outcome of that attempt."""

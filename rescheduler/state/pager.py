@@ -95,12 +95,15 @@ class Lister:
     async def run(self) -> Listed:
         from rescheduler.send.ratelimit import RateLimiter
         from rescheduler.send.retry import RetryPolicy
-        from rescheduler.send.transport import Transport
+        from rescheduler.send.transport import Transport, page_bytes
 
         cfg = self.config
         access_key, secret = self.credentials
         resumed = self.staging.pages() if self.staging.resumed else 0
-        async with Transport(cfg.server, access_key, secret, cfg.send.concurrency) as transport:
+        limit = page_bytes(cfg.listing.page_size)
+        concurrency = cfg.send.concurrency
+        transport = Transport(cfg.server, access_key, secret, concurrency, page_limit=limit)
+        async with transport:
             self._fetch = transport.fetch
             self._pool = Pool(
                 send=self._send,

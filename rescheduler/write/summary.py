@@ -57,6 +57,7 @@ KEY_LABELS: Mapping[str, str] = {
     "timeout": N_("timeout"),
     "connection": N_("connection"),
     "bad response": N_("bad response"),
+    "answer too large": N_("answer too large"),
     "other": N_("other"),
     "certificate rejected": N_("certificate rejected"),
     "interrupted in flight": N_("interrupted in flight"),
@@ -67,6 +68,7 @@ _FROM_ERROR_CODE = {
     "timeout": "timeout",
     "connection": "connection",
     "bad_response": "bad response",
+    "answer_too_large": "answer too large",
     "certificate_rejected": "certificate rejected",
     "interrupted_in_flight": "interrupted in flight",  # no answer awaited (a second Ctrl-C)
     "retry_after_too_long": "Retry-After over send.max_retry_after_s",
