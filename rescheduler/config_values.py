@@ -132,6 +132,14 @@ def max_failures(key: str, value: object) -> str:
 def base_url(key: str, value: object) -> str:
     text = string(key, value).strip().rstrip("/")
     parts = urlsplit(text)
+    if "@" in parts.netloc:  # never echoed: it may hold a password
+        raise ConfigError(
+            key,
+            _(
+                "must not hold a user name or password (user:password@host): remove them; "
+                "requests are signed with auth.access_key and the secret key"
+            ),
+        )
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
             key,
@@ -213,6 +221,23 @@ def ca_file(value: object, config_path: Path | None) -> Path | None:
     file = relative_to(Path(string("server.ca_file", value)), config_path)
     if not file.is_file():
         raise ConfigError("server.ca_file", _("file not found: {path}").format(path=file))
+    import ssl
+
+    try:  # the file alone, not the system's store: a wrong file is found here, not mid-run
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=str(file))
+    except (ssl.SSLError, ValueError) as exc:
+        raise ConfigError(
+            "server.ca_file",
+            _(
+                "{path} holds no certificate rescheduler can use ({reason}): point it at your "
+                "CA's certificate in PEM form (text starting with -----BEGIN CERTIFICATE-----)"
+            ).format(path=file, reason=getattr(exc, "reason", None) or exc),
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            "server.ca_file",
+            _("cannot read {path}: {reason}").format(path=file, reason=exc.strerror),
+        ) from None
     return file
 
 
@@ -241,6 +266,13 @@ def read_secret_file(path: Path, key: str = "auth.secret_key_file") -> Secret:
     except OSError as exc:
         raise ConfigError(
             key, _("cannot read {path}: {reason}").format(path=path, reason=exc.strerror)
+        ) from None
+    except UnicodeDecodeError:  # its bytes are never shown: they are the secret
+        raise ConfigError(
+            key,
+            _("{path} is not UTF-8 text: write the secret key into it as plain text").format(
+                path=path
+            ),
         ) from None
     if not text:
         raise ConfigError(key, _("{path} is empty").format(path=path))
