@@ -24,13 +24,23 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
 import click
 
 from rescheduler import __version__
-from rescheduler.cliends import FLAGS, crash, debug_callback, interrupted, results_path
+from rescheduler.cliends import (
+    FLAGS,
+    check_planned,
+    crash,
+    debug_callback,
+    interrupted,
+    planned_outputs,
+    record_refusal,
+    results_path,
+)
 from rescheduler.errors import ConfigError, ReschedulerError, UsageError
 from rescheduler.i18n import LANGUAGES, N_, _, language_from_env, set_language
 
@@ -293,6 +303,17 @@ def _run(
         progress = Progress()
         reporter = RunReporter(command, input_path, out, dry_run=dry_run, metrics_path=metrics_file)
         reporter.measure_input()
+        planned = planned_outputs(
+            input_path,
+            out,
+            dry_run=dry_run,
+            journal=journal_path,
+            log_file=log_file,
+            metrics_file=metrics_file,
+            record=reporter.record_path,
+        )
+        reporter.record_guard = partial(record_refusal, input_path, planned)
+        check_planned(input_path, planned)  # before the log file is opened: nothing is yet
         # unattended (cron, systemd): log lines on stderr; --log-file: there too
         setup_logging(
             stderr=not quiet and not sys.stderr.isatty(), log_file=log_file, fmt=log_format

@@ -4,6 +4,11 @@ A flag's bad value is named as the flag (``FLAGS``); ``--debug`` shows a bug's t
 (``debug_callback``); a bug ends in one line (``crash``, see ``lastresort``); a Ctrl-C that the
 run's own signal handling did not see, before sending or while finishing, says what became
 of the results (``interrupted``).
+
+Every file a command will write is checked before the first is opened (``check_planned``:
+the log file is opened before the config is read), and the run record is written only to a
+place this command owns (``record_refusal``): not beside a results "file" that is a device
+(``--out /dev/null``), never while another run holds the results' lock (its record).
 """
 
 from __future__ import annotations
@@ -106,3 +111,73 @@ def interrupted(job: Any, *, sent: bool) -> str:
     return _(NOT_STARTED)
 
 
+
+
+def planned_outputs(
+    input_path: Path,
+    out: Path | None,
+    *,
+    dry_run: bool,
+    journal: Path | None,
+    log_file: Path | None,
+    metrics_file: Path | None,
+    record: Path,
+) -> list[Any]:
+    """Every file ``run``/``validate`` will write, as ``targets.Target``s."""
+    from rescheduler.lastresort import crash_log_path
+    from rescheduler.write.journal import default_journal_path
+    from rescheduler.write.targets import Target, default_paths
+
+    results, errors = default_paths(input_path, out, dry_run=dry_run)
+    targets = [Target("results", results), Target("errors", errors)]
+    if not dry_run:
+        flag = "--journal" if journal is not None else "--out"
+        targets.append(Target("journal", journal or default_journal_path(results), flag))
+    if log_file is not None:
+        targets.append(Target("log", log_file, "--log-file"))
+    if metrics_file is not None:
+        targets.append(Target("metrics", metrics_file, "--metrics-file"))
+    targets.append(Target("run_record", record))
+    targets.append(Target("crash_log", crash_log_path(results)))
+    return targets
+
+
+def check_planned(input_path: Path, targets: list[Any]) -> None:
+    """``targets.check_outputs`` for ``planned_outputs`` (``OutputError``: exit 2)."""
+    from rescheduler.write.targets import check_outputs
+
+    check_outputs(input_path, targets)
+
+
+def record_refusal(input_path: Path, targets: list[Any]) -> str | None:
+    """Why the run record must not be written (None: it may). Only where the results may go:
+    not beside a device or folder given as the results, not while another command holds
+    the results' lock (the record there is that run's), not over anything but a record."""
+    import os
+    import stat
+
+    from rescheduler.errors import OutputError
+    from rescheduler.write import lock
+    from rescheduler.write.runfiles import lock_path
+    from rescheduler.write.targets import check_outputs, same_file
+
+    kinds = {t.kind: t for t in targets}
+    results, record = kinds["results"].path, kinds["run_record"]
+    try:
+        mode = os.stat(results).st_mode
+    except FileNotFoundError:
+        mode = stat.S_IFREG
+    except OSError as exc:
+        return str(exc.strerror or exc)
+    if not stat.S_ISREG(mode):
+        return _("{results} is not a regular file").format(results=results)
+    if lock.held_elsewhere(lock_path(results)):
+        return _("another rescheduler run is writing {results}").format(results=results)
+    try:
+        check_outputs(input_path, [record])
+    except OutputError as exc:
+        return str(exc)
+    for other in targets:
+        if other is not record and same_file(record.path, other.path):
+            return _("{path} is another output of this run").format(path=record.path)
+    return None

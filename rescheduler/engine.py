@@ -171,7 +171,15 @@ async def run(
     job.outputs.add("journal", journal_path)
     state = state_for(job, credentials, results_path)
     # The lock and the checks come before any output is opened, and before the input is read.
-    claim = RunFiles(results_path, errors_path, journal_path, keep=not job.dry_run).claim()
+    claim = RunFiles(
+        results_path,
+        errors_path,
+        journal_path,
+        keep=not job.dry_run,
+        input_path=job.input_path,
+        others=job.outputs.side_targets(),
+        journal_flag="--journal" if job.journal_path else "--out",
+    ).claim()
     with claim as files, _signals_released(job.handle_signals):
         if state is not None:
             state.check()
@@ -375,7 +383,7 @@ def report_not_started(job: Job) -> Path:
     job.outputs.add("errors", errors_path)
     why = _(NOT_STARTED)
     with (
-        RunFiles(results_path, errors_path).claim() as files,
+        RunFiles(results_path, errors_path, input_path=job.input_path).claim() as files,
         open_input(cfg, job.input_path) as table,
     ):
         files.open(table.headers)

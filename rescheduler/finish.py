@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -129,6 +129,8 @@ class RunReporter:
     where: str = ""  # where the alert says the results are, instead of their paths
     config: Config | None = None
     outputs: Outputs = field(default_factory=Outputs)
+    # Why the record must not be written now (None: it may); the CLI's ``record_refusal``.
+    record_guard: Callable[[], str | None] | None = None
     started: datetime = field(default_factory=now_utc)
     _stat_at_start: tuple[int, int] | None = field(default=None, repr=False)  # size, mtime
     _input: InputFacts | None = field(default=None, repr=False)
@@ -289,6 +291,11 @@ class RunReporter:
         from rescheduler.write.atomic import write_atomic
 
         assert self.record_path is not None
+        why = self.record_guard() if self.record_guard is not None else None
+        if why is not None:
+            log.warning("run record not written: %s", why, extra={"event": "record.skipped"})
+            record["files"] = [f for f in record["files"] if f["kind"] != "run_record"]
+            return
         try:
             write_atomic(self.record_path, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
         except OutputError as exc:

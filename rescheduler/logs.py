@@ -4,14 +4,22 @@
 ``event``, ``message`` and the event's fields such as ``rows`` or ``exit_code``), which
 journald, Loki or ELK take as they are. Code logs an event with
 ``log.info("...", extra={"event": "run.finished", "rows": {...}})``; a line without an
-``event`` gets ``"log"``. ``--log-file PATH`` appends to PATH, rotated at 10 MB, 5 kept.
+``event`` gets ``"log"``. ``--log-file PATH`` appends to PATH, rotated at 10 MB, 5 kept (a
+FIFO or a character device such as ``/dev/stderr`` is written to, never rotated).
+
+A log line that cannot be written (disk full, ``ulimit -f``, ``/dev/full``) never changes
+what a run does or its exit code: the first failure is said once on stderr, and the log file
+takes no more lines.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import sys
 from datetime import UTC, datetime
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from rescheduler.errors import OutputError
@@ -49,6 +57,47 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False, default=str)
 
 
+class LogFile(RotatingFileHandler):
+    """``--log-file``: a failed write is said once and turns the handler off, never raised."""
+
+    failed = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.failed:
+            super().emit(record)
+
+    def flush(self) -> None:
+        if self.failed:
+            return
+        try:
+            super().flush()
+        except OSError as exc:
+            self._give_up(exc)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except OSError as exc:  # the last buffered line could not be written
+            self._give_up(exc)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self._give_up(sys.exc_info()[1])
+
+    def _give_up(self, exc: BaseException | None) -> None:
+        if self.failed:
+            return
+        self.failed = True
+        reason = getattr(exc, "strerror", None) or exc
+        with contextlib.suppress(OSError, ValueError):  # stderr gone too: nothing more to say
+            sys.stderr.write(
+                _(
+                    "rescheduler: warning: cannot write the log file {path} ({reason}); "
+                    "no more lines go there (the run is not affected)"
+                ).format(path=self.baseFilename, reason=reason)
+                + "\n"
+            )
+
+
 def _formatter(fmt: str) -> logging.Formatter:
     return JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT)
 
@@ -67,13 +116,9 @@ def setup_logging(*, stderr: bool, log_file: Path | None = None, fmt: str = "tex
     if stderr and not root.handlers:
         _installed.append(logging.StreamHandler())
     if log_file is not None:
-        from logging.handlers import RotatingFileHandler
-
         try:
             _installed.append(
-                RotatingFileHandler(
-                    log_file, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
-                )
+                LogFile(log_file, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
             )
         except OSError as exc:
             raise OutputError(
@@ -95,4 +140,5 @@ def teardown_logging() -> None:
     while _installed:
         handler = _installed.pop()
         root.removeHandler(handler)
-        handler.close()
+        with contextlib.suppress(OSError, ValueError):  # a log never fails the command
+            handler.close()

@@ -70,17 +70,28 @@ def write_template(path: Path, deployment: str = "standard", *, overwrite: bool 
     """Write an input template (CSV, or XLSX when ``path`` ends in ``.xlsx``).
 
     Raises :class:`OutputError` if ``path`` exists (unless ``overwrite``) or cannot be written.
+    The file is locked as a run locks its results (another command writing it: refused) and
+    replaced whole, never truncated in place.
     """
+    from rescheduler.write.atomic import replacing
+    from rescheduler.write.runfiles import target_locked
+    from rescheduler.write.targets import check_name
+
     path = Path(path)
     headers, example = template_table(deployment)
     if path.exists() and not overwrite:
         raise OutputError(_("{path} already exists; not overwriting it").format(path=path))
+    check_name(path, "PATH")
     try:
-        if path.suffix.lower() == ".xlsx":
-            _write_xlsx(path, headers, example, how_to_fill(deployment))
-        else:
-            with open(path, "w" if overwrite else "x", encoding="utf-8-sig", newline="") as f:
-                csv.writer(f, lineterminator="\r\n").writerows([headers, example])
+        with target_locked(path, "PATH", create=False):
+            if path.suffix.lower() == ".xlsx":
+                _write_xlsx(path, headers, example, how_to_fill(deployment))
+            elif overwrite:
+                with replacing(path) as tmp, open(tmp, "x", encoding="utf-8-sig", newline="") as f:
+                    csv.writer(f, lineterminator="\r\n").writerows([headers, example])
+            else:
+                with open(path, "x", encoding="utf-8-sig", newline="") as f:
+                    csv.writer(f, lineterminator="\r\n").writerows([headers, example])
     except FileExistsError as exc:
         raise OutputError(_("{path} already exists; not overwriting it").format(path=path)) from exc
     except OSError as exc:

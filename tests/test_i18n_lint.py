@@ -77,6 +77,7 @@ NOT_FOR_PEOPLE: dict[str, set[str]] = {
     # Summary keys (English for scripts; shown through KEY_LABELS) and words matched in errors.
     "write/summary.py": {
         "bad response",
+        "answer too large",
         "no answer within",
         "timed out",
         "certificate rejected",

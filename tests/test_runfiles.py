@@ -93,7 +93,7 @@ def test_a_failed_write_is_kept_and_reported_once_not_raised_mid_run(tmp_path: P
         report = outputs._report
         assert report is not None
         full = os.open("/dev/full", os.O_WRONLY)  # every write: ENOSPC, a real "disk full"
-        os.dup2(full, report._sink._file.fileno())  # type: ignore[union-attr]
+        os.dup2(full, report._sink._file.fileno())
         os.close(full)
         outputs.write(RowResult(3, Status.SUCCEEDED, ("2", "b")))
         outputs.flush()

@@ -17,8 +17,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from rescheduler.config import Config, resolve_timezone
+from rescheduler.config import Config, Secret, resolve_timezone
 from rescheduler.engine import Progress
 from rescheduler.i18n import _
 from rescheduler.send.pool import StopControl
@@ -28,7 +29,9 @@ from rescheduler.state.pager import Listed, Lister
 from rescheduler.state.rules import Rules
 from rescheduler.state.staging import Staging
 from rescheduler.write.atomic import replacing
+from rescheduler.write.runfiles import target_locked
 from rescheduler.write.table import TableWriter, check_suffix
+from rescheduler.write.targets import Target, check_outputs
 
 log = logging.getLogger("rescheduler")
 
@@ -82,8 +85,25 @@ async def export(
     cfg = job.config
     started = time.monotonic()
     credentials = cfg.require_credentials()
-    zone, zone_label = resolve_timezone(cfg.input.timezone)
+    zone = resolve_timezone(cfg.input.timezone)
     check_suffix(job.out_path)
+    check_outputs(
+        None, [Target("export", job.out_path), Target("journal", journal_path(job.out_path))]
+    )
+    with target_locked(job.out_path):  # as a run locks its results: one writer per file
+        return await _export(job, credentials, zone, started, on_progress, stop)
+
+
+async def _export(
+    job: ExportJob,
+    credentials: tuple[str, Secret],
+    zone_and_label: tuple[ZoneInfo, str],
+    started: float,
+    on_progress: Callable[[Progress], None] | None,
+    stop: StopControl | None,
+) -> ExportResult:
+    cfg = job.config
+    zone, zone_label = zone_and_label
     progress = Progress(phase="listing")
 
     def on_page(total: int | None, done: int, sweep: int) -> None:

@@ -55,7 +55,14 @@ def replacing(path: Path) -> Iterator[Path]:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` (UTF-8) atomically; ``OutputError`` if that cannot be done."""
+    """Replace ``path`` with ``text`` (UTF-8) atomically; ``OutputError`` if that cannot be done.
+
+    Only a regular file that is not read-only is replaced: never a device, a FIFO or a
+    folder (``--metrics-file /dev/full`` once turned the device into a file).
+    """
+    from rescheduler.write.targets import check_target
+
+    check_target(path)
     tmp = path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies

@@ -11,6 +11,12 @@ last batch, which a resumed run sends again (an update is idempotent).
 
 One run at a time: an exclusive, non-blocking ``flock`` on ``<journal>.lock`` is held for the
 whole run; a second run on the same journal gets ``JournalLockedError``.
+
+Only a journal is ever replaced or deleted (a run without ``--resume`` starts it over):
+``check_journal`` refuses any other file under the journal's name (``--journal`` pointed at
+the input or at an earlier results file), before anything is sent. A journal is an SQLite
+database marked with ``APPLICATION_ID``, or (written before that mark) one with this schema's
+``outcome`` and ``run`` tables.
 """
 
 from __future__ import annotations
@@ -28,6 +34,10 @@ from rescheduler.errors import JournalLockedError, OutputError
 from rescheduler.i18n import _
 from rescheduler.models import RowResult, Status
 from rescheduler.write import lock
+from rescheduler.write.targets import Target, head, not_ours
+
+APPLICATION_ID = 0x52534A4E  # "RSJN": PRAGMA application_id of every journal
+_SQLITE = b"SQLite format 3\x00"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outcome (
@@ -71,14 +81,20 @@ class Journal:
         self.run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
 
     # -- lifecycle ------------------------------------------------------------------------
-    def open(self, input_path: Path) -> Journal:
+    def open(self, input_path: Path, flag: str = "--journal") -> Journal:
         self._input = str(input_path)
         self._lock()
+        try:
+            check_journal(self.path, flag)
+        except OutputError:
+            self.close()
+            raise
         try:
             if not self._resume:
                 for suffix in ("", "-wal", "-shm"):
                     Path(f"{self.path}{suffix}").unlink(missing_ok=True)
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
@@ -208,6 +224,36 @@ class Journal:
                 errno=errno.ENOSPC if full else None,
             ) from None
         self._pending.clear()
+
+
+def check_journal(path: Path, flag: str = "--journal") -> None:
+    """``OutputError`` unless ``path`` is absent, empty, or a journal of rescheduler's."""
+    first = head(path)
+    if not first:
+        return
+    target = Target("journal", path, flag)
+    if not first.startswith(_SQLITE):
+        raise not_ours(target, _("it is not an SQLite database"))
+    try:
+        ours = _marked(path, immutable=True)  # creates no -wal/-shm beside it
+        if not ours and Path(f"{path}-wal").exists():  # an old run's, cut short: its schema
+            ours = _marked(path, immutable=False)  # may still be in the write-ahead log
+    except sqlite3.Error as exc:
+        raise not_ours(target, str(exc)) from None
+    if not ours:
+        raise not_ours(target, _("another program's database"))
+
+
+def _marked(path: Path, *, immutable: bool) -> bool:
+    """Marked with ``APPLICATION_ID``, or holding this schema's tables (older journals)."""
+    uri = f"{Path(path).absolute().as_uri()}?mode=ro{'&immutable=1' if immutable else ''}"
+    db = sqlite3.connect(uri, uri=True)
+    try:
+        marked = db.execute("PRAGMA application_id").fetchone()[0]
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+    finally:
+        db.close()
+    return bool(marked == APPLICATION_ID or {"outcome", "run"} <= tables)
 
 
 def default_journal_path(results_path: Path) -> Path:

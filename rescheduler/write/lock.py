@@ -22,12 +22,14 @@ class Busy(Exception):
         self.holder = holder
 
 
-def acquire(path: Path) -> int:
+def acquire(path: Path, *, create: bool = True) -> int:
     """Lock ``path`` (created if missing); returns the descriptor that holds the lock.
 
-    Raises ``Busy`` if another process holds it, ``OSError`` if the file cannot be created.
+    Raises ``Busy`` if another process holds it, ``OSError`` if the file cannot be created
+    (``FileNotFoundError`` when it is missing and ``create`` is False: every writer creates
+    its lock file before it writes, so no lock file means nobody is writing).
     """
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o600)
     try:
         import fcntl
     except ImportError:  # not POSIX: no locking
@@ -44,6 +46,27 @@ def acquire(path: Path) -> int:
     except OSError:
         pass  # the PID is a courtesy for messages; the lock is what counts
     return fd
+
+
+def held_elsewhere(path: Path) -> bool:
+    """Whether another open lock holds ``path`` now (a missing lock file: no one; nothing is
+    created)."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        import fcntl
+    except ImportError:
+        os.close(fd)
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
 
 
 def release(fd: int) -> None:

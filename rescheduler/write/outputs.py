@@ -12,6 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rescheduler.write.targets import FLAGS, Target
+
+OWN = frozenset({"results", "errors", "journal"})  # the engine's own files, checked by RunFiles
+
 
 @dataclass
 class Outputs:
@@ -25,3 +29,12 @@ class Outputs:
     def existing(self) -> list[tuple[str, Path]]:
         """The registered files that exist now, in the order they were registered."""
         return [(kind, path) for kind, path in self.files if path.exists()]
+
+    def side_targets(self) -> list[Target]:
+        """The registered files other than the results, errors and journal, as ``Target``s
+        (checked with them: none may be the input or another output)."""
+        return [
+            Target(kind, path, FLAGS.get(kind, "--out"))
+            for kind, path in self.files
+            if kind not in OWN
+        ]

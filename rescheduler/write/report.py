@@ -140,6 +140,16 @@ class _Writer:
                 self._sink = XlsxSink(self.partial, self.columns, self._width, self.sheet)
             else:
                 self._sink = _CsvSink(self.partial, self.columns)
+            self._identity = self._sink.identity()
+
+    def owns_partial(self) -> bool:
+        """Whether ``partial`` is still the file this writer created (not replaced, not
+        removed by another program): only then is it renamed into place, or removed."""
+        try:
+            info = os.stat(self.partial)
+        except OSError:
+            return False
+        return (info.st_dev, info.st_ino) == self._identity
 
     def _put(self, cells: Sequence[Cell]) -> None:
         if self._closed:
@@ -174,6 +184,14 @@ class _Writer:
         if self._published:
             return
         self.finish()
+        if not self.owns_partial():
+            raise OutputError(
+                _(
+                    "{partial} was replaced or removed by another program while this run wrote "
+                    "it; {path} was not replaced"
+                ).format(partial=self.partial, path=self.path),
+                path=self.partial,
+            )
         with contextlib.suppress(OSError):
             os.chmod(self.partial, stat.S_IMODE(self.path.stat().st_mode))
         try:
@@ -271,6 +289,10 @@ class ErrorsWriter(_Writer):
 
 
 class _CsvSink:
+    def identity(self) -> tuple[int, int]:
+        info = os.fstat(self._file.fileno())
+        return info.st_dev, info.st_ino
+
     def __init__(self, path: Path, columns: Sequence[str]) -> None:
         # errors="replace": a lone surrogate must not stop the run; the file stays UTF-8.
         self._file = open(path, "w", encoding="utf-8-sig", newline="", errors="replace")  # noqa: SIM115

@@ -1,7 +1,9 @@
 """The files one run writes, claimed before anything is opened and replaced together at the end.
 
-    claim()   lock ``<results>.lock`` (another run or validate on the same results: refused),
-              then check every target (folder writable, existing file replaceable)
+    claim()   lock ``<results>.lock`` and ``<errors>.lock`` (another command writing either:
+              refused), then check every target (``targets.check_outputs``: not the input,
+              not each other, folder writable, an existing file replaceable; the journal a
+              journal of ours)
     open()    the results and errors writers, each on ``<target>.partial``
     write()   one row to both (and remember its line); a failed write never raises mid-run:
               it is kept in ``failure`` and handed to ``on_failure`` (the engine stops the run)
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import errno as errnos
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -30,11 +32,57 @@ from rescheduler.models import Row, RowResult, Status
 from rescheduler.write import lock
 from rescheduler.write.amend import Changes, amend
 from rescheduler.write.report import ErrorsWriter, ReportWriter
-from rescheduler.write.targets import check_target
+from rescheduler.write.targets import Target, check_outputs, check_target
 
 
 def lock_path(results: Path) -> Path:
+    """The lock of a file being written: ``<name>.lock`` beside it (every command's)."""
     return results.with_name(f"{results.name}.lock")
+
+
+def lock_target(path: Path, flag: str = "--out", *, create: bool = True) -> int | None:
+    """Lock ``path`` for writing (``lock_path``); the descriptor to release. ``OutputsInUse``
+    when another rescheduler command holds it, ``OutputError`` if it cannot be created.
+    ``create`` False: a missing lock file is not created (None: nobody is writing ``path``)."""
+    where = lock_path(path)
+    check_target(path)  # the folder first: the lock file is created there
+    try:
+        return lock.acquire(where, create=create)
+    except FileNotFoundError:
+        if not create:
+            return None
+        raise OutputError(
+            _("{path}: cannot create the lock file: {reason}").format(
+                path=where, reason=_("the folder is gone")
+            )
+        ) from None
+    except lock.Busy as busy:
+        who = _(" (process {pid})").format(pid=busy.holder) if busy.holder else ""
+        raise OutputsInUse(
+            _(
+                "{results} is being written by another rescheduler run{who}; wait for it "
+                "to finish or choose another {flag}"
+            ).format(results=path, who=who, flag=flag)
+        ) from None
+    except OSError as exc:
+        raise OutputError(
+            _("{path}: cannot create the lock file: {reason}").format(
+                path=where, reason=exc.strerror or exc
+            )
+        ) from None
+
+
+@contextlib.contextmanager
+def target_locked(path: Path, flag: str = "--out", *, create: bool = True) -> Iterator[None]:
+    """``path`` locked as a run locks its results, for a command writing one file (``export``,
+    ``template``): no two commands ever write the same file at once. ``create`` False (a
+    command done in a moment): only an existing lock file is taken, none is left behind."""
+    fd = lock_target(path, flag, create=create)
+    try:
+        yield
+    finally:
+        if fd is not None:
+            lock.release(fd)
 
 
 def _raise(exc: OutputError) -> None:
@@ -51,18 +99,30 @@ class Amendment:
 
 class RunFiles:
     def __init__(
-        self, results: Path, errors: Path, journal: Path | None = None, *, keep: bool = True
+        self,
+        results: Path,
+        errors: Path,
+        journal: Path | None = None,
+        *,
+        keep: bool = True,
+        input_path: Path | None = None,
+        others: Sequence[Target] = (),
+        journal_flag: str = "--out",
     ) -> None:
         """``keep``: after a failure, keep the partial files (a run that sent: they hold
-        outcomes); a dry run's are removed."""
+        outcomes); a dry run's are removed. ``input_path`` and ``others`` (the run's side
+        outputs) are checked with the targets: no output may be the input or another."""
         self.results = results
         self.errors = errors
         self.journal = journal
         self.keep = keep
+        self.input_path = input_path
+        self.others = tuple(others)
+        self.journal_flag = journal_flag
         self.failure: OutputError | None = None
         self.missing_rows = False  # some row was never written (the input failed on re-read)
         self.on_failure: Callable[[OutputError], None] = _raise
-        self._lock_fd: int | None = None
+        self._lock_fds: list[int] = []
         self._writers: list[ReportWriter | ErrorsWriter] = []
         self._report: ReportWriter | None = None
         self._errors: ErrorsWriter | None = None
@@ -72,38 +132,28 @@ class RunFiles:
 
     # -- before anything is opened ------------------------------------------------------------
     def claim(self) -> Self:
-        """Take the lock, then check every target. ``OutputError`` (exit 2) if either fails."""
-        path = lock_path(self.results)
-        check_target(self.results)  # the folder first: the lock file is created there
+        """Take the locks, then check every target. ``OutputError`` (exit 2) if either fails."""
         try:
-            self._lock_fd = lock.acquire(path)
-        except lock.Busy as busy:
-            who = _(" (process {pid})").format(pid=busy.holder) if busy.holder else ""
-            raise OutputsInUse(
-                _(
-                    "{results} is being written by another rescheduler run{who}; wait for it "
-                    "to finish or choose another --out"
-                ).format(results=self.results, who=who)
-            ) from None
-        except OSError as exc:
-            raise OutputError(
-                _("{path}: cannot create the lock file: {reason}").format(
-                    path=path, reason=exc.strerror or exc
-                )
-            ) from None
-        try:
-            for target in (self.errors, self.journal):
-                if target is not None:
-                    check_target(target)
+            for path in (self.results, self.errors):
+                fd = lock_target(path)
+                assert fd is not None  # created
+                self._lock_fds.append(fd)
+            targets = [Target("results", self.results), Target("errors", self.errors)]
+            if self.journal is not None:
+                targets.append(Target("journal", self.journal, self.journal_flag))
+            check_outputs(self.input_path, [*targets, *self.others])
+            if self.journal is not None:
+                from rescheduler.write.journal import check_journal
+
+                check_journal(self.journal, self.journal_flag)
         except BaseException:
             self.release()
             raise
         return self
 
     def release(self) -> None:
-        if self._lock_fd is not None:
-            lock.release(self._lock_fd)
-            self._lock_fd = None
+        while self._lock_fds:
+            lock.release(self._lock_fds.pop())
 
     # -- writing ------------------------------------------------------------------------------
     def open(self, headers: Sequence[str], extra: Sequence[str] = ()) -> None:
@@ -196,8 +246,9 @@ class RunFiles:
                 writer.publish()
         elif not self.keep or not any(self._seen):
             for writer in self._writers:
-                with contextlib.suppress(OSError):
-                    writer.partial.unlink()
+                if writer.owns_partial():  # never another program's file under that name
+                    with contextlib.suppress(OSError):
+                        writer.partial.unlink()
 
     def partials(self) -> list[Path]:
         return [w.partial for w in self._writers if w.partial.exists()]

@@ -9,6 +9,7 @@ it; rows spool to openpyxl's temporary file until :meth:`XlsxSink.close` saves t
 from __future__ import annotations
 
 import errno
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -38,8 +39,9 @@ class XlsxSink:
         self._cell = WriteOnlyCell
         if path.is_dir():
             raise IsADirectoryError(errno.EISDIR, "is a directory")
-        # Created now, not at close, so an unwritable directory fails before anything is sent.
-        open(path, "wb").close()
+        # Opened now, not at close, so an unwritable directory fails before anything is sent,
+        # and kept open: the workbook is saved into this file, whatever is at its name then.
+        self._file = open(path, "wb")  # noqa: SIM115 - closed by close()
         self._book = Workbook(write_only=True)
         self._sheet: Any = self._book.create_sheet(sheet)
         for i, name in enumerate(columns, 1):
@@ -83,5 +85,14 @@ class XlsxSink:
     def flush(self) -> None:
         pass
 
+    def identity(self) -> tuple[int, int]:
+        """``(device, inode)`` of the file being written."""
+        info = os.fstat(self._file.fileno())
+        return info.st_dev, info.st_ino
+
     def close(self) -> None:
-        self._book.save(self._path)
+        try:
+            if not self._file.closed:
+                self._book.save(self._file)  # a file object works as well as a name
+        finally:
+            self._file.close()
