@@ -307,8 +307,10 @@ class RunReporter:
             return True
         from rescheduler.write.atomic import write_atomic
         from rescheduler.write.metrics import render
+        from rescheduler.write.targets import Target, check_outputs
 
-        try:
+        try:  # the checks of every output: never the input, never a file that is not metrics
+            check_outputs(self.input_path, [Target("metrics", self.metrics_path, "--metrics-file")])
             write_atomic(self.metrics_path, render(record))
         except OutputError as exc:
             log.error("metrics file not written: %s", exc, extra={"event": "metrics.failed"})
