@@ -26,7 +26,7 @@ MB = 1024 * 1024
 def run(tmp_path: Path, base_url: str, count: int = 3, **send: object) -> tuple[int, str]:
     write_csv(tmp_path / "in.csv", simple_rows(count))
     config = write_config(tmp_path / "c.toml", base_url, **send)
-    result = invoke("run", str(tmp_path / "in.csv"), "-c", str(config), "--quiet")
+    result = invoke("run", str(tmp_path / "in.csv"), "-c", str(config), "--quiet", "--no-snapshot")
     return result.exit_code, result.output
 
 

@@ -104,6 +104,7 @@ async def _export(config: Config, out: Path, query: ListFilter) -> ExportResult:
     finally:
         for suffix in ("", "-wal", "-shm"):  # the page journal of an export that stopped
             _remove(Path(f"{journal_path(out)}{suffix}"))
+        _remove(out.with_name(f"{out.name}.lock"))  # a random name of ours: no one else waits
 
 
 def _clean(message: str, config: Config, folder: Path) -> str:

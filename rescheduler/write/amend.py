@@ -42,12 +42,14 @@ def amend(writer: ReportWriter, name: str, changes: Changes) -> None:
     names = (*REPORT_COLUMNS, *writer.extra)
     index = {n: writer.width + i for i, n in enumerate(names)} | {name: len(columns) - 1}
     tmp = partial.with_name(f"{partial.name}.amend")
+    writer.check_partial()  # never another program's file put under that name
     try:
         if writer.path.suffix.lower() in EXCEL_SUFFIXES:
             _xlsx(partial, tmp, columns, writer.width, line_at, _by_index(changes, index))
         else:
             _csv(partial, tmp, columns, line_at, _by_index(changes, index))
         os.replace(tmp, partial)
+        writer.adopt_partial()
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()

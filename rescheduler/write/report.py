@@ -142,6 +142,22 @@ class _Writer:
                 self._sink = _CsvSink(self.partial, self.columns)
             self._identity = self._sink.identity()
 
+    def check_partial(self) -> None:
+        """``OutputError`` unless ``partial`` is still this writer's file (``owns_partial``)."""
+        if not self.owns_partial():
+            raise OutputError(
+                _(
+                    "{partial} was replaced or removed by another program while this run wrote "
+                    "it; {path} was not replaced"
+                ).format(partial=self.partial, path=self.path),
+                path=self.partial,
+            )
+
+    def adopt_partial(self) -> None:
+        """``partial`` was rewritten under its name by this run (``amend``): ours as it is now."""
+        info = os.stat(self.partial)
+        self._identity = info.st_dev, info.st_ino
+
     def owns_partial(self) -> bool:
         """Whether ``partial`` is still the file this writer created (not replaced, not
         removed by another program): only then is it renamed into place, or removed."""
@@ -184,14 +200,7 @@ class _Writer:
         if self._published:
             return
         self.finish()
-        if not self.owns_partial():
-            raise OutputError(
-                _(
-                    "{partial} was replaced or removed by another program while this run wrote "
-                    "it; {path} was not replaced"
-                ).format(partial=self.partial, path=self.path),
-                path=self.partial,
-            )
+        self.check_partial()
         with contextlib.suppress(OSError):
             os.chmod(self.partial, stat.S_IMODE(self.path.stat().st_mode))
         try:
