@@ -36,7 +36,7 @@ from rescheduler.write.journal import Journal, default_journal_path
 from rescheduler.write.outputs import Outputs
 from rescheduler.write.runfiles import RunFiles
 from rescheduler.write.summary import Summary
-from rescheduler.write.targets import default_paths
+from rescheduler.write.targets import Target, default_paths
 
 log = logging.getLogger("rescheduler")
 
@@ -171,13 +171,16 @@ async def run(
     job.outputs.add("journal", journal_path)
     state = state_for(job, credentials, results_path)
     # The lock and the checks come before any output is opened, and before the input is read.
+    others = job.outputs.side_targets()
+    if state is not None and state.info.undo_path is not None:  # registered once written
+        others.append(Target("undo", state.info.undo_path))
     claim = RunFiles(
         results_path,
         errors_path,
         journal_path,
         keep=not job.dry_run,
         input_path=job.input_path,
-        others=job.outputs.side_targets(),
+        others=others,
         journal_flag="--journal" if job.journal_path else "--out",
     ).claim()
     with claim as files, _signals_released(job.handle_signals):

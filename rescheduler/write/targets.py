@@ -46,7 +46,11 @@ KINDS = {
     "run_record": N_("the run record"),
     "crash_log": N_("the crash log"),
     "export": N_("the export file"),
+    "before": N_("the before file"),
+    "undo": N_("the undo file"),
+    "snapshot": N_("the snapshot database"),
 }
+DATABASES = frozenset({"journal", "snapshot"})  # SQLite files: only ever over SQLite files
 FLAGS = {"journal": "--journal", "log": "--log-file", "metrics": "--metrics-file"}
 
 
@@ -217,7 +221,7 @@ def check_outputs(input_path: Path | None, targets: Sequence[Target]) -> None:
         check_target(target.path)
         if target.kind == "metrics":
             _own_text(target, (b"# HELP ", b"# TYPE "))
-        elif target.kind == "journal":
+        elif target.kind in DATABASES:
             first = head(target.path)
             if first and not first.startswith(_MAGIC[0]):
                 raise not_ours(target, _("it is not an SQLite database"))
