@@ -25,6 +25,7 @@ from rescheduler.errors import Crashed, Interrupted, OutputError, OutputFailed, 
 from rescheduler.i18n import N_, _
 from rescheduler.models import APPOINT_ID, RowResult, Status
 from rescheduler.read.dedupe import DuplicateScan
+from rescheduler.read.pinned import PinnedInput, changed_before_sending, pin
 from rescheduler.read.presence import require_input
 from rescheduler.read.reader import Table, open_table
 from rescheduler.rows import Decided, RowPlanner, pass_one, pass_two
@@ -186,7 +187,8 @@ async def run(
     with claim as files, _signals_released(job.handle_signals):
         if state is not None:
             state.check()
-        table = open_input(cfg, job.input_path)
+        pinned = pin(job.input_path, results_path.parent)  # every pass reads these bytes
+        table = open_input(cfg, pinned.path)
         scan = DuplicateScan()
         try:
             plan = RowPlanner.for_table(cfg, table, zone, now_ms=int(time.time() * 1000))
@@ -201,6 +203,8 @@ async def run(
                 job.max_cells,
             )
             progress.total = total
+            if (how := pinned.changed()) is not None:
+                raise changed_before_sending(job.input_path, how)
             log.info(
                 "%s: %d rows (%d not to send: duplicates/conflicts); %s",
                 job.input_path,
@@ -247,12 +251,15 @@ async def run(
                 for item in source if state is None else state.wrap(source, header):
                     assert isinstance(item, Done)
                     sink(item)
+                if (how := pinned.changed()) is not None:  # the report checked another file
+                    raise changed_before_sending(job.input_path, how)
             else:
                 assert credentials is not None
                 wrap = None if state is None else partial(state.wrap, header=header)
                 await _send(
-                    job, credentials, files, stop, decisions, table, plan, sink, progress, wrap
-                )
+                    job, credentials, files, stop, decisions, table, plan, sink, progress, wrap,
+                    pinned,
+                )  # fmt: skip
             if state is not None and stopped is None:
                 await after_send(state, files, stop, progress)
             progress.phase = "finished"
@@ -268,6 +275,7 @@ async def run(
             scan.close()
             if state is not None:
                 state.close()
+            pinned.close()
         publish(files, stop, journal_path)
     return RunResult(
         results_path=results_path,
@@ -293,8 +301,10 @@ async def _send(
     sink: Callable[[Done], None],
     progress: Progress,
     wrap: Callable[[Iterator[WorkItem | Done]], Iterator[WorkItem | Done]] | None = None,
+    pinned: PinnedInput | None = None,
 ) -> None:
-    """The sending phase, with the journal open around it (see ``sending``)."""
+    """The sending phase, with the journal open around it (see ``sending``); ``pinned`` is
+    the input as read (``read.pinned``), watched for changes."""
     from rescheduler.sending import SendPhase
 
     journal_path = job.journal_path or default_journal_path(files.results)
@@ -307,14 +317,17 @@ async def _send(
         stop,
         job.handle_signals,
         hide_access_key=job.hide_access_key,
+        pinned=pinned,
     )
     finished = False
     try:
         source = pass_two(table, plan, decisions, journal, False)
         if wrap is not None:
             source = wrap(source)
+        if pinned is not None and (how := pinned.changed()) is not None:
+            raise changed_before_sending(job.input_path, how)  # e.g. while the snapshot listed
         progress.phase = "sending"  # from here on, requests may have been sent
-        await phase.run(source, sink, lambda: open_input(job.config, job.input_path))
+        await phase.run(source, sink, lambda: open_input(job.config, table.path))
         finished = True
     except Crashed as crash:
         stop.reason = crash  # a bug outranks any other reason the run had to stop

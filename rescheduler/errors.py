@@ -25,6 +25,8 @@ Run-level problems stop the run and map to an exit code::
         ├── ServerUnreachable                many rows in a row got no answer at all
         ├── ListingFailed                    a list page still failed after every retry
         ├── Interrupted                      SIGINT / SIGTERM / the Stop button
+        ├── InputChanged                     the input file was rewritten, replaced or removed
+        │                                    while the run was sending (the run read a copy)
         ├── OutputFailed                     an output could not be written mid-run (disk full):
         │                                    the journal is intact, --resume finishes
         └── Crashed                          an unexpected error (a bug) after sending started;
@@ -178,6 +180,13 @@ class Interrupted(RunAborted):
     """The run was interrupted by SIGINT or SIGTERM."""
 
     code = "interrupted"
+
+
+class InputChanged(RunAborted):
+    """The input file changed while the run was sending: it stops (every row came from the
+    copy the run took at its start, so what was sent is what the file held then)."""
+
+    code = "input_changed"
 
 
 class OutputFailed(RunAborted):

@@ -22,6 +22,7 @@ from pathlib import Path
 from rescheduler.config import Config, Secret
 from rescheduler.errors import Crashed, OutputError, OutputFailed, ReschedulerError
 from rescheduler.i18n import _
+from rescheduler.read.pinned import PinnedInput, changed_while_sending
 from rescheduler.read.reader import Table
 from rescheduler.send.pool import Done, FailureLimit, Pool, StopControl, WorkItem
 from rescheduler.write.journal import Journal
@@ -29,6 +30,7 @@ from rescheduler.write.runfiles import RunFiles, failure_hint
 
 log = logging.getLogger("rescheduler")
 COMMIT_EVERY = 500  # rows; the pool also flushes (and so commits) every half second
+WATCH_EVERY = 64  # rows between looks at the input (and at every flush): two stat calls
 
 
 class SendPhase:
@@ -42,8 +44,13 @@ class SendPhase:
         handle_signals: bool,
         *,
         hide_access_key: bool = False,
+        pinned: PinnedInput | None = None,
     ) -> None:
+        """``pinned``: the input as the run read it (``read.pinned``); when the file changes
+        under its name the run stops (``InputChanged``), checked at every flush."""
         self.config = config
+        self.pinned = pinned
+        self._rows = 0
         self.hide_access_key = hide_access_key
         self.credentials = credentials
         self.files = files
@@ -62,10 +69,25 @@ class SendPhase:
             journal.record(done.key, done.payload_hash, done.result)
             if journal.pending >= COMMIT_EVERY:
                 self._commit()
+        self._rows += 1
+        if not self._rows % WATCH_EVERY:
+            self._watch()
 
     def flush(self) -> None:
         self.files.flush()
         self._commit()
+        self._watch()
+
+    def _watch(self) -> None:
+        """Stop when the input changed (every ``WATCH_EVERY`` rows and at every flush)."""
+        if self.pinned is not None and not self.stop.requested:
+            how = self.pinned.changed()
+            if how is not None:
+                self._input_changed(how)
+
+    def _input_changed(self, how: str) -> None:
+        log.error("input changed: %s", how)
+        self.stop.request(changed_while_sending(self.files.input_name, how))
 
     def _commit(self) -> None:
         if self.journal is None:
@@ -94,6 +116,8 @@ class SendPhase:
         reopen: Callable[[], Table],
     ) -> None:
         """Send every row of ``source``. Raises ``Crashed`` on an unexpected error (a bug)."""
+        if self.pinned is not None and not self.pinned.copied:  # read in place: watch each row
+            source = self.pinned.guard(source, self._rows_lost)
         try:
             await self._send_all(source, sink)
         except BaseExceptionGroup as group:
@@ -102,6 +126,11 @@ class SendPhase:
             raise
         except Exception as exc:
             raise self._crashed(exc, reopen)  # noqa: B904
+
+    def _rows_lost(self, how: str) -> None:
+        """The file read in place changed: the rows after this point are not read at all."""
+        self.files.missing_rows = True
+        self._input_changed(how)
 
     async def _send_all(
         self, source: Iterator[WorkItem | Done], sink: Callable[[Done], None]

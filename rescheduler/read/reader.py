@@ -223,7 +223,7 @@ class Table:
 
 def open_table(path: Path, *, encoding: str | None = None, sheet: str | None = None) -> Table:
     """Open an input file (format by extension); raises ``InputFileError`` for any problem."""
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)  # an InputPath stays one (pinned)
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         from rescheduler.read.csvtable import CsvTable

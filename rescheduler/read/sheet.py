@@ -19,6 +19,7 @@ the reader check — the README's "Preparing your file" has the same table for s
 
 from __future__ import annotations
 
+import os
 import re
 import zipfile
 from collections.abc import Generator
@@ -66,7 +67,7 @@ class CalamineTable(SpreadsheetTable):
 
         self._book: Any = None
         try:
-            self._book = calamine.CalamineWorkbook.from_path(str(path))
+            self._book = calamine.CalamineWorkbook.from_path(os.fspath(path))
             entries = [
                 SheetEntry(m.name, _visibility(m.visible, calamine.SheetVisibleEnum),
                            m.typ == calamine.SheetTypeEnum.WorkSheet)

@@ -8,6 +8,7 @@ its saved value. xlrd loads the chosen sheet whole; an .xls sheet holds at most 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,7 @@ class XlsTable(SpreadsheetTable):
         self._book: Any = None
         try:
             self._book = book = xlrd.open_workbook(
-                str(path), formatting_info=True, on_demand=True, logfile=_Discard()
+                os.fspath(path), formatting_info=True, on_demand=True, logfile=_Discard()
             )
             states = {1: HIDDEN, 2: VERY_HIDDEN}
             entries = []

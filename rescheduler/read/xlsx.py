@@ -19,6 +19,7 @@ matched (then the sheet is streamed). What each cell becomes: ``cellvalue``; mer
 
 from __future__ import annotations
 
+import os
 import re
 import zipfile
 import zlib
@@ -157,7 +158,7 @@ class XlsxTable(SpreadsheetTable):
         import python_calamine
 
         try:
-            self._book = python_calamine.CalamineWorkbook.from_path(str(self.path))
+            self._book = python_calamine.CalamineWorkbook.from_path(os.fspath(self.path))
             return self._book.get_sheet_by_name(name)
         except python_calamine.CalamineError:
             return None  # the streaming reader reads what it can, or says why not

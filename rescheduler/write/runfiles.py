@@ -151,6 +151,11 @@ class RunFiles:
             raise
         return self
 
+    @property
+    def input_name(self) -> Path:
+        """The input file, for messages."""
+        return self.input_path or Path("?")
+
     def release(self) -> None:
         while self._lock_fds:
             lock.release(self._lock_fds.pop())
