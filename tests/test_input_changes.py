@@ -40,7 +40,7 @@ OLD = b"results of an earlier run\r\n"
 class Recorder:
     """Answers every update with success; on the CHANGE_AT-th request, changes the input."""
 
-    def __init__(self, change: Callable[[], None]) -> None:
+    def __init__(self, change: Callable[[], object]) -> None:
         self.change = change
         self.bodies: list[dict[str, str]] = []
         self._lock = threading.Lock()
@@ -67,7 +67,7 @@ def rewrite_in_place(path: Path, rows: list[list[str]]) -> None:
         handle.writelines(",".join(r) + "\r\n" for r in rows)
 
 
-def changes(folder: Path) -> dict[str, Callable[[], None]]:
+def changes(folder: Path) -> dict[str, Callable[[], object]]:
     path = folder / "in.csv"
     other = [[f"8{n:029d}", "agent.x", "", "2031-03-04 09:30", "a much longer remark " * 3]
              for n in range(COUNT * 2)]  # fmt: skip
