@@ -33,13 +33,17 @@ import click
 from rescheduler import __version__
 from rescheduler.cliends import (
     FLAGS,
+    OWN_PROCESS,
     check_planned,
     crash,
     debug_callback,
+    ignore_signals,
     interrupted,
+    leave,
     planned_outputs,
     record_refusal,
     results_path,
+    sent_anyway,
 )
 from rescheduler.errors import ConfigError, ReschedulerError, UsageError
 from rescheduler.i18n import LANGUAGES, N_, _, language_from_env, set_language
@@ -343,44 +347,61 @@ def _run(
     except ReschedulerError as exc:
         from rescheduler.errors import Crashed
 
+        ignore_signals()  # the run is over: its record and exit code follow, whatever is pressed
         if isinstance(exc, ConfigError) and overrides.get(exc.key) is not None:
             exc = UsageError(f"{FLAGS[exc.key]} {exc.detail}")  # name the flag that was typed
+        exc = sent_anyway(exc, progress, dry_run)  # never "nothing was sent" once it began
         if isinstance(exc, Crashed):
             line = crash(exc, sent=True, results=results_path(job), secrets=secrets)
         else:
             click.echo(_("rescheduler: error: {message}").format(message=exc), err=True)
             line = ""
         if reporter is not None:
-            _end(reporter, reporter.facts_from_error(exc, progress, line), as_json)
-        sys.exit(exc.exit_code)
+            _end(reporter, reporter.facts_from_error(exc, progress, line), as_json, secrets)
+        leave(exc.exit_code)
     except KeyboardInterrupt as exc:
         if result is None:  # (a Ctrl-C the run already handled can land after it returned)
             sent = progress is not None and progress.phase in ("sending", "finished")
             message = interrupted(job, sent=sent and not dry_run)
+            ignore_signals()
             if reporter is not None:
                 facts = reporter.facts_from_error(exc, progress if sent else None, message)
-                _end(reporter, facts, as_json)
-            sys.exit(3)
+                _end(reporter, facts, as_json, secrets)
+            leave(3)
     except Exception as exc:  # the last resort: a bug
         from rescheduler.errors import Crashed
 
+        ignore_signals()
         sent = progress is not None and progress.phase in ("sending", "finished") and not dry_run
         line = crash(exc, sent=sent, results=results_path(job), secrets=secrets)
         failure = Crashed.of(exc, line) if sent else ReschedulerError(line)  # exit 3 : 2
         if reporter is not None:
-            _end(reporter, reporter.facts_from_error(failure, progress, line), as_json)
-        sys.exit(failure.exit_code)
+            _end(reporter, reporter.facts_from_error(failure, progress, line), as_json, secrets)
+        leave(failure.exit_code)
+    ignore_signals()
     if not as_json:
         click.echo(format_run(result, brief=quiet), err=True)
-    _end(reporter, reporter.facts_from_result(result), as_json)
-    sys.exit(result.exit_code)
+    _end(reporter, reporter.facts_from_result(result), as_json, secrets)
+    leave(result.exit_code)
 
 
-def _end(reporter: Any, facts: Any, as_json: bool) -> None:
-    """The run record (+ alert, metrics); on stdout with --json. Never changes the exit code."""
+def _end(reporter: Any, facts: Any, as_json: bool, secrets: tuple[str, ...] = ()) -> None:
+    """The run record (+ alert, metrics); on stdout with --json. Never changes the exit code:
+    a failure here is one line."""
     from rescheduler.finish import end_command
 
-    end_command(reporter, facts, as_json=as_json)
+    try:
+        end_command(reporter, facts, as_json=as_json)
+    except Exception as exc:
+        from rescheduler.lastresort import describe
+        from rescheduler.scrub import scrub
+
+        click.echo(
+            _("rescheduler: warning: the run record could not be finished ({error})").format(
+                error=scrub(describe(exc), secrets)
+            ),
+            err=True,
+        )
 
 
 @cli.command(
@@ -464,6 +485,9 @@ def template(path: Path, deployment: str, force: bool) -> None:
 
 
 def main() -> None:
+    """The console script (and ``python -m rescheduler``): the process is ours, so its signal
+    handling may be set for its last moments (``cliends.ignore_signals``)."""
+    OWN_PROCESS["on"] = True
     try:
         cli(prog_name="rescheduler")
     except Exception as exc:  # the last resort for the commands without their own

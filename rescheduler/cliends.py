@@ -16,7 +16,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -35,6 +35,7 @@ FLAGS = {
     "send.max_failures": "--max-failures",
 }
 DEBUG = {"on": False}
+OWN_PROCESS = {"on": False}  # set by the console script; not when embedded (tests, CliRunner)
 
 
 def debug_callback(*, reset: bool) -> Callable[[click.Context, click.Parameter, bool], bool]:
@@ -103,14 +104,49 @@ def interrupted(job: Any, *, sent: bool) -> str:
             path = report_not_started(job)
         except ReschedulerError as error:
             click.echo(_("rescheduler: error: {message}").format(message=error), err=True)
-            sys.exit(error.exit_code)
+            leave(error.exit_code)
         except KeyboardInterrupt:
+            ignore_signals()
             click.echo(_("rescheduler: interrupted again: results incomplete"), err=True)
-            sys.exit(3)
+            leave(3)
         click.echo(_("every row is 'not_sent' in {path}").format(path=path), err=True)
     return _(NOT_STARTED)
 
 
+
+
+def sent_anyway(exc: ReschedulerError, progress: Any, dry_run: bool) -> ReschedulerError:
+    """``exc`` as an abort (exit 3) when sending had begun: an error that means "nothing was
+    sent" (exit 2) is never said after a request may have gone out."""
+    from rescheduler.errors import RunAborted
+
+    began = progress is not None and progress.phase in ("sending", "finished") and not dry_run
+    if not began or exc.exit_code != 2:
+        return exc
+    aborted = RunAborted(
+        _("{error}; sending had started: run again with --resume to finish").format(error=exc)
+    )
+    aborted.__cause__ = exc
+    return aborted
+
+
+def ignore_signals() -> None:
+    """From now on a Ctrl-C (or SIGTERM) is ignored: the run is over and its outcome decided;
+    what is left (the record, the alert, the metrics) is bounded, and the exit code stands.
+    (A Ctrl-C landing in the interpreter's own shutdown used to end the process by the signal
+    itself, exit -2, instead of 3.)"""
+    import signal
+
+    if not OWN_PROCESS["on"]:
+        return  # an embedding program's signal handling is its own
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+
+
+def leave(code: int) -> NoReturn:
+    """Exit with ``code``, whatever is pressed meanwhile."""
+    ignore_signals()
+    sys.exit(code)
 
 
 def planned_outputs(

@@ -201,3 +201,31 @@ def test_a_ctrl_c_while_the_files_are_finished_does_not_stop_them_being_put_in_p
     rows = read_results(tmp_path / "in.results.csv")  # replaced: the old file is gone
     assert [r["status"] for r in rows] == ["succeeded"] * 5
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # released again
+
+
+def test_ctrl_c_pressed_until_the_process_ends_always_exits_3(tmp_path: Path) -> None:
+    """Ctrl-C held down (hostile-cli p13): presses land in every phase of the ending — the
+    third press's hard stop, the files being finished, the run record, the interpreter's own
+    shutdown. The exit code is 3 each time, never the signal's (-2) nor click's "Aborted!"."""
+    codes = []
+    for attempt in range(3):
+        folder = tmp_path / str(attempt)
+        folder.mkdir()
+        write_csv(folder / "in.csv", simple_rows(400))
+        gate = Gate(open_for=20)
+        with fake_server(gate.handler) as fake:
+            config = write_config(folder / "c.toml", fake.base_url, concurrency=CONCURRENCY)
+            client = spawn("run", str(folder / "in.csv"), "-c", str(config), "--no-snapshot")
+            try:
+                wait_until(lambda: gate.arrived >= 20 + CONCURRENCY)  # sending, some held
+                while client.poll() is None:
+                    client.send_signal(signal.SIGINT)
+                    try:
+                        client.wait(0.002)
+                    except Exception:  # still running: press again
+                        continue
+            finally:
+                gate.release()
+                _, err = client.communicate(timeout=60)
+        codes.append((client.returncode, err.decode().strip().splitlines()[-1:]))
+    assert [code for code, _ in codes] == [3, 3, 3], codes
