@@ -217,7 +217,7 @@ def test_ctrl_c_pressed_until_the_process_ends_always_exits_3(tmp_path: Path) ->
             config = write_config(folder / "c.toml", fake.base_url, concurrency=CONCURRENCY)
             client = spawn("run", str(folder / "in.csv"), "-c", str(config), "--no-snapshot")
             try:
-                wait_until(lambda: gate.arrived >= 20 + CONCURRENCY)  # sending, some held
+                wait_until(lambda g=gate: g.arrived >= 20 + CONCURRENCY)  # sending, some held
                 while client.poll() is None:
                     client.send_signal(signal.SIGINT)
                     try:
