@@ -13,6 +13,7 @@ import os
 import signal
 import sqlite3
 import threading
+from functools import partial
 from pathlib import Path
 
 import anyio
@@ -203,6 +204,10 @@ def test_a_ctrl_c_while_the_files_are_finished_does_not_stop_them_being_put_in_p
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # released again
 
 
+def sending(gate: Gate) -> bool:
+    return gate.arrived >= 20 + CONCURRENCY  # sending, some requests held
+
+
 def test_ctrl_c_pressed_until_the_process_ends_always_exits_3(tmp_path: Path) -> None:
     """Ctrl-C held down (hostile-cli p13): presses land in every phase of the ending — the
     third press's hard stop, the files being finished, the run record, the interpreter's own
@@ -217,7 +222,7 @@ def test_ctrl_c_pressed_until_the_process_ends_always_exits_3(tmp_path: Path) ->
             config = write_config(folder / "c.toml", fake.base_url, concurrency=CONCURRENCY)
             client = spawn("run", str(folder / "in.csv"), "-c", str(config), "--no-snapshot")
             try:
-                wait_until(lambda g=gate: g.arrived >= 20 + CONCURRENCY)  # sending, some held
+                wait_until(partial(sending, gate))
                 while client.poll() is None:
                     client.send_signal(signal.SIGINT)
                     try:
