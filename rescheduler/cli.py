@@ -42,6 +42,7 @@ from rescheduler.cliends import (
     leave,
     planned_outputs,
     record_refusal,
+    require_journal,
     results_path,
     sent_anyway,
 )
@@ -318,6 +319,8 @@ def _run(
         )
         reporter.record_guard = partial(record_refusal, input_path, planned)
         check_planned(input_path, planned)  # before the log file is opened: nothing is yet
+        if resume and not dry_run:
+            require_journal(input_path, planned)
         # unattended (cron, systemd): log lines on stderr; --log-file: there too
         setup_logging(
             stderr=not quiet and not sys.stderr.isatty(), log_file=log_file, fmt=log_format

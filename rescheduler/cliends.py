@@ -217,3 +217,37 @@ def record_refusal(input_path: Path, targets: list[Any]) -> str | None:
         if other is not record and same_file(record.path, other.path):
             return _("{path} is another output of this run").format(path=record.path)
     return None
+
+
+def require_journal(input_path: Path, targets: list[Any]) -> None:
+    """``--resume`` needs a journal to resume: ``UsageError`` (exit 2, nothing sent) naming
+    where it looked and the journals of earlier runs of this input it can find."""
+    from rescheduler.errors import UsageError
+    from rescheduler.write.journal import journal_runs, journals_of
+
+    journal = next(t.path for t in targets if t.kind == "journal")
+    if journal_runs(journal):
+        return
+    results = next(t.path for t in targets if t.kind == "results")
+    folders = [input_path.parent, results.parent, Path.cwd()]
+    found = journals_of(input_path, folders)
+    if found:
+        listed = "; ".join(
+            _("{journal} (last run {started})").format(journal=path, started=started)
+            for path, started in found[:5]
+        )
+        hint = _(
+            "journals of earlier runs of {input}: {journals}; run again with the --out of that "
+            "run, or with --journal and the journal's path, and --resume"
+        ).format(input=input_path, journals=listed)
+    else:
+        where = ", ".join(str(f) for f in dict.fromkeys(folders))
+        hint = _(
+            "no journal of an earlier run of {input} was found in {folders}: there is nothing "
+            "to resume; name the journal with --journal, or run without --resume (every row "
+            "is sent)"
+        ).format(input=input_path, folders=where)
+    raise UsageError(
+        _("--resume: there is no journal at {journal}, so every row would be sent again; "
+          "{hint}").format(journal=journal, hint=hint)
+    )  # fmt: skip

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import os
 import sqlite3
 import time
 import uuid
@@ -82,7 +83,7 @@ class Journal:
 
     # -- lifecycle ------------------------------------------------------------------------
     def open(self, input_path: Path, flag: str = "--journal") -> Journal:
-        self._input = str(input_path)
+        self._input = os.path.abspath(input_path)  # where a later --resume finds it (journals_of)
         self._lock()
         try:
             check_journal(self.path, flag)
@@ -254,6 +255,47 @@ def _marked(path: Path, *, immutable: bool) -> bool:
     finally:
         db.close()
     return bool(marked == APPLICATION_ID or {"outcome", "run"} <= tables)
+
+
+def journal_runs(path: Path) -> list[tuple[str, str]]:
+    """``(input, started)`` of the runs ``path`` recorded; [] for a file that is no journal
+    of ours (or none at all)."""
+    if not head(path).startswith(_SQLITE):
+        return []
+    try:
+        if not _marked(path, immutable=True):
+            return []
+        uri = f"{Path(path).absolute().as_uri()}?mode=ro&immutable=1"
+        db = sqlite3.connect(uri, uri=True)
+        try:
+            rows = db.execute("SELECT input, started FROM run ORDER BY started").fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return []
+    return [(str(a), str(b)) for a, b in rows]
+
+
+def journals_of(input_path: Path, folders: list[Path]) -> list[tuple[Path, str]]:
+    """The journals in ``folders`` that recorded a run of ``input_path`` (the same file, or,
+    for journals that kept a relative path, a file of the same name): ``(journal, last
+    started)``, newest first."""
+    wanted = os.path.abspath(input_path)
+    found: dict[Path, str] = {}
+    for folder in dict.fromkeys(os.path.abspath(f) for f in folders):
+        try:
+            names = sorted(e.name for e in os.scandir(folder) if e.name.endswith(".sqlite"))
+        except OSError:
+            continue
+        for name in names:
+            path = Path(folder) / name
+            for recorded, started in journal_runs(path):
+                same = recorded == wanted if os.path.isabs(recorded) else (
+                    Path(recorded).name == Path(wanted).name
+                )
+                if same:
+                    found[path] = max(found.get(path, ""), started)
+    return sorted(found.items(), key=lambda item: item[1], reverse=True)
 
 
 def default_journal_path(results_path: Path) -> Path:
