@@ -45,6 +45,7 @@ from rescheduler.cliends import (
     require_journal,
     results_path,
     sent_anyway,
+    watch_signals,
 )
 from rescheduler.errors import ConfigError, ReschedulerError, UsageError
 from rescheduler.i18n import LANGUAGES, N_, _, language_from_env, set_language
@@ -306,6 +307,7 @@ def _run(
         from rescheduler.logs import setup_logging
 
         progress = Progress()
+        watch_signals(progress)
         reporter = RunReporter(command, input_path, out, dry_run=dry_run, metrics_path=metrics_file)
         reporter.measure_input()
         planned = planned_outputs(

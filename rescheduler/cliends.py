@@ -130,6 +130,23 @@ def sent_anyway(exc: ReschedulerError, progress: Any, dry_run: bool) -> Reschedu
     return aborted
 
 
+def watch_signals(progress: Any) -> None:
+    """The command line's own Ctrl-C (and SIGTERM) outside the pool: before sending it stops
+    the run (``KeyboardInterrupt``: every row ``not_sent``); once sending began the pool has
+    its own, and once the run is over a press is ignored, so the exit code stands."""
+    import signal
+
+    if not OWN_PROCESS["on"]:
+        return
+
+    def on_signal(signum: int, frame: object) -> None:
+        if progress.phase not in ("sending", "finished"):
+            raise KeyboardInterrupt
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, on_signal)
+
+
 def ignore_signals() -> None:
     """From now on a Ctrl-C (or SIGTERM) is ignored: the run is over and its outcome decided;
     what is left (the record, the alert, the metrics) is bounded, and the exit code stands.

@@ -99,6 +99,9 @@ def _held(signum: int, frame: object) -> None:
     """A Ctrl-C after the rows are done, while the files are finished: too late to matter."""
 
 
+_before: dict[int, object] = {}  # the handlers held signals go back to
+
+
 def hold_signals() -> None:
     """From the end of the pool until ``release_signals``: a signal no longer interrupts.
 
@@ -110,17 +113,26 @@ def hold_signals() -> None:
 
 
 def release_signals() -> None:
-    """Back to Python's defaults (``KeyboardInterrupt`` for Ctrl-C)."""
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    """Back to the handlers from before the pool (Python's defaults: ``KeyboardInterrupt`` for
+    Ctrl-C; the command line's own, which ignores a signal once the run is over)."""
+    defaults: dict[int, object] = {
+        signal.SIGINT: signal.default_int_handler,
+        signal.SIGTERM: signal.SIG_DFL,
+    }
+    for signum in _WATCHED:
+        handler = _before.pop(signum, defaults[signum])
+        signal.signal(signum, handler)  # type: ignore[arg-type]
 
 
 async def watch_signals(stop: StopControl, everything: anyio.CancelScope) -> None:
     """1st signal: stop and finish what is in flight; 2nd: stop waiting for it; 3rd: quit.
 
     When it ends (the rows are done, or quit), later signals are held (``hold_signals``) until
-    the engine has finished the files and calls ``release_signals``.
+    the engine has finished the files and calls ``release_signals``, which puts back the
+    handlers found here (the event loop's own clean-up would put Python's defaults back).
     """
+    for signum in _WATCHED:
+        _before.setdefault(signum, signal.getsignal(signum))
     try:
         await _watch(stop, everything)
     finally:
