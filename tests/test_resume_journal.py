@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
-from rescheduler.cliends import sent_anyway
 from rescheduler.errors import InputFileError, OutputsInUse, RunAborted
 from tests.e2e import invoke, read_results, serving, simple_rows, store_of, write_config, write_csv
 
@@ -52,6 +51,8 @@ def test_resume_with_no_journal_anywhere_says_there_is_nothing_to_resume(tmp_pat
 
 
 def test_an_exit_2_error_after_sending_began_is_an_abort() -> None:
+    from rescheduler.cliends import sent_anyway
+
     broken = InputFileError("in.csv", "cannot read the file", line=7)
     sending = SimpleNamespace(phase="sending")
     aborted = sent_anyway(broken, sending, dry_run=False)
