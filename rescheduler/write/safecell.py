@@ -27,7 +27,8 @@ told to, so a row with such a cell (:func:`quote_row`, rare) is written by :func
 XLSX output needs none of this: cells are written as string cells, which Excel never evaluates.
 :func:`xlsx_text` only makes text storable: XML 1.0 cannot hold most control characters, so they
 are written in OOXML's ``_xHHHH_`` escape (Excel decodes it back; so must a reader that meets
-Excel-saved files), and a literal ``_xHHHH_`` in the text gets its ``_`` escaped likewise.
+Excel-saved files), and a literal ``_xHHHH_`` in the text gets its ``_`` escaped likewise. A
+carriage return too: XML would read it back as a line feed (``a\r\nb`` came back ``a\nb``).
 """
 
 from __future__ import annotations
@@ -85,7 +86,9 @@ def restore(text: str) -> str:
 XLSX_MAX_CHARS = 32_767
 """Excel's limit on the characters in one cell; longer text is cut (as Excel itself would)."""
 
-_XML_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
+# A carriage return is XML-safe but not kept: every XML parser reads CR LF and a lone CR as
+# LF (line-end normalisation), so it is escaped as well, as Excel writes it (_x000D_).
+_XML_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
 
 
