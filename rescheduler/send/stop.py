@@ -120,7 +120,7 @@ def release_signals() -> None:
         signal.SIGTERM: signal.SIG_DFL,
     }
     for signum in _WATCHED:
-        handler = _before.pop(signum, defaults[signum])
+        handler = _before.pop(signum, None) or defaults[signum]
         signal.signal(signum, handler)  # type: ignore[arg-type]
 
 
@@ -132,7 +132,8 @@ async def watch_signals(stop: StopControl, everything: anyio.CancelScope) -> Non
     handlers found here (the event loop's own clean-up would put Python's defaults back).
     """
     for signum in _WATCHED:
-        _before.setdefault(signum, signal.getsignal(signum))
+        current = signal.getsignal(signum)
+        _before[signum] = None if current is _held else current  # an earlier pool's hold: none
     try:
         await _watch(stop, everything)
     finally:
