@@ -212,7 +212,7 @@ def record_refusal(input_path: Path, targets: list[Any]) -> str | None:
     from rescheduler.errors import OutputError
     from rescheduler.write import lock
     from rescheduler.write.runfiles import lock_path
-    from rescheduler.write.targets import check_outputs, same_file
+    from rescheduler.write.targets import check_name, check_outputs, same_file
 
     kinds = {t.kind: t for t in targets}
     results, record = kinds["results"].path, kinds["run_record"]
@@ -224,6 +224,10 @@ def record_refusal(input_path: Path, targets: list[Any]) -> str | None:
         return str(exc.strerror or exc)
     if not stat.S_ISREG(mode):
         return _("{results} is not a regular file").format(results=results)
+    try:
+        check_name(results)  # another run's .partial or .lock given as the results
+    except OutputError as exc:
+        return str(exc)
     if lock.held_elsewhere(lock_path(results)):
         return _("another rescheduler run is writing {results}").format(results=results)
     try:

@@ -61,6 +61,11 @@ def test_no_command_writes_the_files_of_a_running_run(tmp_path: Path) -> None:
                     "run", str(tmp_path / "small.csv"), "-c", str(config),
                     "--out", str(tmp_path / "in.results.csv.lock"),
                 ],
+                "run with its journal": [
+                    "run", str(tmp_path / "in.csv"), "-c", str(config),
+                    "--out", str(tmp_path / "other.csv"),
+                    "--journal", str(tmp_path / "in.journal.sqlite"),
+                ],
             }  # fmt: skip
             for name, args in attempts.items():
                 before = partial.read_bytes()
@@ -72,6 +77,10 @@ def test_no_command_writes_the_files_of_a_running_run(tmp_path: Path) -> None:
                 assert record.read_bytes() == RECORD, name  # never the running run's record
                 assert partial.read_bytes()[: len(before)] == before, name
             assert gate.answered == 10  # nothing else was sent meanwhile
+            assert gate.arrived <= 10 + 2  # nor listed: refused before any snapshot
+            records = sorted(p.name for p in tmp_path.glob("*.run.json"))
+            assert records == ["in.run.json"], records  # no record beside a refused output
+            assert not list(tmp_path.glob("other.*.csv"))
         finally:
             gate.release()
             _, err = first.communicate(timeout=60)

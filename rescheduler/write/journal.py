@@ -122,13 +122,7 @@ class Journal:
         try:
             self._lock_fd = lock.acquire(lock_path)
         except lock.Busy as busy:
-            who = _(" (process {pid})").format(pid=busy.holder) if busy.holder else ""
-            raise JournalLockedError(
-                _(
-                    "{path} is in use by another rescheduler run{who}; wait for it to finish "
-                    "or give this run another --out"
-                ).format(path=self.path, who=who)
-            ) from None
+            raise _in_use(self.path, busy.holder) from None
         except OSError as exc:
             raise OutputError(
                 _("{path}: cannot create the lock file: {reason}").format(
@@ -225,6 +219,23 @@ class Journal:
                 errno=errno.ENOSPC if full else None,
             ) from None
         self._pending.clear()
+
+
+def _in_use(path: Path, holder: int | None) -> JournalLockedError:
+    who = _(" (process {pid})").format(pid=holder) if holder else ""
+    return JournalLockedError(
+        _(
+            "{path} is in use by another rescheduler run{who}; wait for it to finish "
+            "or give this run another --out"
+        ).format(path=path, who=who)
+    )
+
+
+def refuse_if_locked(path: Path) -> None:
+    """``JournalLockedError`` now if another run holds ``path`` (checked before a run reads
+    anything; the lock itself is taken when sending begins)."""
+    if lock.held_elsewhere(Path(f"{path}.lock")):
+        raise _in_use(path, None)
 
 
 def check_journal(path: Path, flag: str = "--journal") -> None:

@@ -143,8 +143,9 @@ class RunFiles:
                 targets.append(Target("journal", self.journal, self.journal_flag))
             check_outputs(self.input_path, [*targets, *self.others])
             if self.journal is not None:
-                from rescheduler.write.journal import check_journal
+                from rescheduler.write.journal import check_journal, refuse_if_locked
 
+                refuse_if_locked(self.journal)  # now, not after a snapshot's listing
                 check_journal(self.journal, self.journal_flag)
         except BaseException:
             self.release()
