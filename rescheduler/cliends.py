@@ -202,7 +202,7 @@ def check_planned(input_path: Path, targets: list[Any]) -> None:
     check_outputs(input_path, targets)
 
 
-def record_refusal(input_path: Path, targets: list[Any]) -> str | None:
+def record_refusal(input_path: Path | None, targets: list[Any]) -> str | None:
     """Why the run record must not be written (None: it may). Only where the results may go:
     not beside a device or folder given as the results, not while another command holds
     the results' lock (the record there is that run's), not over anything but a record."""

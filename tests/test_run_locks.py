@@ -79,7 +79,8 @@ def test_no_command_writes_the_files_of_a_running_run(tmp_path: Path) -> None:
             assert gate.answered == 10  # nothing else was sent meanwhile
             assert gate.arrived <= 10 + 2  # nor listed: refused before any snapshot
             records = sorted(p.name for p in tmp_path.glob("*.run.json"))
-            assert records == ["in.run.json"], records  # no record beside a refused output
+            # none beside the running run's files; the refused run's own (other.run.json)
+            assert records == ["in.run.json", "other.run.json"], records
             assert not list(tmp_path.glob("other.*.csv"))
         finally:
             gate.release()

@@ -12,6 +12,7 @@ change file; ``run`` of that file writes ``.run.json``), the ``[notify]`` alert 
 from __future__ import annotations
 
 import sys
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -64,15 +65,17 @@ def export_command(
     metrics_file: Path | None = None,
 ) -> int:
     """Run one export as the flags say, then its run record; the exit code."""
+    from rescheduler.cliends import record_refusal
     from rescheduler.finish import RunReporter, end_command
     from rescheduler.state.export import default_out
+    from rescheduler.write.targets import Target
 
     out_path = out if out is not None else default_out()
-    reporter = RunReporter(
-        "export",
-        None,
-        record_path=out_path.with_name(f"{out_path.stem}.export.run.json"),  # run: .run.json
-        metrics_path=metrics_file,
+    record = out_path.with_name(f"{out_path.stem}.export.run.json")  # run: .run.json
+    reporter = RunReporter("export", None, record_path=record, metrics_path=metrics_file)
+    # none beside a file another command is writing (the export was refused for it)
+    reporter.record_guard = partial(
+        record_refusal, None, [Target("results", out_path), Target("run_record", record)]
     )
     try:
         from rescheduler.logs import setup_logging
