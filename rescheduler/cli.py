@@ -359,8 +359,11 @@ def _run(
         if isinstance(exc, Crashed):
             line = crash(exc, sent=True, results=results_path(job), secrets=secrets)
         else:
-            click.echo(_("rescheduler: error: {message}").format(message=exc), err=True)
-            line = ""
+            from rescheduler.scrub import scrub
+
+            shown = scrub(str(exc), secrets)  # a secret pasted into another key is echoed
+            click.echo(_("rescheduler: error: {message}").format(message=shown), err=True)
+            line = shown
         if reporter is not None:
             _end(reporter, reporter.facts_from_error(exc, progress, line), as_json, secrets)
         leave(exc.exit_code)

@@ -111,6 +111,14 @@ def _stat(path: Path) -> tuple[int, int] | None:
     return info.st_size, info.st_mtime_ns
 
 
+def _shown(text: str) -> str:
+    """A message for the record and the log, without the secret key (a value pasted into the
+    wrong key is echoed by its message) or a signature."""
+    from rescheduler.scrub import scrub
+
+    return scrub(text)
+
+
 def _hostname() -> str:
     import socket
 
@@ -192,8 +200,8 @@ class RunReporter:
             self._base(exit_code),
             counts=counts,
             requests=requests,
-            error=None if error is None else (type(error).__name__, str(error)),
-            aborted=None if aborted is None else (type(aborted).__name__, str(aborted)),
+            error=None if error is None else (type(error).__name__, _shown(str(error))),
+            aborted=None if aborted is None else (type(aborted).__name__, _shown(str(aborted))),
             export=export,
         )
 
@@ -231,7 +239,7 @@ class RunReporter:
         counts = None
         if progress is not None and progress.total is not None:
             counts = {status.value: n for status, n in progress.counts.items()}
-        pair = (kind, message or str(exc))
+        pair = (kind, _shown(message or str(exc)))
         sent_started = code == 3 and counts is not None and any(counts.values())
         return replace(
             self._base(code),

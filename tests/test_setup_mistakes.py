@@ -101,3 +101,24 @@ def test_a_secret_key_file_that_is_not_utf8_names_the_key_and_hides_the_bytes(
     assert result.exit_code == 2, result.output
     assert "auth.secret_key_file" in result.output
     assert "internal error" not in result.output
+
+
+def test_a_secret_pasted_into_another_key_is_never_echoed(tmp_path: Path) -> None:
+    """hostile-cli p20: the secret key pasted as input.timezone came back in the message, the
+    run record and the log."""
+    write_csv(tmp_path / "in.csv", simple_rows(1))
+    config = write_config(tmp_path / "c.toml", "http://127.0.0.1:9")
+    config.write_text(
+        config.read_text().replace('timezone = "Asia/Shanghai"', f'timezone = "{SK}"'),
+        encoding="utf-8",
+    )
+    log = tmp_path / "run.log"
+    result = invoke(
+        "run", str(tmp_path / "in.csv"), "-c", str(config), "--quiet", "--log-file", str(log)
+    )
+    assert result.exit_code == 2, result.output
+    assert "input.timezone must be an IANA zone" in result.output
+    assert SK not in result.output
+    for path in tmp_path.iterdir():
+        if path.name != "c.toml":
+            assert SK.encode() not in path.read_bytes(), path.name

@@ -106,7 +106,10 @@ def export_command(
             summary=not as_json,  # --json: the record on stdout instead of the summary
         )
     except ReschedulerError as exc:
-        sys.stderr.write(_("rescheduler: error: {message}").format(message=exc) + "\n")
+        from rescheduler.scrub import scrub
+
+        shown = scrub(str(exc))  # a secret pasted into another key is echoed by its message
+        sys.stderr.write(_("rescheduler: error: {message}").format(message=shown) + "\n")
         facts = reporter.facts(exc.exit_code, error=exc)
     end_command(reporter, facts, as_json=as_json)
     return facts.exit_code

@@ -96,7 +96,7 @@ def partial_path(path: Path) -> Path:
     return path.with_name(f"{path.name}.partial")
 
 
-def check_target(path: Path) -> None:
+def check_target(path: Path, flag: str = "--out") -> None:
     """``OutputError`` unless ``path`` can be written and renamed into place (nothing opened).
 
     The folder must exist and be writable. An existing target must be a file that is not
@@ -132,20 +132,22 @@ def check_target(path: Path) -> None:
         ) from None
     if stat.S_ISDIR(info.st_mode):
         raise OutputError(
-            _("cannot write {path}: it is a directory; choose another --out").format(path=path)
+            _("cannot write {path}: it is a directory; choose another {flag}").format(
+                path=path, flag=flag
+            )
         )
     if not stat.S_ISREG(info.st_mode):
         raise OutputError(
-            _("cannot write {path}: it is not a regular file; choose another --out").format(
-                path=path
+            _("cannot write {path}: it is not a regular file; choose another {flag}").format(
+                path=path, flag=flag
             )
         )
     if not info.st_mode & 0o222 or not os.access(path, os.W_OK):
         raise OutputError(
             _(
                 "cannot replace {path}: it is read-only; make it writable, move it away "
-                "or choose another --out"
-            ).format(path=path)
+                "or choose another {flag}"
+            ).format(path=path, flag=flag)
         )
 
 
@@ -218,7 +220,7 @@ def check_outputs(input_path: Path | None, targets: Sequence[Target]) -> None:
         if target.kind == "log":
             check_log_target(target.path, target.flag)
             continue
-        check_target(target.path)
+        check_target(target.path, target.flag)
         if target.kind == "metrics":
             _own_text(target, (b"# HELP ", b"# TYPE "))
         elif target.kind in DATABASES:
@@ -249,7 +251,7 @@ def check_log_target(path: Path, flag: str = "--log-file") -> None:
     try:
         info = path.stat()
     except FileNotFoundError:
-        check_target(path)  # a new file: the folder must be there and writable
+        check_target(path, flag)  # a new file: the folder must be there and writable
         return
     except OSError as exc:
         raise OutputError(
@@ -260,7 +262,7 @@ def check_log_target(path: Path, flag: str = "--log-file") -> None:
         if not os.access(path, os.W_OK):
             raise OutputError(_("cannot write {path}: no permission").format(path=path))
         return
-    check_target(path)  # a directory, a socket, a read-only file: refused there
+    check_target(path, flag)  # a directory, a socket, a read-only file: refused there
     if path.suffix.lower() in DATA_SUFFIXES or path.name.lower().endswith(".run.json"):
         raise OutputError(
             _(
