@@ -99,6 +99,7 @@ def test_devices_and_fifos_are_no_metrics_or_journal_and_stay_what_they_are(
             )
             assert result.exit_code == 2, (flag, result.output)
             assert "not a regular file" in result.output, flag
+            assert f"choose another {flag}" in result.output  # the flag that moves it
             assert fifo.is_fifo()
         sent = sim.sim.stats.total_requests
     assert sent == 0
