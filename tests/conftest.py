@@ -23,3 +23,19 @@ def english(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("LANG", "C.UTF-8")
     with use_language("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def signals_left_as_found() -> Iterator[None]:
+    """A test that leaves Ctrl-C or SIGTERM handled otherwise fails (and the handlers are put
+    back): a leaked ``SIG_IGN`` is inherited by every process a later test starts, which then
+    cannot be stopped."""
+    import signal
+
+    watched = (signal.SIGINT, signal.SIGTERM)
+    before = {signum: signal.getsignal(signum) for signum in watched}
+    yield
+    after = {signum: signal.getsignal(signum) for signum in watched}
+    for signum, handler in before.items():
+        signal.signal(signum, handler)
+    assert after == before, f"signal handlers changed by the test: {before} -> {after}"

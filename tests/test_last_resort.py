@@ -10,12 +10,14 @@ and neither ever holds the secret key or a request signature.
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
 import pytest
 
 from rescheduler import cli as cli_module
+from rescheduler import cliends
 from rescheduler.send import transport
 from rescheduler.write import summary
 from tests.e2e import (
@@ -172,8 +174,14 @@ def test_other_commands_end_in_one_line_too(
     monkeypatch.setenv("RESCHEDULER_SECRET_KEY", SK)
     monkeypatch.setattr(rescheduler.template, "write_template", broken)
     monkeypatch.setattr(sys, "argv", ["rescheduler", "template", str(tmp_path / "t.xlsx")])
-    with pytest.raises(SystemExit) as caught:
-        cli_module.main()
+    monkeypatch.setitem(cliends.OWN_PROCESS, "on", False)  # main() sets it: put it back after
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with pytest.raises(SystemExit) as caught:
+            cli_module.main()
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
     assert caught.value.code == 2
     err = capsys.readouterr().err
     check_one_line(err, code_word="internal error (RuntimeError: template bug near ***)")

@@ -90,8 +90,14 @@ async def export(
     check_outputs(
         None, [Target("export", job.out_path), Target("journal", journal_path(job.out_path))]
     )
-    with target_locked(job.out_path):  # as a run locks its results: one writer per file
-        return await _export(job, credentials, zone, started, on_progress, stop)
+    try:
+        with target_locked(job.out_path):  # as a run locks its results: one writer per file
+            return await _export(job, credentials, zone, started, on_progress, stop)
+    finally:
+        if job.handle_signals:  # the pool held them from the end of the listing to here
+            from rescheduler.send.stop import release_signals
+
+            release_signals()
 
 
 async def _export(
