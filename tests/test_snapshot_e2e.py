@@ -130,6 +130,33 @@ def test_undo_round_trip_puts_the_store_back_field_for_field(tmp_path: Path) -> 
     assert "(3 rows put back; 0 cannot be, see its note column)" in ran.output
 
 
+def test_a_run_that_changes_nothing_keeps_the_earlier_undo_file_and_says_whose_it_is(
+    tmp_path: Path,
+) -> None:
+    store = team()
+    change = tmp_path / "change.csv"
+    with serving(store) as sim:
+        config = config_for(tmp_path, sim)
+        made = invoke(
+            "export", "-c", config, "--agent", "li.na", "--set", "userAccount=zhao.lei",
+            "--out", str(change), "-q",
+        )  # fmt: skip
+        assert made.exit_code == 0, made.output
+        first = invoke("run", str(change), "-c", config)
+        undo = (tmp_path / "change.undo.csv").read_bytes()
+        again = invoke("run", str(change), "-c", config)  # every row already so
+    assert first.exit_code == 0, first.output
+    assert again.exit_code == 0, again.output
+    assert "(3 rows put back; 0 cannot be, see its note column)" in first.output
+    assert "no undo file: this run changed nothing on the server" in again.output
+    assert (
+        f"{tmp_path / 'change.undo.csv'} is an earlier run's undo file, left as it was: it puts "
+        "back what that run changed, not this one"
+    ) in again.output
+    assert (tmp_path / "change.undo.csv").read_bytes() == undo  # still the first run's way back
+    assert "undo" not in {f["kind"] for f in valid_record(tmp_path / "change.run.json")["files"]}
+
+
 def test_a_hand_written_file_finds_its_reservations_in_the_whole_vdn(tmp_path: Path) -> None:
     store = team()
     rows = [

@@ -120,6 +120,11 @@ def summary_lines(info: SnapshotInfo | None, *, dry_run: bool) -> list[str]:
         )  # fmt: skip
     elif not info.plan:
         lines.append(_("no undo file: this run changed nothing on the server"))
+        if info.undo_path is not None and info.undo_path.exists():  # an earlier run's: kept
+            lines.append(
+                _("  {path} is an earlier run's undo file, left as it was: it puts back what "
+                  "that run changed, not this one").format(path=info.undo_path)
+            )  # fmt: skip
     if info.verify:
         if info.verify_error:
             lines.append(_("NOT VERIFIED: {reason}").format(reason=info.verify_error))
