@@ -1,6 +1,6 @@
 """How often CSV encoding detection reads a file right, refuses it, or reads it WRONG.
 
-    python benchmarks/encoding_judges.py [--files 300] [--seed 1]
+    python benchmarks/encoding_judges.py [--files 300] [--seed 1] [--detector ours]
     python benchmarks/encoding_judges.py --write-langdata JIEBA_DICT   # regenerate langdata.py
 
 Real text comes from the translations of the gettext catalogs of this (Debian) system,
@@ -12,6 +12,24 @@ syllables, Japanese kanji); only the others are measured here. For each language
 as something else: a wrong value would be sent). Chinese names (surname + one or two given-name
 characters, the kind of text a contact centre's remarks hold) are measured too. Only WRONG is
 a defect; refusals ask the user for ``--encoding``, which is safe.
+
+``--detector`` measures a library on the same files instead (same seed, same files); the
+libraries are imported only then (``pip install '.[bench]'``), never by rescheduler itself.
+A library's answer "reads right" only when decoding the bytes strictly with the encoding it
+names gives the original text; a name Python does not know, or a strict decoding that fails,
+counts as refused (a careful tool would decode strictly and stop). The rules:
+
+- charset-normalizer ``from_bytes(data)`` (defaults): ``best``: refused when ``.best()`` is
+  None, else its decoding ``str(match)`` is compared. ``unique``: also refused when any other
+  match in the results (each passed the library's own mess threshold, 0.2) decodes the bytes
+  differently from the best one.
+- chardet ``detect(data, prefer_superset=True, compat_names=False)`` (``prefer_superset``
+  reads GB2312 as GB18030, ISO-8859-1 as Windows-1252, as chardet advises when decoding):
+  ``answer``: refused when the encoding is None or chardet's "nothing fit" fallback
+  (confidence exactly 0.10, no language). ``sure``: also refused when the confidence is at
+  most chardet's ``MINIMUM_THRESHOLD`` (0.20). ``unique``: also refused when ``detect_all``
+  (same options, its default threshold) lists another candidate that decodes the bytes
+  differently.
 """
 
 from __future__ import annotations
@@ -24,6 +42,7 @@ import random
 import re
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -75,45 +94,133 @@ def lines(lang: str, part: int) -> list[str]:
     return out
 
 
-def outcome(rows: list[str], codec: str, tmp: Path) -> str:
-    body = "appointId,remark\r\n" + "".join(f"{1000 + n},{r}\r\n" for n, r in enumerate(rows))
-    try:
-        data = body.encode(codec)
-    except UnicodeEncodeError:
-        return "skip"
+Judge = Callable[[bytes, str, Path], tuple[str, ...]]  # (bytes, original text, tmp dir)
+
+
+def judge_ours(data: bytes, body: str, tmp: Path) -> tuple[str, ...]:
     path = tmp / "in.csv"
     path.write_bytes(data)
     try:
         decoding = detect_encoding(path, None)
     except InputFileError:
-        return "refused"
+        return ("refused",)
     try:
         read = data.decode(decoding.codec)
     except UnicodeDecodeError:
-        return "WRONG"
+        return ("WRONG",)
+    return ("right" if read == body else "WRONG",)
+
+
+def read_as(data: bytes, body: str, codec: str) -> str:
+    """A library's answer, decoded strictly as a careful tool would: right, WRONG or refused."""
+    try:
+        read = data.decode(codec)
+    except (LookupError, UnicodeDecodeError):
+        return "refused"
     return "right" if read == body else "WRONG"
 
 
-def measure(files: int, seed: int) -> None:
+def judge_charset_normalizer(data: bytes, body: str, tmp: Path) -> tuple[str, ...]:
+    from charset_normalizer import from_bytes
+
+    matches = from_bytes(data)
+    best = matches.best()
+    if best is None:
+        return ("refused", "refused")
+    read = str(best)
+    first = "right" if read == body else "WRONG"
+    rival = any(str(match) != read for match in matches)
+    return (first, "refused" if rival else first)
+
+
+def judge_chardet(data: bytes, body: str, tmp: Path) -> tuple[str, ...]:
+    import chardet
+
+    answer = chardet.detect(data, prefer_superset=True, compat_names=False)
+    codec, confidence = answer["encoding"], float(answer["confidence"])
+    if codec is None or (confidence == 0.10 and answer["language"] is None):
+        return ("refused", "refused", "refused")
+    first = read_as(data, body, codec)
+    if first == "refused" or confidence <= chardet.MINIMUM_THRESHOLD:
+        return (first, "refused", "refused")
+    read = data.decode(codec)
+    for other in chardet.detect_all(data, prefer_superset=True, compat_names=False):
+        name = other["encoding"]
+        try:
+            if name is None or data.decode(name) != read:
+                return (first, first, "refused")
+        except (LookupError, UnicodeDecodeError):
+            continue  # a candidate that cannot decode the bytes is no rival
+    return (first, first, first)
+
+
+DETECTORS: dict[str, tuple[Judge, tuple[str, ...]]] = {  # detector -> judge, its rules
+    "ours": (judge_ours, ("ours",)),
+    "charset-normalizer": (judge_charset_normalizer, ("best", "unique")),
+    "chardet": (judge_chardet, ("answer", "sure", "unique")),
+}
+
+
+def version(detector: str) -> str:
+    from importlib.metadata import version as installed
+
+    return installed("rescheduler" if detector == "ours" else detector)
+
+
+def outcome(rows: list[str], codec: str, tmp: Path, judge: Judge) -> tuple[str, ...] | None:
+    body = "appointId,remark\r\n" + "".join(f"{1000 + n},{r}\r\n" for n, r in enumerate(rows))
+    try:
+        data = body.encode(codec)
+    except UnicodeEncodeError:
+        return None  # the language's 8-bit encoding cannot write this text: not measured
+    return judge(data, body, tmp)
+
+
+GROUPS = {  # summary lines: the files issue 9 asked about
+    "zh_CN (GBK)": ("zh_CN", "zh_CN names"),
+    "cp1252 (fr de es pt sv)": ("fr", "de", "es", "pt", "sv"),
+}
+
+
+def measure(files: int, seed: int, detector: str) -> None:
+    judge, rules = DETECTORS[detector]
     rnd = random.Random(seed)
     names = [rnd.choice(SURNAMES) + "".join(rnd.choices(GIVEN, k=rnd.choice([1, 2])))
              for _ in range(5000)]  # fmt: skip
     pools = {lang: lines(lang, 1) for lang in LANGS}
     pools["zh_CN names"] = names
-    print(f"{'text':14} {'encoding':8} rows  right refused WRONG   (of {files} files each)")
+    totals: dict[tuple[str, str, str], collections.Counter[str]] = collections.defaultdict(
+        collections.Counter
+    )  # (group, encoding kind, rule) -> outcomes
+    print(f"detector: {detector} {version(detector)}; rules: {', '.join(rules)}")
+    print(f"{'text':14} {'encoding':8} rows"
+          + "".join(f" | {rule + ':':7} right refused WRONG" for rule in rules)
+          + f"   (of {files} files each)")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         for lang, pool in pools.items():
             codec = LANGS[lang.split()[0]]
             if not pool:
                 print(f"{lang:14} no catalogs on this system")
                 continue
+            groups = [g for g, langs in GROUPS.items() if lang in langs]
             for enc in (codec, "utf-8"):
                 for size in (1, 3, 10):
-                    counts: collections.Counter[str] = collections.Counter()
+                    counts = [collections.Counter[str]() for _ in rules]
                     for _ in range(files):
-                        counts[outcome(rnd.sample(pool, size), enc, Path(tmp))] += 1
-                    print(f"{lang:14} {enc:8} {size:4} {counts['right']:6} {counts['refused']:7}"
-                          f" {counts['WRONG']:5}")  # fmt: skip
+                        got = outcome(rnd.sample(pool, size), enc, Path(tmp), judge)
+                        for counter, result in zip(counts, got or (), strict=False):
+                            counter[result] += 1
+                    cells = "".join(f" | {'':7} {c['right']:5} {c['refused']:7} {c['WRONG']:5}"
+                                    for c in counts)  # fmt: skip
+                    print(f"{lang:14} {enc:8} {size:4}{cells}")
+                    kind = "utf-8" if enc == "utf-8" else "8-bit"
+                    for group in groups:
+                        for rule, counter in zip(rules, counts, strict=True):
+                            totals[group, kind, rule].update(counter)
+    print("\nsummary (all sizes):")
+    for (group, kind, rule), c in totals.items():
+        print(f"  {group:24} {kind:5} {rule:7} right {c['right']:5}  refused {c['refused']:5}"
+              f"  WRONG {c['WRONG']:5}")  # fmt: skip
 
 
 def write_langdata(jieba_dict: str) -> None:
@@ -161,9 +268,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--detector", choices=list(DETECTORS), default="ours")
     parser.add_argument("--write-langdata", metavar="JIEBA_DICT")
     args = parser.parse_args()
     if args.write_langdata:
         write_langdata(args.write_langdata)
     else:
-        measure(args.files, args.seed)
+        measure(args.files, args.seed, args.detector)
