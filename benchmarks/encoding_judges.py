@@ -24,7 +24,7 @@ counts as refused (a careful tool would decode strictly and stop). The rules:
   match in the results (each passed the library's own mess threshold, 0.2) decodes the bytes
   differently from the best one.
 - chardet ``detect(data, prefer_superset=True, compat_names=False)`` (``prefer_superset``
-  reads GB2312 as GB18030, ISO-8859-1 as Windows-1252, as chardet advises when decoding):
+  names ISO-8859-1 as Windows-1252, EUC-KR as CP949, as chardet advises when decoding):
   ``answer``: refused when the encoding is None or chardet's "nothing fit" fallback
   (confidence exactly 0.10, no language). ``sure``: also refused when the confidence is at
   most chardet's ``MINIMUM_THRESHOLD`` (0.20). ``unique``: also refused when ``detect_all``
