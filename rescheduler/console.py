@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from rescheduler.i18n import N_, _
 
 if TYPE_CHECKING:
-    from rescheduler.engine import Progress, RunResult
+    from rescheduler.job import Progress, RunResult
 
 
 PHASES = {

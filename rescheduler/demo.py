@@ -38,7 +38,8 @@ def _prepare(workdir: Path, xlsx: bool) -> Path:
 
 async def _demo(input_path: Path, xlsx: bool) -> int:
     from rescheduler.console import format_run
-    from rescheduler.engine import Job, run
+    from rescheduler.engine import run
+    from rescheduler.job import Job
     from rescheduler.simulator.config import DEMO_ACCESS_KEY, DEMO_SECRET_KEY, sim_config
     from rescheduler.simulator.server import running_simulator
     from rescheduler.simulator.store import Store

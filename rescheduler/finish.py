@@ -39,7 +39,7 @@ from rescheduler.write.runrecord import InputFacts, RunFacts, build, config_view
 
 if TYPE_CHECKING:
     from rescheduler.config import Config
-    from rescheduler.engine import Progress, RunResult
+    from rescheduler.job import Progress, RunResult
 
 log = logging.getLogger("rescheduler")
 _CHUNK = 1 << 20

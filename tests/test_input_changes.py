@@ -159,8 +159,9 @@ def test_a_change_before_anything_is_sent_stops_the_run_with_nothing_sent(
 ) -> None:
     """Pass one reads the file; it changes then: exit 2, nothing sent, no results."""
     from rescheduler.config import load_config
-    from rescheduler.engine import Job, Progress, run_sync
+    from rescheduler.engine import run_sync
     from rescheduler.errors import InputFileError
+    from rescheduler.job import Job, Progress
 
     write_csv(tmp_path / "in.csv", simple_rows(2500))
 

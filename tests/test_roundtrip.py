@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rescheduler.config import AuthConfig, Config, InputConfig, Secret, SendConfig, ServerConfig
-from rescheduler.engine import Job, run
+from rescheduler.engine import run
+from rescheduler.job import Job
 from rescheduler.simulator.server import running_simulator
 from rescheduler.simulator.store import Store
 from tests.e2e import AK, SK, by_line, invoke, read_results, serving, sim, write_config

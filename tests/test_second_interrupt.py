@@ -20,8 +20,9 @@ import anyio
 import pytest
 
 from rescheduler.config import load_config
-from rescheduler.engine import Job, run
+from rescheduler.engine import run
 from rescheduler.errors import Interrupted
+from rescheduler.job import Job
 from tests.e2e import (
     SK,
     by_line,

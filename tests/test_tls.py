@@ -11,8 +11,9 @@ import anyio
 import pytest
 
 from rescheduler.config import AuthConfig, Config, InputConfig, Secret, SendConfig, ServerConfig
-from rescheduler.engine import Job, RunResult, run
+from rescheduler.engine import run
 from rescheduler.errors import CertificateRejected
+from rescheduler.job import Job, RunResult
 from rescheduler.simulator.server import running_simulator
 from tests.e2e import AK, SK, read_results, sim, simple_rows, store_of, write_csv
 

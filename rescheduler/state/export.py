@@ -20,8 +20,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from rescheduler.config import Config, Secret, resolve_timezone
-from rescheduler.engine import Progress
 from rescheduler.i18n import _
+from rescheduler.job import Progress
 from rescheduler.send.pool import StopControl
 from rescheduler.state.changefile import Setup, change_row, layout
 from rescheduler.state.listing import ListFilter

@@ -38,7 +38,7 @@ from rescheduler.state.runstate import RunState
 from rescheduler.write.runfiles import RunFiles
 
 if TYPE_CHECKING:
-    from rescheduler.engine import Job, Progress
+    from rescheduler.job import Job, Progress
 
 log = logging.getLogger("rescheduler")
 _ABORTS = (CredentialsRejected, CertificateRejected, Interrupted)

@@ -35,7 +35,7 @@ from rescheduler.config import Config
 from rescheduler.web.workers import limit_self, peak_rss_mb
 
 if TYPE_CHECKING:
-    from rescheduler.engine import Progress
+    from rescheduler.job import Progress
 
 PROGRESS_EVERY_S = 0.5
 _OUT = threading.Lock()  # the progress thread and the answer share stdout, one line at a time
@@ -78,8 +78,8 @@ def report_progress(progress: Progress, done: threading.Event) -> None:
 
 
 def check(request: CheckRequest) -> dict[str, object]:
-    from rescheduler.engine import Progress
     from rescheduler.errors import OutputError, ReschedulerError
+    from rescheduler.job import Progress
     from rescheduler.read.reader import ZIP_SHEET_SUFFIXES
     from rescheduler.web import preview
     from rescheduler.web.zipbounds import check_workbook

@@ -31,7 +31,7 @@ from rescheduler.models import (
 )
 
 if TYPE_CHECKING:
-    from rescheduler.engine import Progress
+    from rescheduler.job import Progress
 
 MAX_LISTED = 1000  # invalid rows shown on the page; the validation report has all of them
 SAMPLE_SIZE = 10
@@ -144,8 +144,9 @@ def check(
     are kept for the page (default ``MAX_LISTED``). ``progress`` is the engine's, updated as
     the rows are read and checked (the worker reports it to the page)."""
     listed = MAX_LISTED if max_listed is None else max_listed
-    from rescheduler.engine import Job, run_sync
+    from rescheduler.engine import run_sync
     from rescheduler.i18n import current_language
+    from rescheduler.job import Job
     from rescheduler.read.dedupe import CONFLICT, SUPERSEDED
     from rescheduler.rows import DRY_RUN
 

@@ -35,7 +35,7 @@ from rescheduler.config import Config
 from rescheduler.web.scrub import scrub
 
 if TYPE_CHECKING:
-    from rescheduler.engine import Progress
+    from rescheduler.job import Progress
     from rescheduler.send.pool import StopControl
 
 PROGRESS_EVERY_S = 0.5
@@ -98,10 +98,10 @@ async def _report_progress(progress: Progress) -> None:
 
 
 async def run(request: RunRequest) -> None:
-    from rescheduler.engine import Job, Progress
     from rescheduler.engine import run as engine_run
     from rescheduler.errors import Crashed, ReschedulerError
     from rescheduler.finish import RunReporter
+    from rescheduler.job import Job, Progress
     from rescheduler.send.pool import StopControl
 
     config = request.config

@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from rescheduler.config import Config
-from rescheduler.engine import Progress
 from rescheduler.i18n import _, current_language
+from rescheduler.job import Progress
 from rescheduler.web import notes
 from rescheduler.web.numbers import job_numbers, kept_counts, statuses
 from rescheduler.web.preview import PREVIEW_NAME, Preview

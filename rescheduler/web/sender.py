@@ -17,7 +17,7 @@ import pickle
 import time
 from typing import Any
 
-from rescheduler.engine import Progress
+from rescheduler.job import Progress
 from rescheduler.models import Status
 from rescheduler.web.runjob import RunRequest
 from rescheduler.web.workers import kill, lines, message, spawn
