@@ -20,17 +20,10 @@ from rescheduler.models import (
     Status,
     WireRequest,
 )
-from rescheduler.send.pool import (
-    INTERRUPTED_IN_FLIGHT,
-    RETRY_AFTER_TOO_LONG,
-    Done,
-    FailureLimit,
-    Pool,
-    StopControl,
-    WorkItem,
-)
+from rescheduler.send.pool import Done, FailureLimit, Pool, StopControl, WorkItem
 from rescheduler.send.ratelimit import RateLimiter
 from rescheduler.send.retry import RetryPolicy
+from rescheduler.send.rowresults import INTERRUPTED_IN_FLIGHT, RETRY_AFTER_TOO_LONG
 from tests.virtualloop import run_virtual
 
 OK = Outcome(OutcomeKind.SUCCEEDED, http_status=200, result_code="0200000")

@@ -25,6 +25,9 @@
   delivered whatever it was waiting for when cancelled (a send, a backoff, the rate limiter).
 * An exception from ``send`` (a bug: the transport maps every network error) fails that row
   and stops the run with ``Crashed``; the rest of the report is written as usual.
+
+Each row's final ``RowResult`` (answered, stopped, abandoned, crashed) is made by
+``send.rowresults``; stopping and signals are ``send.stop``.
 """
 
 from __future__ import annotations
@@ -42,7 +45,6 @@ import anyio.lowlevel
 
 from rescheduler.errors import (
     CertificateRejected,
-    Crashed,
     CredentialsRejected,
     RunAborted,
     ServerUnreachable,
@@ -52,15 +54,13 @@ from rescheduler.i18n import _
 from rescheduler.models import Outcome, OutcomeKind, RowResult, Status, WireRequest
 from rescheduler.send.ratelimit import RateLimiter
 from rescheduler.send.retry import RetryPolicy
+from rescheduler.send.rowresults import RETRY_AFTER_TOO_LONG, abandoned, crashed, final
 from rescheduler.send.stop import FailureLimit as FailureLimit
 from rescheduler.send.stop import StopControl as StopControl
 from rescheduler.send.stop import watch_signals
-from rescheduler.servercodes import describe_outcome
 from rescheduler.write.reorder import Reorder
 
 log = logging.getLogger("rescheduler")
-INTERRUPTED_IN_FLIGHT = "interrupted_in_flight"  # error_code: no answer awaited
-RETRY_AFTER_TOO_LONG = "retry_after_too_long"  # error_code: Retry-After over the cap
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,70 +82,6 @@ class Done:
     key: str = ""
     payload_hash: str = ""
     seq: int = 0
-
-
-def _final(
-    item: WorkItem, outcome: Outcome | None, attempts: int, note: str = "", code: str = ""
-) -> RowResult:
-    """The row's result; ``note`` and ``code`` say why it was not (re)tried."""
-    if outcome is None:
-        return RowResult(item.wire.line, Status.NOT_SENT, item.values, error=note, error_code=code)
-    ok = outcome.kind == OutcomeKind.SUCCEEDED
-    error = ""
-    if not ok:
-        code, error = describe_outcome(outcome, item.wire.body)
-    if note:
-        error = _("{error} ({note})").format(error=error, note=note) if error else note
-    if not ok and attempts > 1 and not note:
-        error = _("{error} (after {attempts} attempts)").format(error=error, attempts=attempts)
-    return RowResult(
-        line=item.wire.line,
-        status=Status.SUCCEEDED if ok else Status.FAILED,
-        values=item.values,
-        http_status=outcome.http_status,
-        result_code=outcome.result_code,
-        result_desc=outcome.result_desc,
-        return_code=outcome.return_code,
-        return_desc=outcome.return_desc,
-        attempts=attempts,
-        error=error,
-        sent_time_utc=item.sent_time_utc,
-        error_code="" if ok else code,
-    )
-
-
-def _abandoned(item: WorkItem, attempts: int, why: str) -> RowResult:
-    note = _(
-        "no answer awaited: the run stopped ({why}) while this request was on its way, so the "
-        "server may or may not have applied it; --resume sends it again"
-    ).format(why=why)
-    return RowResult(
-        item.wire.line,
-        Status.FAILED,
-        item.values,
-        attempts=attempts,
-        error=note,
-        sent_time_utc=item.sent_time_utc,
-        error_code=INTERRUPTED_IN_FLIGHT,
-    )
-
-
-def _crashed(item: WorkItem, attempts: int, exc: Exception) -> tuple[RowResult, Crashed]:
-    # The exception's text stays out of the report: it may hold anything (the crash log has it).
-    note = _(
-        "internal error while sending this row ({kind}); the server may or may not have "
-        "applied it; --resume sends it again"
-    ).format(kind=type(exc).__name__)
-    result = RowResult(
-        item.wire.line,
-        Status.FAILED,
-        item.values,
-        attempts=attempts,
-        error=note,
-        sent_time_utc=item.sent_time_utc,
-        error_code=Crashed.code,
-    )
-    return result, Crashed.of(exc, _("the run stopped"))
 
 
 _FATAL = frozenset({OutcomeKind.UNAUTHORIZED, OutcomeKind.CERTIFICATE})
@@ -216,7 +152,7 @@ class Pool:
             if isinstance(item, Done):
                 self._deliver(Done(item.result, item.key, item.payload_hash, seq))
             elif self.stop.requested:
-                result = _final(item, None, 0, self._why(), self._stop_code())
+                result = final(item, None, 0, self._why(), self._stop_code())
                 self._deliver(Done(result, item.key, item.wire.payload_hash, seq))
             else:
                 result = await self._attempts(item, seq)
@@ -246,16 +182,16 @@ class Pool:
                     outcome = await self.send(item.wire)
                 except Exception as exc:  # a bug below us: fail this row, stop the run cleanly
                     log.debug("internal error sending line %d", item.wire.line, exc_info=exc)
-                    result, crash = _crashed(item, attempt, exc)
+                    result, crash = crashed(item, attempt, exc)
                     self.stop.request(crash)
                     return result
                 in_flight = False
                 if outcome.kind is OutcomeKind.SUCCEEDED:  # the usual answer: nothing to decide
                     self._silent_rows = 0
-                    return _final(item, outcome, attempt)
+                    return final(item, outcome, attempt)
                 if outcome.kind in _FATAL:
                     self.stop.request(self._fatal(outcome))
-                    return _final(item, outcome, attempt)
+                    return final(item, outcome, attempt)
                 delay = self.policy.next_delay(attempt, outcome, self.random)
                 if outcome.retry_after_s is not None and delay is not None:
                     self.limiter.pause_for(outcome.retry_after_s)
@@ -263,9 +199,9 @@ class Pool:
                     self._note_silence(outcome)
                     refused = self.policy.refusal(outcome)
                     if refused:
-                        result = _final(item, outcome, attempt, refused)
+                        result = final(item, outcome, attempt, refused)
                         return replace(result, error_code=RETRY_AFTER_TOO_LONG)
-                    return _final(item, outcome, attempt)
+                    return final(item, outcome, attempt)
                 if not await self.stop.interruptible(partial(anyio.sleep, delay)):
                     return self._stopped(item, outcome, attempt)
         except anyio.get_cancelled_exc_class():
@@ -273,7 +209,7 @@ class Pool:
             # report gets it before the cancellation goes on (a row is never lost)
             with contextlib.suppress(Exception):
                 if in_flight:
-                    result = _abandoned(item, attempt, self._reason_text())
+                    result = abandoned(item, attempt, self._reason_text())
                 else:
                     result = self._stopped(item, outcome, attempt)
                 self._deliver(Done(result, item.key, item.wire.payload_hash, seq))
@@ -310,9 +246,9 @@ class Pool:
     def _stopped(self, item: WorkItem, outcome: Outcome | None, attempts: int) -> RowResult:
         if outcome is None:
             why = self._why() or _("the run stopped before this row was sent")
-            return _final(item, None, 0, why, self._stop_code())
+            return final(item, None, 0, why, self._stop_code())
         note = _("not retried: {reason}").format(reason=self._reason_text())
-        return _final(item, outcome, attempts, note)
+        return final(item, outcome, attempts, note)
 
     def _reason_text(self) -> str:
         return str(self.stop.reason) if self.stop.reason is not None else _("cancelled")
