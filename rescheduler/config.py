@@ -2,7 +2,8 @@
 
 ``load_config(path, overrides, environ)`` is the only entry point. Every error is a
 ``ConfigError`` whose message starts with the key path, e.g.
-``send.concurrency must be a positive integer, got "x"``.
+``send.concurrency must be a positive integer, got "x"``. Reading the file (TOML, known
+keys, overrides) is ``config_file``; each value's check is ``config_values``.
 
 The secret key is never read from the TOML itself: it comes from ``RESCHEDULER_SECRET_KEY`` or
 from ``auth.secret_key_file`` (a file only its owner may read). It is held in a ``Secret`` whose
@@ -12,17 +13,16 @@ from ``auth.secret_key_file`` (a file only its owner may read). It is held in a 
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rescheduler import config_values as check
+from rescheduler.config_file import check_keys, merge, read_toml
 from rescheduler.errors import ConfigError
 from rescheduler.i18n import _
 from rescheduler.localzone import resolve_timezone
-from rescheduler.notify.config import KEYS as NOTIFY_KEYS
 from rescheduler.notify.config import NotifyConfig, parse_notify
 from rescheduler.secret import ENV_ACCESS, ENV_SECRET, Secret
 
@@ -166,106 +166,6 @@ class Config:
         return self.auth.access_key, self.auth.secret_key
 
 
-# ---------------------------------------------------------------------------------------------
-# Typed getters: each names the key path in its error.
-
-
-# ---------------------------------------------------------------------------------------------
-
-_KNOWN: dict[str, tuple[str, ...]] = {
-    "server": ("base_url", "vdn_id", "deployment", "verify_tls", "ca_file", "timeout_s"),
-    "auth": ("access_key", "secret_key_file"),
-    "send": (
-        "concurrency",
-        "rate_per_s",
-        "max_attempts",
-        "backoff_base_s",
-        "backoff_cap_s",
-        "max_failures",
-        "max_retry_after_s",
-    ),
-    "input": (
-        "timezone", "sheet", "encoding", "on_conflict", "max_days_ahead", "columns", "hidden_rows"
-    ),
-    "web": (
-        "data_dir",
-        "max_upload_mb",
-        "tls_cert_file",
-        "tls_key_file",
-        "trusted_proxies",
-        "keep_days",
-        "max_rows",
-        "max_checks",
-        "check_timeout_s",
-        "check_memory_mb",
-        "max_cells",
-        "max_output_mb",
-        "quota_mb",
-        "request_timeout_s",
-        "min_body_rate",
-        "max_connections_per_address",
-        "default_language",
-    ),
-    "list": ("page_size", "snapshot"),
-    "notify": NOTIFY_KEYS,
-}
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError("config", _("file not found: {path}").format(path=path)) from None
-    except OSError as exc:
-        raise ConfigError(
-            "config", _("cannot read {path}: {reason}").format(path=path, reason=exc.strerror)
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            "config",
-            _("{path} is not UTF-8 text (byte offset {offset}); save it as UTF-8").format(
-                path=path, offset=exc.start
-            ),
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(
-            "config", _("{path} is not valid TOML: {reason}").format(path=path, reason=exc)
-        ) from None
-
-
-def _check_keys(data: Mapping[str, Any]) -> None:
-    for section, values in data.items():
-        if section not in _KNOWN:
-            known = ", ".join(f"[{s}]" for s in _KNOWN)
-            raise ConfigError(
-                section, _("is not a known section (known: {known})").format(known=known)
-            )
-        if not isinstance(values, dict):
-            raise ConfigError(section, _("must be a table like [section]"))
-        for key in values:
-            if section == "auth" and key == "secret_key":
-                raise ConfigError(
-                    "auth.secret_key",
-                    _(
-                        "must not be written in the config file: export {variable} "
-                        "or set auth.secret_key_file"
-                    ).format(variable=ENV_SECRET),
-                )
-            if key not in _KNOWN[section]:
-                raise ConfigError(f"{section}.{key}", _("is not a known key"))
-
-
-def _merge(data: dict[str, Any], overrides: Mapping[str, object]) -> dict[str, Any]:
-    merged = {section: dict(values) for section, values in data.items()}
-    for dotted, value in overrides.items():
-        if value is None:
-            continue
-        section, key = dotted.split(".", 1)
-        merged.setdefault(section, {})[key] = value
-    return merged
-
-
 def load_config(
     path: Path | None,
     overrides: Mapping[str, object] | None = None,
@@ -273,9 +173,9 @@ def load_config(
 ) -> Config:
     """Defaults <- TOML file <- ``overrides`` (dotted keys, None = not given) <- environment."""
     env = os.environ if environ is None else environ
-    raw = _read_toml(path) if path is not None else {}
-    _check_keys(raw)
-    data = _merge(raw, overrides or {})
+    raw = read_toml(path) if path is not None else {}
+    check_keys(raw)
+    data = merge(raw, overrides or {})
     s, a, n, i, w, li = (
         data.get(k, {}) for k in ("server", "auth", "send", "input", "web", "list")
     )
