@@ -23,7 +23,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e import appoint_id, simple_rows, store_of, write_csv
+from rescheduler.simulator.store import Reservation, Store
+from tests.e2e import appoint_id, simple_rows, write_csv
 from tests.webthread import web_thread
 from tests.webtools import (
     NAME,
@@ -101,13 +102,30 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1000, "height": 700}
 
 
+BOOKED_MS = 1929938400000  # 2031-02-27 14:00 in Asia/Shanghai: what the server holds now
+
+
+def booked(count: int) -> Store:
+    """Reservations the server holds before the run, with an agent, a time and a remark (the
+    preview's current -> new, as in the README's pictures)."""
+    return Store(
+        Reservation(
+            appoint_id=appoint_id(n),
+            user_account=f"agent{(n + 3) % 7}",
+            appoint_time_ms=BOOKED_MS + 1_800_000 * n,
+            remark="call back",
+        )
+        for n in range(1, count + 1)
+    )
+
+
 @pytest.mark.parametrize("locale", list(WORDS))
 def test_a_supervisor_in_each_language(tmp_path: Path, locale: str) -> None:
     """Issue 11: the supervisor's path in zh-CN and in en, asserting what they read."""
     sync_playwright = _browser_or_skip()
     knobs = {"latency_ms": 150}
     with (
-        web_thread(tmp_path, sim_knobs=knobs, concurrency=2, store=store_of(ROWS)) as server,
+        web_thread(tmp_path, sim_knobs=knobs, concurrency=2, store=booked(ROWS)) as server,
         sync_playwright() as playwright,
     ):
         context = playwright.chromium.launch_persistent_context(
