@@ -18,7 +18,7 @@ import pytest
 
 from rescheduler import cli as cli_module
 from rescheduler import cliends
-from rescheduler.send import transport
+from rescheduler.send import answers, transport
 from rescheduler.write import summary
 from tests.e2e import (
     SK,
@@ -77,7 +77,7 @@ def check_crash_log(path: Path) -> None:
 def test_a_bug_below_the_pool_fails_its_row_and_completes_the_report(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(transport, "classify", planted(10, transport.classify))
+    monkeypatch.setattr(transport, "classify", planted(10, answers.classify))
     write_csv(tmp_path / "in.csv", simple_rows(COUNT))
     with serving(store_of(COUNT)) as sim:
         config = write_config(tmp_path / "c.toml", sim.base_url, concurrency=2)
@@ -129,7 +129,7 @@ def test_a_bug_above_the_pool_still_completes_the_report_from_the_input(
 def test_with_debug_the_traceback_is_shown_scrubbed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(transport, "classify", planted(3, transport.classify))
+    monkeypatch.setattr(transport, "classify", planted(3, answers.classify))
     write_csv(tmp_path / "in.csv", simple_rows(COUNT))
     with serving(store_of(COUNT)) as sim:
         config = write_config(tmp_path / "c.toml", sim.base_url, concurrency=2)

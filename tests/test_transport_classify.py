@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 
 from rescheduler.models import OutcomeKind
+from rescheduler.send.answers import classify, parse_retry_after
 from rescheduler.send.retry import is_transient
-from rescheduler.send.transport import classify, parse_retry_after
 
 OK = b'{"returnCode":"0200000","resultCode":"0200000","resultDesc":"update success","returnDesc":"update success"}'  # noqa: E501
 

@@ -93,9 +93,10 @@ class Lister:
         self._fetch: Callable[[WireRequest], Awaitable[tuple[Outcome, Any]]] | None = None
 
     async def run(self) -> Listed:
+        from rescheduler.send.answers import page_bytes
         from rescheduler.send.ratelimit import RateLimiter
         from rescheduler.send.retry import RetryPolicy
-        from rescheduler.send.transport import Transport, page_bytes
+        from rescheduler.send.transport import Transport
 
         cfg = self.config
         access_key, secret = self.credentials
