@@ -91,13 +91,18 @@ def _classify_short(
 
 
 def _classify(status: int, reason: str, body: bytes, retry_after: float | None) -> Outcome:
-    data: Any = None
-    if status == 200:
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            data = None
-    return classify_decoded(status, reason, body, data, retry_after)
+    return classify_decoded(status, reason, body, decode(status, body), retry_after)
+
+
+def decode(status: int, body: bytes) -> Any:
+    """A 200 answer's JSON body, decoded; None for any other status or a body that is not
+    JSON."""
+    if status != 200:
+        return None
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
 
 
 def classify_decoded(

@@ -35,7 +35,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-import orjson
 from yarl import URL
 
 from rescheduler.config import Secret, ServerConfig
@@ -47,6 +46,7 @@ from rescheduler.send.answers import (
     MAX_PAGE_BYTES,
     classify,
     classify_decoded,
+    decode,
     parse_retry_after,
     too_large,
 )
@@ -172,8 +172,8 @@ class Transport:
             await self._session.close()
             self._session = None
 
-    async def send(self, wire: WireRequest) -> Outcome:
-        assert self._session is not None, "use 'async with Transport(...)'"
+    def _prepare(self, wire: WireRequest) -> tuple[str, dict[str, str], URL]:
+        """The Authorization value (signed afresh), the headers and the URL for ``wire``."""
         authorization = self._sign(wire.path, wire.body)
         headers = {
             "Host": self._host,
@@ -183,6 +183,11 @@ class Transport:
         url = self._urls.get(wire.path)
         if url is None:  # once per vdnId: spares aiohttp parsing and joining it per request
             url = self._urls[wire.path] = URL(self._origin).join(URL(wire.path))
+        return authorization, headers, url
+
+    async def send(self, wire: WireRequest) -> Outcome:
+        assert self._session is not None, "use 'async with Transport(...)'"
+        authorization, headers, url = self._prepare(wire)
         try:
             async with self._session.post(
                 url, data=wire.body, headers=headers, allow_redirects=False
@@ -230,15 +235,7 @@ class Transport:
         exactly as ``send``; the caller retries through the same pool and policy.
         """
         assert self._session is not None, "use 'async with Transport(...)'"
-        authorization = self._sign(wire.path, wire.body)
-        headers = {
-            "Host": self._host,
-            "Content-Type": CONTENT_TYPE,
-            "Authorization": authorization,
-        }
-        url = self._urls.get(wire.path)
-        if url is None:
-            url = self._urls[wire.path] = URL(self._origin).join(URL(wire.path))
+        authorization, headers, url = self._prepare(wire)
         try:
             async with self._session.post(
                 url, data=wire.body, headers=headers, allow_redirects=False
@@ -251,12 +248,7 @@ class Transport:
                 retry_after = None
                 if status in (429, 503):
                     retry_after = parse_retry_after(resp.headers.get("Retry-After"), time.time())
-                data: Any = None
-                if status == 200:
-                    try:
-                        data = orjson.loads(body)
-                    except orjson.JSONDecodeError:
-                        data = None
+                data = decode(status, body)
                 location = resp.headers.get("Location", "") if 300 <= status < 400 else ""
                 reason = resp.reason or ""
                 outcome = classify_decoded(status, reason, body, data, retry_after, location)
