@@ -11,7 +11,7 @@ then :meth:`~RunReporter.complete`, which
 3. writes the record again with the notification's outcome, and the metrics file,
 
 and returns the record (``--json`` prints it). Problems writing the record or the metrics are
-logged, never raised: the run's own outcome stands.
+logged, never raised: the run's own outcome stands (``write.recordfile`` writes both).
 
 A command that is not an engine run (``rescheduler export``, once it lands) uses the same
 reporter without an input file::
@@ -33,8 +33,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rescheduler import __version__
-from rescheduler.errors import InputMissing, OutputError, ReschedulerError
+from rescheduler.errors import InputMissing, ReschedulerError
 from rescheduler.write.outputs import Outputs
+from rescheduler.write.recordfile import record_path_for, save_record, write_metrics
 from rescheduler.write.runrecord import InputFacts, RunFacts, build, config_view
 
 if TYPE_CHECKING:
@@ -47,20 +48,6 @@ _CHUNK = 1 << 20
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
-
-
-def record_path_for(
-    input_path: Path, out_path: Path | None, *, dry_run: bool = False, kind: str = ""
-) -> Path:
-    """``<stem>.run.json`` beside the results file (``changes.results.csv`` -> ``changes``); a
-    dry run's beside its own report (``changes.validation.run.json``): a check never replaces
-    a real run's record, as it never replaces its results."""
-    kind = kind or ("validation" if dry_run else "results")
-    results = out_path or input_path.with_name(f"{input_path.stem}.{kind}.csv")
-    stem = results.stem
-    if stem.lower().endswith(".results"):
-        stem = stem[: -len(".results")]
-    return results.with_name(f"{stem}.run.json")
 
 
 def measure(path: Path) -> InputFacts:
@@ -283,6 +270,13 @@ class RunReporter:
         record: dict[str, Any] = anyio.run(self.complete, facts)
         return record
 
+    def _save(self, record: dict[str, Any]) -> None:
+        assert self.record_path is not None
+        save_record(self.record_path, record, self.record_guard)
+
+    def _write_metrics(self, record: Mapping[str, Any]) -> bool:
+        return write_metrics(self.metrics_path, self.input_path, record)
+
     def _build(self, facts: RunFacts) -> dict[str, Any]:
         """The record; its files: those registered that exist, the metrics, the record itself."""
         assert self.record_path is not None
@@ -292,38 +286,6 @@ class RunReporter:
         files.append(("run_record", self.record_path))
         absolute = [(kind, _absolute(path)) for kind, path in files]
         return build(replace(facts, files=absolute))
-
-    def _save(self, record: dict[str, Any]) -> None:
-        import json
-
-        from rescheduler.write.atomic import write_atomic
-
-        assert self.record_path is not None
-        why = self.record_guard() if self.record_guard is not None else None
-        if why is not None:
-            log.warning("run record not written: %s", why, extra={"event": "record.skipped"})
-            record["files"] = [f for f in record["files"] if f["kind"] != "run_record"]
-            return
-        try:
-            write_atomic(self.record_path, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
-        except OutputError as exc:
-            log.error("run record not written: %s", exc, extra={"event": "record.failed"})
-            record["files"] = [f for f in record["files"] if f["kind"] != "run_record"]
-
-    def _write_metrics(self, record: Mapping[str, Any]) -> bool:
-        if self.metrics_path is None:
-            return True
-        from rescheduler.write.atomic import write_atomic
-        from rescheduler.write.metrics import render
-        from rescheduler.write.targets import Target, check_outputs
-
-        try:  # the checks of every output: never the input, never a file that is not metrics
-            check_outputs(self.input_path, [Target("metrics", self.metrics_path, "--metrics-file")])
-            write_atomic(self.metrics_path, render(record))
-        except OutputError as exc:
-            log.error("metrics file not written: %s", exc, extra={"event": "metrics.failed"})
-            return False
-        return True
 
     def _log_end(self, facts: RunFacts) -> None:
         fields = {

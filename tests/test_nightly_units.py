@@ -12,9 +12,9 @@ import pytest
 from rescheduler import logs
 from rescheduler.config import load_config
 from rescheduler.errors import InputFileError, InputMissing
-from rescheduler.finish import record_path_for
 from rescheduler.read.presence import require_input
 from rescheduler.write.outputs import Outputs
+from rescheduler.write.recordfile import record_path_for
 from rescheduler.write.runrecord import config_view
 
 SK = "sk-never-shown-0451"
