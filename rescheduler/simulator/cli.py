@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -212,40 +212,12 @@ def simulate_command(
     from_file: Path | None,
     automatic_ratio: float,
     accept_any: bool,
-    deployment: str,
     vdn: tuple[int, ...],
-    access_key: str,
     secret_key: str | None,
     secret_key_env: str | None,
-    max_skew_s: float,
-    latency_ms: float,
-    latency_jitter_ms: float,
-    p_503: float,
-    p_500: float,
-    p_502: float,
-    p_504: float,
-    p_reset: float,
-    p_hang: float,
-    p_db_error: float,
-    p_too_fast: float,
-    rate_limit_per_s: float | None,
-    retry_after_s: int,
-    hang_s: float,
     first_time_ms: int | None,
-    max_list_limit: int,
-    list_remark: bool,
-    list_work_no: bool,
-    list_latency_ms: float,
-    list_latency_jitter_ms: float,
-    list_p_503: float,
-    list_p_500: float,
-    list_p_502: float,
-    list_p_504: float,
-    list_p_reset: float,
-    list_p_hang: float,
-    list_p_db_error: float,
-    list_p_too_fast: float,
     processes: int,
+    **knobs: Any,
 ) -> None:
     """Serve a local CC-iSales simulator until Ctrl-C (SIGINT) or SIGTERM.
 
@@ -257,39 +229,8 @@ def simulate_command(
 
     secret = _secret(secret_key, secret_key_env)
     try:
-        config = sim_config(
-            access_key=access_key,
-            secret_key=secret,
-            deployment=deployment,
-            vdn_ids=vdn or (1,),
-            max_skew_s=max_skew_s,
-            seed=seed,
-            latency_ms=latency_ms,
-            latency_jitter_ms=latency_jitter_ms,
-            p_503=p_503,
-            p_500=p_500,
-            p_502=p_502,
-            p_504=p_504,
-            p_reset=p_reset,
-            p_hang=p_hang,
-            p_db_error=p_db_error,
-            p_too_fast=p_too_fast,
-            rate_limit_per_s=rate_limit_per_s,
-            retry_after_s=retry_after_s,
-            hang_s=hang_s,
-            max_list_limit=max_list_limit,
-            list_remark=list_remark,
-            list_work_no=list_work_no,
-            list_latency_ms=list_latency_ms,
-            list_latency_jitter_ms=list_latency_jitter_ms,
-            list_p_503=list_p_503,
-            list_p_500=list_p_500,
-            list_p_502=list_p_502,
-            list_p_504=list_p_504,
-            list_p_reset=list_p_reset,
-            list_p_hang=list_p_hang,
-            list_p_db_error=list_p_db_error,
-            list_p_too_fast=list_p_too_fast,
+        config = sim_config(  # knobs: every other flag, named as sim_config's keywords
+            secret_key=secret, vdn_ids=vdn or (1,), seed=seed, **knobs
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
