@@ -6,7 +6,7 @@ remark, and the read-only fields the list call returns: calledNo, taskId, taskNa
 timeout, userName, beginTime, endTime), or, in ``accept_any`` mode, are created on first sight as
 manual reservations, so a huge benchmark needs no seeding. ``generated_id(i, seed)`` is the ID
 ``Store.generate`` gives the i-th reservation, so a benchmark can produce the same IDs without
-building a store.
+building a store. Reading a file's records is ``storefile``.
 
 ``version`` grows with every change made through the store (add, remove, an applied update), so
 the list call can cache a filtered, ordered listing until the next change. Code that edits a
@@ -15,15 +15,11 @@ the list call can cache a filtered, ordered listing until the next change. Code 
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import orjson
 
 MANUAL = 1
 AUTOMATIC = 2
@@ -196,20 +192,9 @@ class Store:
         (true/false), userName, beginTime and endTime (epoch ms, empty = not called yet).
         Raises ``ValueError`` naming the record on bad data.
         """
-        path = Path(path)
-        data = path.read_bytes()
-        records: list[dict[str, Any]]
-        if path.suffix.lower() == ".json" or data.lstrip()[:1] == b"[":
-            loaded = orjson.loads(data)
-            if not isinstance(loaded, list) or not all(isinstance(x, dict) for x in loaded):
-                raise ValueError(f"{path}: expected a JSON list of objects")
-            records = loaded
-        else:
-            text = data.decode("utf-8-sig")
-            records = list(csv.DictReader(io.StringIO(text, newline="")))
-        return cls(
-            (_record(path, n, rec) for n, rec in enumerate(records, 1)), accept_any=accept_any
-        )
+        from rescheduler.simulator.storefile import read_records
+
+        return cls(read_records(Path(path)), accept_any=accept_any)
 
     # access ------------------------------------------------------------------------------------
 
@@ -270,66 +255,3 @@ class Store:
             "max_updates_per_id": max(self.updates_histogram, default=0),
             "histogram": {str(k): v for k, v in sorted(self.updates_histogram.items())},
         }
-
-
-def _optional_int(value: object) -> int | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise TypeError("not an integer")
-    return int(value)
-
-
-def _flag(value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value or "").strip().lower()
-    if text in ("", "0", "false", "no"):
-        return False
-    if text in ("1", "true", "yes"):
-        return True
-    raise ValueError("not true/false")
-
-
-def _record(path: Path, number: int, rec: dict[str, Any]) -> Reservation:
-    where = f"{path}: record {number}"
-    appoint_id = str(rec.get("appointId") or "").strip()
-    if not appoint_id:
-        raise ValueError(f"{where}: appointId is missing")
-    try:
-        call_type = int(rec.get("callType") or MANUAL)
-        appoint_time = _optional_int(rec.get("appointTime")) or 0
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{where}: callType and appointTime must be integers") from exc
-    try:
-        begin, end = _optional_int(rec.get("beginTime")), _optional_int(rec.get("endTime"))
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{where}: beginTime and endTime must be integers (epoch ms)") from exc
-    try:
-        timeout = _flag(rec.get("timeout"))
-    except ValueError as exc:
-        raise ValueError(f"{where}: timeout must be true or false") from exc
-    if call_type not in (MANUAL, AUTOMATIC):
-        raise ValueError(f"{where}: callType must be 1 (manual) or 2 (automatic)")
-    text = {key: str(rec.get(key) or "") for key in _TEXT_KEYS}
-    return Reservation(
-        appoint_id=appoint_id,
-        call_type=call_type,
-        user_account=text["userAccount"],
-        work_no=text["workNo"],
-        appoint_time_ms=appoint_time,
-        remark=text["remark"],
-        called_no=text["calledNo"],
-        task_id=text["taskId"],
-        task_name=text["taskName"],
-        task_status=text["taskStatus"],
-        timeout=timeout,
-        user_name=text["userName"],
-        begin_time_ms=begin,
-        end_time_ms=end,
-    )
-
-
-_TEXT_KEYS = (
-    "userAccount", "workNo", "remark", "calledNo", "taskId", "taskName", "taskStatus", "userName"
-)  # fmt: skip
