@@ -16,10 +16,11 @@ as an attempt for their appointId. ``appoint/list`` goes through stages 1-5, the
 faults and latency (``SimConfig.list_faults``, drawn per request body and attempt), then
 ``validation.validate_list`` (a limit above ``max_list_limit`` is 0200001), then answers the
 envelope plus ``totalCount`` and ``data`` (isales-api.md, list): the matching reservations
-ordered by (appointTime, appointId), as ``Reservation.list_item`` spells them.
-``Simulator.on_list`` (tests) runs before each listing is computed, e.g. to change the store
-between pages. ``GET /_sim/stats`` and ``GET /_sim/reservations/{appointId}`` need no signature;
-nor does ``/_sim/hooks`` (``hooks.py``: a stand-in chat webhook for rehearsing alerts).
+ordered by (appointTime, appointId), as ``Reservation.list_item`` spells them
+(``listing.Listings`` filters, orders and caches them). ``Simulator.on_list`` (tests) runs
+before each listing is computed, e.g. to change the store between pages. ``GET /_sim/stats``
+and ``GET /_sim/reservations/{appointId}`` need no signature; nor does ``/_sim/hooks``
+(``hooks.py``: a stand-in chat webhook for rehearsing alerts).
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ from rescheduler.send.auth import verify
 from rescheduler.simulator.config import SimConfig
 from rescheduler.simulator.faults import FaultKind, RateLimiter, decide
 from rescheduler.simulator.hooks import add_hook_routes
+from rescheduler.simulator.listing import Listings
 from rescheduler.simulator.stats import Stats
-from rescheduler.simulator.store import AUTOMATIC, Reservation, Store
+from rescheduler.simulator.store import AUTOMATIC, Store
 from rescheduler.simulator.validation import (
     DB_ERROR,
     NOT_FOUND,
@@ -111,8 +113,7 @@ class Simulator:
         self._retry_after = str(plan.retry_after_s)
         listing = config.list_faults
         self._list_decides = listing.injects_faults or listing.has_latency
-        self._listings: dict[tuple[object, ...], list[Reservation]] = {}
-        self._listings_version = -1
+        self._listings = Listings()
         self.on_list: Callable[[ListQuery], None] | None = None
 
     # helpers -----------------------------------------------------------------------------------
@@ -231,9 +232,9 @@ class Simulator:
                 return self._answer(query.code, envelope(query.code, query.desc))
             if self.on_list is not None:
                 self.on_list(query)
-            found = self._listing(query)
             config = self.config
             agent_id = config.deployment.agent_field == "workNo"
+            found = self._listings.find(self.store, query, agent_id)
             limit = min(query.limit, config.list_page_cap or query.limit)
             data = [
                 r.list_item(
@@ -248,24 +249,6 @@ class Simulator:
             return self._answer(SUCCESS, answer)
         finally:
             self.stats.leave()
-
-    def _listing(self, query: ListQuery) -> list[Reservation]:
-        """The reservations matching ``query``'s filters, in list order (cached until a change)."""
-        if self._listings_version != self.store.version:
-            self._listings.clear()
-            self._listings_version = self.store.version
-        key = query.filters()
-        found = self._listings.get(key)
-        if found is None:
-            agent_id = self.config.deployment.agent_field == "workNo"
-            found = sorted(
-                (r for r in self.store if _matches(r, query, agent_id)),
-                key=lambda r: (r.appoint_time_ms, r.appoint_id),
-            )
-            if len(self._listings) >= 16:
-                self._listings.clear()
-            self._listings[key] = found
-        return found
 
     # simulator pages ---------------------------------------------------------------------------
 
@@ -291,20 +274,6 @@ class Simulator:
             body = orjson.dumps({"error": "no reservation with this appointId"})
             return web.Response(body=body, status=404, headers={"Content-Type": JSON_TYPE})
         return web.Response(body=orjson.dumps(found.to_json()), headers={"Content-Type": JSON_TYPE})
-
-
-def _matches(r: Reservation, query: ListQuery, agent_id: bool) -> bool:
-    """Whether ``r`` passes every filter of ``query`` (the time window bounds appointTime)."""
-    agent = r.work_no if agent_id else r.user_account
-    if query.user_accounts is not None and agent not in query.user_accounts:
-        return False
-    if query.begin_ms is not None and r.appoint_time_ms < query.begin_ms:
-        return False
-    if query.end_ms is not None and r.appoint_time_ms > query.end_ms:
-        return False
-    if query.called_no is not None and r.called_no != query.called_no:
-        return False
-    return query.task_id is None or r.task_id == query.task_id
 
 
 SIMULATOR = web.AppKey("simulator", Simulator)
