@@ -9,7 +9,8 @@ auth.py      sessions, CSRF and Origin checks, sign-in and sign-out
 passwords.py scrypt hashes          throttle.py  sign-in throttling (reserved before hashing)
 devices.py   the signed known-device cookie (a sign-in slot of its own)
 roles.py     viewer/supervisor/admin    proxy.py     web.trusted_proxies, X-Forwarded-*
-store.py     SQLite (accounts, sessions, history; migrated in place) and one folder per run
+store.py     SQLite (accounts, sessions, history) and one folder per run
+database.py  the SQLite file: schema, migrations in place, transactions
 records.py   the store's plain data     audit.py     the append-only audit log
 uploads.py   streamed uploads with a size limit; safe file names
 quota.py     the disk an upload may cost: per file, per person (web.quota_mb)

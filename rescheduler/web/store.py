@@ -14,7 +14,7 @@
 Sessions are stored by the SHA-256 of their token, so a copy of the database does not hold a
 usable cookie. Run IDs and session tokens come from ``secrets``. Each account has a role
 (``roles.py``); the history records who uploaded, started and stopped each run. The schema is
-migrated in place at start-up (``PRAGMA user_version``).
+migrated in place at start-up (``PRAGMA user_version``; ``database.py``).
 """
 
 from __future__ import annotations
@@ -26,11 +26,12 @@ import os
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 from rescheduler.errors import OutputError
 from rescheduler.i18n import _
+from rescheduler.web.database import connect, transaction
 from rescheduler.web.notes import CUT_OFF_CHECK, INTERRUPTED_RUN
 from rescheduler.web.records import (
     ACTIVE,
@@ -61,41 +62,6 @@ SESSION_IDLE_S = 8 * 3600  # signed out after 8 hours without a request
 SESSION_MAX_S = 24 * 3600  # and 24 hours after signing in, whatever happens
 _TOUCH_EVERY_S = 60
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS user (
-    name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, created REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS session (
-    token_hash TEXT PRIMARY KEY,
-    user TEXT NOT NULL REFERENCES user (name) ON DELETE CASCADE,
-    csrf TEXT NOT NULL, created REAL NOT NULL, seen REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS run (
-    id TEXT PRIMARY KEY,
-    file_name TEXT NOT NULL, suffix TEXT NOT NULL, size INTEGER NOT NULL,
-    uploaded_by TEXT NOT NULL, uploaded REAL NOT NULL,
-    state TEXT NOT NULL, message TEXT NOT NULL DEFAULT '',
-    rows INTEGER, counts TEXT NOT NULL DEFAULT '{}', results_format TEXT NOT NULL DEFAULT '',
-    started_by TEXT NOT NULL DEFAULT '', started REAL, finished REAL,
-    stopped_by TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS run_uploaded ON run (uploaded DESC);
-"""
-# Schema changes, in order; PRAGMA user_version counts those applied.
-_MIGRATIONS = (
-    # 1: roles. Accounts made before roles existed become supervisors.
-    "ALTER TABLE user ADD COLUMN role TEXT NOT NULL DEFAULT 'supervisor'",
-    # 2: the page's language, kept with the account ('' = from the browser).
-    "ALTER TABLE user ADD COLUMN language TEXT NOT NULL DEFAULT ''",
-    # 3: what a run does with rows of one appointId and different changes (reject | last).
-    "ALTER TABLE run ADD COLUMN on_conflict TEXT NOT NULL DEFAULT ''",
-    # 4: how many times a run was started (1 + resumes), so its page reads as one job.
-    "ALTER TABLE run ADD COLUMN starts INTEGER NOT NULL DEFAULT 0",
-    # 5: the last time a run changed state (a check again, a start, an end): retention's clock.
-    "ALTER TABLE run ADD COLUMN touched REAL",
-)
-
-
 class UserExists(ValueError):
     pass
 
@@ -114,13 +80,7 @@ class Store:
         try:
             self.runs_dir.mkdir(parents=True, exist_ok=True)
             os.chmod(data_dir, 0o700)
-            self._db = sqlite3.connect(data_dir / "web.sqlite3", isolation_level=None)
-            self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.execute("PRAGMA busy_timeout=5000")
-            self._db.executescript(_SCHEMA)
-            self._migrate()
+            self._db = connect(data_dir / "web.sqlite3")
         except (OSError, sqlite3.Error) as exc:
             raise OutputError(
                 _("cannot use the web data folder {folder}: {error}").format(
@@ -131,22 +91,8 @@ class Store:
     def close(self) -> None:
         self._db.close()
 
-    def _migrate(self) -> None:
-        with self._transaction():
-            version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
-            for number, statement in enumerate(_MIGRATIONS[version:], version + 1):
-                self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version = {number}")
-
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def _transaction(self) -> contextlib.AbstractContextManager[None]:
+        return transaction(self._db)
 
     # -- accounts -----------------------------------------------------------------------------
     def add_user(self, name: str, password_hash: str, role: Role = DEFAULT_ROLE) -> None:
