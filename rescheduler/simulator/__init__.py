@@ -4,9 +4,11 @@ Modules, one job each::
 
     config      SimConfig, Deployment, sim_config(...), build_store(...)
     store       Reservation, Store, generated_id(i, seed)
+    storefile   reservations from a JSON or CSV file (Store.from_file)
     faults      FaultPlan, decide(plan, appointId, attempt), RateLimiter
     validation  the body rules and result codes (pure)
     stats       request counters behind GET /_sim/stats
+    listing     a list call's matching reservations, ordered and cached
     app         make_app(config, store) -> aiohttp.web.Application
     server      running_simulator(...), start_simulator(...), serve_forever(...)
     cli         simulate_command (the ``rescheduler simulate`` click command)

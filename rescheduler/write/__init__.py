@@ -4,5 +4,5 @@
 order; ``report`` streams the results and errors files; ``safecell`` neutralises formulas;
 ``summary`` counts outcomes for the one-screen summary; ``table`` writes a table of text
 cells (CSV or XLSX) that reads back exactly as input; ``atomic`` gives a file its final name
-only when it is complete.
+only when it is complete; ``recordfile`` saves the run record and the metrics file.
 """
