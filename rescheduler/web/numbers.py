@@ -12,6 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from rescheduler.web import notes
+from rescheduler.web.records import ACTIVE, RunRecord
+
+if TYPE_CHECKING:
+    from rescheduler.job import Progress
 
 ALREADY_SUCCEEDED = "already_succeeded"
 HELD = "can_reschedule.no"
@@ -111,3 +118,32 @@ def failure_reasons(
         (code, n, examples.get(code, "")) for code, n in codes.items() if code not in NOT_FAILURES
     ]
     return sorted(reasons, key=lambda r: (-r[1], r[0]))
+
+
+def page_status(record: RunRecord, progress: Progress | None) -> dict[str, Any]:
+    """What the page polls: the state, its message (in the reader's language, the detail
+    apart), the counts per status and the job's numbers (``JobNumbers``); ``progress``
+    while the run is sending, else what the history kept."""
+    shown = notes.show(record.message)
+    data: dict[str, Any] = {
+        "state": record.state.value,
+        "active": record.state in ACTIVE,
+        "message": shown.text,
+        "detail": shown.detail,
+    }
+    if progress is not None:
+        kept = kept_counts({s.value: n for s, n in progress.counts.items()}, progress.codes)
+        data.update(
+            phase=progress.phase,
+            rate=round(progress.rate, 1),
+            eta_s=None if progress.eta_s is None else round(progress.eta_s),
+            elapsed_s=round(progress.elapsed_s, 1),
+        )
+        total = progress.total
+    else:
+        kept, total = dict(record.counts), record.rows
+    numbers = job_numbers(total, kept)
+    data.update(
+        total=total, done=numbers.written, counts=statuses(kept), job=numbers.as_dict()
+    )
+    return data

@@ -33,13 +33,13 @@ from rescheduler.config import Config
 from rescheduler.i18n import _, current_language
 from rescheduler.job import Progress
 from rescheduler.web import notes
-from rescheduler.web.numbers import job_numbers, kept_counts, statuses
+from rescheduler.web.numbers import kept_counts, page_status
 from rescheduler.web.preview import PREVIEW_NAME, Preview
 from rescheduler.web.quota import Budget, used_bytes
 from rescheduler.web.runjob import RunRequest
 from rescheduler.web.scrub import scrub
 from rescheduler.web.sender import RunWorker
-from rescheduler.web.store import ACTIVE, STARTABLE, RunRecord, RunState, Store
+from rescheduler.web.store import STARTABLE, RunRecord, RunState, Store
 
 log = logging.getLogger("rescheduler.web")
 FORMATS = ("xlsx", "csv")  # the first is the page's default: supervisors open files in Excel
@@ -241,33 +241,9 @@ class Runs:
 
     # -- what the page polls ------------------------------------------------------------------
     def status(self, record: RunRecord) -> dict[str, Any]:
-        """What the page polls: the state, its message (in the reader's language, the detail
-        apart), the counts per status and the job's numbers (``numbers.JobNumbers``)."""
+        """What the page polls (``numbers.page_status``), live while the run is sending."""
         sending = self._sending.get(record.id)
-        shown = notes.show(record.message)
-        data: dict[str, Any] = {
-            "state": record.state.value,
-            "active": record.state in ACTIVE,
-            "message": shown.text,
-            "detail": shown.detail,
-        }
-        if sending is not None:
-            p = sending.worker.progress
-            kept = kept_counts({s.value: n for s, n in p.counts.items()}, p.codes)
-            data.update(
-                phase=p.phase,
-                rate=round(p.rate, 1),
-                eta_s=None if p.eta_s is None else round(p.eta_s),
-                elapsed_s=round(p.elapsed_s, 1),
-            )
-            total = p.total
-        else:
-            kept, total = dict(record.counts), record.rows
-        numbers = job_numbers(total, kept)
-        data.update(
-            total=total, done=numbers.written, counts=statuses(kept), job=numbers.as_dict()
-        )
-        return data
+        return page_status(record, None if sending is None else sending.worker.progress)
 
     def sending_run(self) -> str | None:
         return next(iter(self._sending), None)
