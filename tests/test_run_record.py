@@ -279,7 +279,7 @@ def test_validate_record(tmp_path: Path) -> None:
 
 
 def test_export_leaves_its_own_record_beside_the_change_file(tmp_path: Path) -> None:
-    from tests.test_export_cli import team
+    from tests.team import team
 
     out = tmp_path / "tonight.csv"
     with serving(team()) as sim:

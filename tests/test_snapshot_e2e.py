@@ -4,48 +4,14 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import openpyxl
 
-from rescheduler.read.times import parse_appoint_time
-from rescheduler.simulator.store import AUTOMATIC, MANUAL, Reservation, Store
-from rescheduler.state.wall import format_wall
-from tests.e2e import AK, by_line, invoke, read_results, serving, write_config, write_csv
+from rescheduler.simulator.store import MANUAL, Reservation, Store
+from tests.e2e import AK, by_line, invoke, read_results, serving, write_csv
 from tests.recordcheck import valid_record
 from tests.simthread import SimHandle
-
-ZONE = ZoneInfo("Asia/Shanghai")
-
-
-def at(text: str) -> int:
-    return parse_appoint_time(text, ZONE)
-
-
-def team() -> Store:
-    """li.na: three on Jan 1 (one automatic), one on Jan 2; zhao.lei: one; one expired."""
-    return Store(
-        [
-            Reservation("901", MANUAL, "li.na", "", at("2031-01-01 09:00"), "call back",
-                        task_id="t1", called_no="13900000001", user_name="Li Na"),
-            Reservation("902", MANUAL, "li.na", "", at("2031-01-01 14:30"), "", task_id="t1"),
-            Reservation("903", AUTOMATIC, "li.na", "", at("2031-01-01 16:00"), "", task_id="t2"),
-            Reservation("904", MANUAL, "li.na", "", at("2031-01-02 10:00"), "", task_id="t1"),
-            Reservation("905", MANUAL, "zhao.lei", "", at("2031-01-01 11:00"), "", task_id="t1"),
-            Reservation("906", MANUAL, "zhao.lei", "", at("2031-01-01 12:00"), "", timeout=True),
-        ]
-    )  # fmt: skip
-
-
-def state(store: Store) -> dict[str, tuple[str, str, str]]:
-    return {
-        r.appoint_id: (r.user_account, format_wall(r.appoint_time_ms, ZONE), r.remark)
-        for r in store
-    }
-
-
-def config_for(tmp_path: Path, sim: SimHandle, **send: object) -> str:
-    return str(write_config(tmp_path / "site.toml", sim.base_url, **send))
+from tests.team import at, config_for, state, team
 
 
 def updates(sim: SimHandle) -> int:

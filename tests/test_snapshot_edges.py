@@ -21,7 +21,7 @@ from tests.e2e import (
     write_config,
     write_csv,
 )
-from tests.test_snapshot_e2e import at, state
+from tests.team import at, state
 
 
 def test_an_op_independent_export_runs_back_as_a_no_op(tmp_path: Path) -> None:
