@@ -7,14 +7,14 @@ its own signal handling), and talks to the simulator over a real socket.
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, contextmanager
 from dataclasses import dataclass
 
 from rescheduler.simulator.config import SimConfig
 from rescheduler.simulator.server import RunningSimulator, running_simulator
 from rescheduler.simulator.store import Store
+from tests.threadloop import serve_in_thread
 
 
 @dataclass
@@ -30,37 +30,8 @@ class SimHandle:
 
 @contextmanager
 def simulator_thread(config: SimConfig, store: Store) -> Iterator[SimHandle]:
-    ready = threading.Event()
-    holder: dict[str, object] = {}
+    def serve() -> AbstractAsyncContextManager[RunningSimulator]:
+        return running_simulator(config, store, "127.0.0.1", 0)
 
-    async def main() -> None:
-        stop = asyncio.Event()
-        holder["stop"] = stop
-        holder["loop"] = asyncio.get_running_loop()
-        try:
-            async with running_simulator(config, store, "127.0.0.1", 0) as sim:
-                holder["sim"] = sim
-                ready.set()
-                await stop.wait()
-        except BaseException as exc:
-            holder["error"] = exc
-            ready.set()
-            raise
-
-    thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
-    thread.start()
-    ready.wait(10)
-    error = holder.get("error")
-    if isinstance(error, BaseException):
-        raise RuntimeError("simulator failed to start") from error
-    sim = holder["sim"]
-    loop = holder["loop"]
-    assert isinstance(sim, RunningSimulator)
-    assert isinstance(loop, asyncio.AbstractEventLoop)
-    try:
+    with serve_in_thread(serve, what="simulator", timeout_s=10) as (sim, loop):
         yield SimHandle(sim.base_url, sim, loop)
-    finally:
-        stop = holder["stop"]
-        assert isinstance(stop, asyncio.Event)
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(10)

@@ -6,10 +6,8 @@ while the server runs on its own event loop and sends to the simulator over loop
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from rescheduler.simulator.server import running_simulator
 from rescheduler.simulator.store import Store as SimStore
 from rescheduler.web.app import make_app
 from tests.e2e import sim
+from tests.threadloop import serve_in_thread
 from tests.webtools import add_user, sample_store, web_config
 
 
@@ -37,41 +36,22 @@ def web_thread(
     concurrency: int = 4,
     store: SimStore | None = None,
 ) -> Iterator[WebHandle]:
-    ready = threading.Event()
-    holder: dict[str, Any] = {}
+    @asynccontextmanager
+    async def serve() -> AsyncIterator[WebHandle]:
+        reservations = store if store is not None else sample_store()
+        async with running_simulator(sim(**(sim_knobs or {})), reservations) as simulator:
+            config = web_config(tmp_path, simulator.base_url, concurrency=concurrency)
+            add_user(config)
+            assert config.web.data_dir is not None
+            runner = web.AppRunner(make_app(config, config.web.data_dir), access_log=None)
+            await runner.setup()
+            try:
+                site = web.TCPSite(runner, "127.0.0.1", 0)
+                await site.start()
+                port = runner.addresses[0][1]
+                yield WebHandle(f"http://127.0.0.1:{port}", simulator.base_url)
+            finally:
+                await runner.cleanup()
 
-    async def main() -> None:
-        stop = asyncio.Event()
-        holder["stop"], holder["loop"] = stop, asyncio.get_running_loop()
-        try:
-            reservations = store if store is not None else sample_store()
-            async with running_simulator(sim(**(sim_knobs or {})), reservations) as simulator:
-                config = web_config(tmp_path, simulator.base_url, concurrency=concurrency)
-                add_user(config)
-                assert config.web.data_dir is not None
-                runner = web.AppRunner(make_app(config, config.web.data_dir), access_log=None)
-                await runner.setup()
-                try:
-                    site = web.TCPSite(runner, "127.0.0.1", 0)
-                    await site.start()
-                    port = runner.addresses[0][1]
-                    holder["handle"] = WebHandle(f"http://127.0.0.1:{port}", simulator.base_url)
-                    ready.set()
-                    await stop.wait()
-                finally:
-                    await runner.cleanup()
-        except BaseException as exc:
-            holder["error"] = exc
-            ready.set()
-            raise
-
-    thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
-    thread.start()
-    ready.wait(20)
-    if "handle" not in holder:
-        raise RuntimeError("the web server failed to start") from holder.get("error")
-    try:
-        yield holder["handle"]
-    finally:
-        holder["loop"].call_soon_threadsafe(holder["stop"].set)
-        thread.join(20)
+    with serve_in_thread(serve, what="the web server", timeout_s=20) as (handle, _loop):
+        yield handle
