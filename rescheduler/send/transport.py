@@ -76,6 +76,15 @@ async def read_bounded(resp: aiohttp.ClientResponse, limit: int) -> tuple[bytes,
             return b"".join(parts)[:limit], False
 
 
+def _answer_headers(resp: aiohttp.ClientResponse, status: int) -> tuple[float | None, str]:
+    """What an answer's headers add: ``Retry-After`` (429, 503) in seconds, ``Location`` (3xx)."""
+    retry_after = None
+    if status in (429, 503):
+        retry_after = parse_retry_after(resp.headers.get("Retry-After"), time.time())
+    location = resp.headers.get("Location", "") if 300 <= status < 400 else ""
+    return retry_after, location
+
+
 def ssl_context(server: ServerConfig) -> ssl.SSLContext | bool:
     if not server.base_url.startswith("https"):
         return True
@@ -196,10 +205,7 @@ class Transport:
                 body, whole = await read_bounded(resp, MAX_ANSWER_BYTES)
                 if not whole and status == 200:  # an error page may be cut: its status decides
                     return too_large(MAX_ANSWER_BYTES)
-                retry_after = None
-                if status in (429, 503):
-                    retry_after = parse_retry_after(resp.headers.get("Retry-After"), time.time())
-                location = resp.headers.get("Location", "") if 300 <= status < 400 else ""
+                retry_after, location = _answer_headers(resp, status)
                 outcome = classify(status, resp.reason or "", body, retry_after, location)
                 return self._scrubbed(outcome, authorization)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
@@ -245,11 +251,8 @@ class Transport:
                 if not whole and status == 200:
                     return too_large(self._page_bytes), None
                 body = self._scrubbed_body(body, authorization)
-                retry_after = None
-                if status in (429, 503):
-                    retry_after = parse_retry_after(resp.headers.get("Retry-After"), time.time())
+                retry_after, location = _answer_headers(resp, status)
                 data = decode(status, body)
-                location = resp.headers.get("Location", "") if 300 <= status < 400 else ""
                 reason = resp.reason or ""
                 outcome = classify_decoded(status, reason, body, data, retry_after, location)
                 return self._scrubbed(outcome, authorization), data
