@@ -61,6 +61,21 @@ def _write(path: Path, parts: dict[str, Iterator[str]]) -> Path:
     return path
 
 
+def _workbook(path: Path, sheet: Iterator[str], shared_strings: Iterator[str]) -> Path:
+    """A one-sheet workbook: the fixed parts, then ``sheet`` and ``shared_strings`` streamed."""
+    return _write(
+        path,
+        {
+            "[Content_Types].xml": _fixed(_CONTENT_TYPES),
+            "_rels/.rels": _fixed(_RELS),
+            "xl/workbook.xml": _fixed(_WORKBOOK),
+            "xl/_rels/workbook.xml.rels": _fixed(_WORKBOOK_RELS),
+            "xl/worksheets/sheet1.xml": sheet,
+            "xl/sharedStrings.xml": shared_strings,
+        },
+    )
+
+
 def _fixed(text: str) -> Iterator[str]:
     yield text
 
@@ -100,17 +115,7 @@ def shared_strings_bomb(
         f'<row r="2">{_inline("A2", APPOINT_ID)}<c r="B2" t="s"><v>0</v></c></row>'
         "</sheetData></worksheet>"
     )
-    return _write(
-        path,
-        {
-            "[Content_Types].xml": _fixed(_CONTENT_TYPES),
-            "_rels/.rels": _fixed(_RELS),
-            "xl/workbook.xml": _fixed(_WORKBOOK),
-            "xl/_rels/workbook.xml.rels": _fixed(_WORKBOOK_RELS),
-            "xl/worksheets/sheet1.xml": _fixed(sheet),
-            "xl/sharedStrings.xml": table(),
-        },
-    )
+    return _workbook(path, _fixed(sheet), table())
 
 
 def many_rows_workbook(path: Path, rows: int) -> Path:
@@ -136,17 +141,7 @@ def many_rows_workbook(path: Path, rows: int) -> Path:
         '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="0" '
         'uniqueCount="0"></sst>'
     )
-    return _write(
-        path,
-        {
-            "[Content_Types].xml": _fixed(_CONTENT_TYPES),
-            "_rels/.rels": _fixed(_RELS),
-            "xl/workbook.xml": _fixed(_WORKBOOK),
-            "xl/_rels/workbook.xml.rels": _fixed(_WORKBOOK_RELS),
-            "xl/worksheets/sheet1.xml": sheet(),
-            "xl/sharedStrings.xml": _fixed(empty_table),
-        },
-    )
+    return _workbook(path, sheet(), _fixed(empty_table))
 
 
 def many_parts_archive(path: Path, parts: int) -> Path:
