@@ -54,15 +54,7 @@ def abandoned(item: WorkItem, attempts: int, why: str) -> RowResult:
         "no answer awaited: the run stopped ({why}) while this request was on its way, so the "
         "server may or may not have applied it; --resume sends it again"
     ).format(why=why)
-    return RowResult(
-        item.wire.line,
-        Status.FAILED,
-        item.values,
-        attempts=attempts,
-        error=note,
-        sent_time_utc=item.sent_time_utc,
-        error_code=INTERRUPTED_IN_FLIGHT,
-    )
+    return _unanswered(item, attempts, note, INTERRUPTED_IN_FLIGHT)
 
 
 def crashed(item: WorkItem, attempts: int, exc: Exception) -> tuple[RowResult, Crashed]:
@@ -71,13 +63,18 @@ def crashed(item: WorkItem, attempts: int, exc: Exception) -> tuple[RowResult, C
         "internal error while sending this row ({kind}); the server may or may not have "
         "applied it; --resume sends it again"
     ).format(kind=type(exc).__name__)
-    result = RowResult(
+    result = _unanswered(item, attempts, note, Crashed.code)
+    return result, Crashed.of(exc, _("the run stopped"))
+
+
+def _unanswered(item: WorkItem, attempts: int, note: str, code: str) -> RowResult:
+    """A row sent without an answer to show: failed, saying why (``note``, ``code``)."""
+    return RowResult(
         item.wire.line,
         Status.FAILED,
         item.values,
         attempts=attempts,
         error=note,
         sent_time_utc=item.sent_time_utc,
-        error_code=Crashed.code,
+        error_code=code,
     )
-    return result, Crashed.of(exc, _("the run stopped"))
