@@ -249,17 +249,3 @@ def test_list_fields_load_from_json_and_csv(tmp_path: Path) -> None:
     eight, nine = Store.from_file(csv_path)
     assert (eight.timeout, eight.begin_time_ms) == (False, None)
     assert (nine.timeout, nine.begin_time_ms) == (True, 7)
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ('[{"appointId": "1", "timeout": "maybe"}]', "record 1: timeout must be true or false"),
-        ('[{"appointId": "1", "beginTime": "noon"}]', "record 1: beginTime and endTime must"),
-    ],
-)
-def test_bad_list_fields_name_the_record(tmp_path: Path, text: str, message: str) -> None:
-    path = tmp_path / "bad.json"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(ValueError, match=message):
-        Store.from_file(path)

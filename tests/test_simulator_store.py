@@ -101,6 +101,8 @@ def test_from_csv_file_with_bom_and_multiline_cells(tmp_path: Path) -> None:
         ('[{"remark": "x"}]', "record 1: appointId is missing"),
         ('[{"appointId": "1", "callType": 3}]', "record 1: callType must be 1 .manual. or 2"),
         ('[{"appointId": "1", "appointTime": "soon"}]', "record 1: callType and appointTime must"),
+        ('[{"appointId": "1", "timeout": "maybe"}]', "record 1: timeout must be true or false"),
+        ('[{"appointId": "1", "beginTime": "noon"}]', "record 1: beginTime and endTime must"),
     ],
 )
 def test_from_file_errors_name_the_record(tmp_path: Path, text: str, message: str) -> None:
