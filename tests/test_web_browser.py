@@ -140,7 +140,7 @@ def test_a_supervisor_in_each_language(tmp_path: Path, locale: str) -> None:
         )
         try:
             page = context.new_page()
-            page.set_default_timeout(20_000)
+            page.set_default_timeout(45_000)  # generous: a loaded CI machine, never a timing bar
             _visit(page, server.url, tmp_path, locale)
         finally:
             context.close()
