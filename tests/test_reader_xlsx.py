@@ -356,6 +356,33 @@ def test_strings_are_read_exactly_as_written(tmp_path: Path) -> None:
     ]
 
 
+def test_a_surrogate_escape_is_kept_as_written(tmp_path: Path) -> None:
+    """``_xD800_`` (half of a UTF-16 pair) is no character: both readers keep the escape as
+    written (calamine does), so no lone surrogate reaches a request body (orjson refused it:
+    validate and run stopped with an internal error on a streamed sheet)."""
+    shared = ["<t>appointId</t>", "<t>remark</t>", "<t>a_x0041_b_xD83D__xDE00_c_xD800_d</t>"]
+    rows = (
+        '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
+        f'<row r="2"><c r="A2" t="inlineStr"><is><t>{ID}</t></is></c>'
+        '<c r="B2" t="s"><v>2</v></c></row>'
+    )
+    path = raw_xlsx(tmp_path / "a.xlsx", rows, shared=shared)
+    assert [r.values for r in rows_of(path)] == [(ID, "aAb_xD83D__xDE00_c_xD800_d")]
+
+
+def test_a_surrogate_character_reference_is_kept_as_written(tmp_path: Path) -> None:
+    """``&#xD800;`` is no XML character (calamine refuses the sheet and it is streamed): kept
+    as written, as other references to no character are."""
+    shared = ["<t>appointId</t>", "<t>remark</t>", "<t>a&#xD800;b&#55296;c&#x41;</t>"]
+    rows = (
+        '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
+        f'<row r="2"><c r="A2" t="inlineStr"><is><t>{ID}</t></is></c>'
+        '<c r="B2" t="s"><v>2</v></c></row>'
+    )
+    path = raw_xlsx(tmp_path / "a.xlsx", rows, shared=shared)
+    assert [r.values for r in rows_of(path)] == [(ID, "a&#xD800;b&#55296;cA")]
+
+
 def test_other_writers_xml_prefixes_attribute_order_and_missing_references(
     tmp_path: Path,
 ) -> None:

@@ -30,6 +30,7 @@ _ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
 _ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);")
 _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _XESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_SURROGATE_MIN, _SURROGATE_MAX = 0xD800, 0xDFFF
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
 
 
@@ -38,7 +39,8 @@ def _entity(m: re.Match[str]) -> str:
     if name[0] != "#":
         return _NAMED[name]
     try:
-        return chr(int(name[2:], 16) if name[1] in "xX" else int(name[1:]))
+        code = int(name[2:], 16) if name[1] in "xX" else int(name[1:])
+        return m.group(0) if _SURROGATE_MIN <= code <= _SURROGATE_MAX else chr(code)
     except (ValueError, OverflowError):
         return m.group(0)
 
@@ -62,7 +64,10 @@ def xml_text(raw: str) -> str:
 
 
 def _xescape(m: re.Match[str]) -> str:
-    return chr(int(m.group(1), 16))
+    """``_xHHHH_`` -> its character; half of a UTF-16 pair is no character and stays as
+    written (as python-calamine keeps it): a lone surrogate cannot be sent."""
+    code = int(m.group(1), 16)
+    return m.group(0) if _SURROGATE_MIN <= code <= _SURROGATE_MAX else chr(code)
 
 
 def sniff(path: Path, expected: str) -> str | None:
