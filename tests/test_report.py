@@ -24,7 +24,14 @@ from rescheduler.write.report import (
     open_report,
     unique_columns,
 )
-from rescheduler.write.safecell import FORMULA_CHARS, neutralise, restore
+from rescheduler.write.safecell import (
+    FORMULA_CHARS,
+    csv_cells,
+    neutralise,
+    quote_row,
+    restore,
+    splits,
+)
 from rescheduler.write.targets import default_paths
 
 ID = "174729926098016859445364892091"
@@ -82,6 +89,24 @@ def test_restore_is_the_inverse_except_for_apostrophe_then_formula_char() -> Non
     for text in ("=1+1", "-5", "'abc", "abc", "", "'"):
         assert restore(neutralise(text)) == text
     assert restore(neutralise("'=x")) == "=x"  # the one lossy case
+
+
+cell_values = (
+    st.none()
+    | st.integers()
+    | st.text(alphabet=st.sampled_from("=+-@\t\r;,'a\"") | st.characters(), max_size=6)
+)
+
+
+@given(st.lists(cell_values, max_size=8))
+def test_csv_cells_and_splits_match_the_per_cell_definitions(cells: list[str | int | None]) -> None:
+    """The report's fast row path: every text cell neutralised, numbers as the csv module
+    writes them, and a row quoted by ``csv_line`` exactly when ``quote_row`` says so."""
+    row = csv_cells(cells)
+    assert row == [
+        "" if c is None else str(c) if isinstance(c, int) else neutralise(c) for c in cells
+    ]
+    assert splits(row) == quote_row([c for c in cells if isinstance(c, str)])
 
 
 # --- CSV results file ---------------------------------------------------------------------------

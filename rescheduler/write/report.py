@@ -38,7 +38,7 @@ from rescheduler.errors import OutputError
 from rescheduler.i18n import _
 from rescheduler.models import RowResult, Status
 from rescheduler.read.columns import normalise_header
-from rescheduler.write.safecell import csv_line, neutralise, quote_row
+from rescheduler.write.safecell import csv_cells, csv_line, splits
 from rescheduler.write.targets import check_target, partial_path
 from rescheduler.write.xlsxsink import XlsxSink
 
@@ -52,6 +52,7 @@ ERROR_STATUSES = frozenset({Status.FAILED, Status.INVALID, Status.NOT_SENT})
 FLUSH_INTERVAL_S = 0.5
 FLUSH_ROWS = 1000
 EXCEL_SUFFIXES = frozenset({".xlsx"})
+BOM = "\ufeff"
 
 Cell = str | int | None
 
@@ -304,15 +305,17 @@ class _CsvSink:
 
     def __init__(self, path: Path, columns: Sequence[str]) -> None:
         # errors="replace": a lone surrogate must not stop the run; the file stays UTF-8.
-        self._file = open(path, "w", encoding="utf-8-sig", newline="", errors="replace")  # noqa: SIM115
+        # The BOM is written by hand: "utf-8-sig" would encode every write in Python code.
+        self._file = open(path, "w", encoding="utf-8", newline="", errors="replace")  # noqa: SIM115
+        self._file.write(BOM)
         self._csv = csv.writer(self._file, lineterminator="\r\n")
         self._pending = 0
         self._flushed_at = time.monotonic()
         self.write_row(columns)
 
     def write_row(self, cells: Sequence[Cell]) -> None:
-        row = ["" if c is None else c if isinstance(c, int) else neutralise(c) for c in cells]
-        if quote_row(row):
+        row = csv_cells(cells)
+        if splits(row):
             self._file.write(csv_line(row))
         else:
             self._csv.writerow(row)

@@ -66,6 +66,23 @@ def quote_row(cells: Sequence[object]) -> bool:
     return any(isinstance(c, str) and (";" in c or "\t" in c) for c in cells)
 
 
+def csv_cells(cells: Sequence[object]) -> list[str]:
+    """A row's cells as a CSV writes them: text through :func:`neutralise` (inline: this runs
+    for every cell of every row), ``None`` as ``""``, other values (numbers) as ``str``."""
+    return [
+        (c if not c or c[0] not in FORMULA_CHARS else PREFIX + c)
+        if isinstance(c, str)
+        else ("" if c is None else str(c))
+        for c in cells
+    ]
+
+
+def splits(cells: Sequence[str]) -> bool:
+    """:func:`quote_row` for cells that are all text (``csv_cells``), at C speed."""
+    joined = "".join(cells)
+    return ";" in joined or "\t" in joined
+
+
 def csv_line(cells: Sequence[object]) -> str:
     """One CSV line (``\r\n``), as the csv module writes it, but quoting a cell that holds
     ``;`` or a tab too."""
