@@ -41,11 +41,11 @@ from rescheduler.read.times import format_utc
 from rescheduler.read.validate import (
     VDN_MAX,
     VDN_MIN,
+    RowValidator,
     ValidationRules,
     appoint_id_problem,
     clean_cell,
     required_columns,
-    validate_row,
 )
 from rescheduler.send.plan import base_path, build, identity
 from rescheduler.send.pool import Done, WorkItem
@@ -73,6 +73,7 @@ class RowPlanner:
         self._vdn = columns.get(VDN_ID)
         self._hold = columns.get(CAN_RESCHEDULE)
         self.hidden_rows = config.input.hidden_rows
+        self._validate = RowValidator(columns, rules)
 
     @classmethod
     def for_table(cls, config: Config, table: Table, zone: ZoneInfo, now_ms: int) -> RowPlanner:
@@ -128,7 +129,7 @@ class RowPlanner:
         return f"{vdn}:{ident}"
 
     def check(self, row: Row) -> UpdateRequest | list[Problem]:
-        checked = validate_row(row, self.columns, self.rules)
+        checked = self._validate(row)
         if row.hidden and self.hidden_rows == "refuse":
             hidden = Problem(
                 _("hidden row"),
@@ -278,6 +279,7 @@ def pass_two(
     dry_run: bool,
 ) -> Iterator[WorkItem | Done]:
     """Pass 2: every row becomes exactly one Done or WorkItem."""
+    dry_run_note = ""
     for row in table.rows():
         if (held := plan.held(row)) is not None:
             why, code = held
@@ -295,8 +297,6 @@ def pass_two(
                 )
             )
             continue
-        wire = plan.wire(checked)
-        key = _key(wire)
         sent = "" if checked.appoint_time_ms is None else format_utc(checked.appoint_time_ms)
         decided = decisions.get(row.line)
         if decided is not None:
@@ -309,18 +309,21 @@ def pass_two(
                 )
             )
             continue
-        if dry_run:
+        if dry_run:  # nothing is sent: no request to build (``plan.wire`` cannot refuse one)
+            dry_run_note = dry_run_note or _(DRY_RUN_NOTE)
             yield Done(
                 RowResult(
                     row.line,
                     Status.SKIPPED,
                     row.values,
-                    error=_(DRY_RUN_NOTE),
+                    error=dry_run_note,
                     sent_time_utc=sent,
                     error_code=DRY_RUN,
                 )
             )
             continue
+        wire = plan.wire(checked)
+        key = _key(wire)
         earlier = journal.earlier_success(key, wire.payload_hash) if journal else None
         if earlier is not None:
             note = _("succeeded in an earlier run at {time}").format(time=earlier)

@@ -50,6 +50,7 @@ _DATETIME = re.compile(
     r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})[T ]\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
     r"\s*(Z|z|[+-]\d{2}:?\d{2})?"
 )
+_PLAIN = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d", re.ASCII)  # parse_usual's form
 _DATE_ONLY = re.compile(r"\d{4}[-/]\d{1,2}[-/]\d{1,2}")
 _SERIAL = re.compile(r"\d{1,7}\.\d+")
 _CLOCK_DIGITS = re.compile(r"([01]\d|2[0-3])([0-5]\d)([0-5]\d)?")
@@ -206,6 +207,30 @@ def excel_serial_to_datetime(serial: float) -> datetime:
         day += 1  # Excel counts the fictitious 1900-02-29; earlier serials are one day off
     ms = round((serial - int(serial)) * 86_400_000)
     return _EXCEL_BASE + timedelta(days=day, milliseconds=ms)
+
+
+def parse_usual(text: str, tz: ZoneInfo) -> int | None:
+    """The two usual forms, fast: epoch milliseconds (12 or 13 ASCII digits) and
+    ``YYYY-MM-DD HH:MM:SS`` (or with ``T``: how a date-and-time cell reads) without an offset.
+
+    Returns what ``parse_appoint_time`` returns for ``text`` *before* its horizon check, or None
+    when ``text`` is another form or that refuses it (an impossible date, a DST gap or fold):
+    then ``parse_appoint_time`` says why. The caller checks the horizon.
+    """
+    if len(text) == 19:
+        if _PLAIN.fullmatch(text) is None:
+            return None
+        try:
+            naive = datetime(
+                int(text[:4]), int(text[5:7]), int(text[8:10]),
+                int(text[11:13]), int(text[14:16]), int(text[17:]),
+            )  # fmt: skip
+            return wall_time_ms(naive, tz)
+        except ValueError:  # no such date or time; AppointTimeError: a DST gap or fold
+            return None
+    if 12 <= len(text) <= 13 and text.isdigit() and text.isascii():
+        return int(text)
+    return None
 
 
 @lru_cache(maxsize=4096)

@@ -45,7 +45,7 @@ from rescheduler.models import (
     UpdateRequest,
 )
 from rescheduler.read.columns import INVISIBLE, ColumnMap, strip_edges
-from rescheduler.read.times import AppointTimeError, format_utc, parse_appoint_time
+from rescheduler.read.times import AppointTimeError, format_utc, parse_appoint_time, parse_usual
 
 STANDARD = "standard"
 OP_INDEPENDENT = "op-independent"
@@ -57,6 +57,7 @@ _NUMBERISH = re.compile(r"[+-]?\d+(?:[.,]\d*)?[eE][+-]?\d+|[+-]?\d+[.,]\d+")
 _EXCEL_LOST_DIGITS = re.compile(r"[1-9]\d{0,14}0+")
 _LEADING = INVISIBLE + "'"
 _NOT_TEXT = frozenset({APPOINT_TIME, VDN_ID})  # fields read as numbers, not as text
+_DAY_MS = 86_400_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,27 +158,19 @@ def appoint_id_problem(text: str, header: str) -> tuple[str, str] | None:
     return None
 
 
-def _cell(row: Row, columns: ColumnMap, name: str) -> str:
-    idx = columns.get(name)
-    if idx is None or idx >= len(row.values):
-        return ""
-    return clean_cell(row.values[idx])
-
-
-def _unreadable_problems(
-    row: Row, columns: ColumnMap, rules: ValidationRules
-) -> UpdateRequest | list[Problem]:
+def _unreadable_problems(row: Row, validator: RowValidator) -> UpdateRequest | list[Problem]:
     """A row with unreadable cells: one in a column that would be sent makes it invalid.
 
     Unreadable cells in other columns (copied to the report, never sent) do not matter.
     """
+    columns = validator.columns
     fields = {index: name for name, index in columns.index.items()}
     problems = [
         Problem(columns.headers[i], why, f"{fields[i]}.{getattr(why, 'code', 'unreadable')}")
         for i, why in row.unreadable
         if i in fields and not (getattr(why, "text_only", False) and fields[i] in _NOT_TEXT)
     ]
-    rest = validate_row(Row(row.line, row.values), columns, rules)
+    rest = validator(Row(row.line, row.values))
     if not problems:
         return rest
     if isinstance(rest, list):
@@ -189,92 +182,139 @@ def _unreadable_problems(
 def validate_row(
     row: Row, columns: ColumnMap, rules: ValidationRules
 ) -> UpdateRequest | list[Problem]:
-    """Validate one row; collect every problem, each naming the column as written."""
-    problems: list[Problem] = []
+    """Validate one row; collect every problem, each naming the column as written.
 
-    def problem(name: str, message: str, code: str) -> None:
-        problems.append(Problem(columns.header(name), message, code))
+    For many rows of one table, make a ``RowValidator`` once and call it per row.
+    """
+    return RowValidator(columns, rules)(row)
 
-    if row.unreadable:
-        return _unreadable_problems(row, columns, rules)
 
-    appoint_id = _cell(row, columns, APPOINT_ID)
-    if not appoint_id:
-        problem(
-            APPOINT_ID,
-            _("is required (the ID of the reservation to change); the cell is empty"),
-            "appointId.required",
-        )
-    elif (why := appoint_id_problem(appoint_id, columns.header(APPOINT_ID))) is not None:
-        problem(APPOINT_ID, why[1], why[0])
+class RowValidator:
+    """``validate_row`` for the rows of one table: positions and rules looked up once.
 
-    agents = {name: _cell(row, columns, name) or None for name in (USER_ACCOUNT, WORK_NO)}
-    for name, text in agents.items():
-        if text is not None and (text[0].isdigit() or text[0] in "+-") and _excel_number(text):
-            problem(
-                name,
-                _(
-                    "looks like a number Excel converted ({text}): format the {column} column "
-                    "as Text and re-enter the values"
-                ).format(text=text, column=columns.header(name)),
-                f"{name}.excel_number",
+    A row that needs a column the row is too short for reads that cell as empty. Times are
+    remembered per text (a bulk change repeats a few times); the usual forms are parsed by
+    ``times.parse_usual`` and everything else, including every refusal, by
+    ``parse_appoint_time``.
+    """
+
+    TIMES_KEPT = 4096
+
+    def __init__(self, columns: ColumnMap, rules: ValidationRules) -> None:
+        self.columns, self.rules = columns, rules
+        get = columns.index.get
+        self._id, self._time, self._vdn = get(APPOINT_ID), get(APPOINT_TIME), get(VDN_ID)
+        self._user, self._work, self._remark = get(USER_ACCOUNT), get(WORK_NO), get(REMARK)
+        self._agent = rules.agent_field
+        self._latest_ms = rules.now_ms + rules.max_days_ahead * _DAY_MS
+        self._times: dict[str, int] = {}
+
+    def _problem(self, problems: list[Problem], name: str, message: str, code: str) -> None:
+        problems.append(Problem(self.columns.header(name), message, code))
+
+    def _time_ms(self, text: str) -> int:
+        """``text`` as epoch ms (``AppointTimeError`` as ``parse_appoint_time`` raises it)."""
+        ms = self._times.get(text)
+        if ms is None:
+            rules = self.rules
+            ms = parse_usual(text, rules.timezone)
+            if ms is None or ms > self._latest_ms:
+                ms = parse_appoint_time(
+                    text, rules.timezone, now_ms=rules.now_ms, max_days_ahead=rules.max_days_ahead
+                )
+            if len(self._times) >= self.TIMES_KEPT:
+                self._times.clear()
+            self._times[text] = ms
+        return ms
+
+    def __call__(self, row: Row) -> UpdateRequest | list[Problem]:
+        if row.unreadable:
+            return _unreadable_problems(row, self)
+        values, columns, rules = row.values, self.columns, self.rules
+        n = len(values)
+        problems: list[Problem] = []
+
+        at = self._id
+        appoint_id = clean_cell(values[at]) if at is not None and at < n else ""
+        if not appoint_id:
+            self._problem(
+                problems,
+                APPOINT_ID,
+                _("is required (the ID of the reservation to change); the cell is empty"),
+                "appointId.required",
             )
-    if agents[rules.agent_field] is None:
-        if rules.agent_field in columns:
-            message = _(
-                "is required: the {deployment} deployment needs {field} on every row; "
-                "the cell is empty"
-            )
-        else:
-            message = _(
-                "is required: the {deployment} deployment needs {field} on every row; "
-                "the file has no column"
-            )
-        problem(
-            rules.agent_field,
-            message.format(deployment=repr(rules.deployment), field=rules.agent_field),
-            f"{rules.agent_field}.required",
-        )
+        elif (why := appoint_id_problem(appoint_id, columns.header(APPOINT_ID))) is not None:
+            self._problem(problems, APPOINT_ID, why[1], why[0])
 
-    appoint_time_ms: int | None = None
-    if text := _cell(row, columns, APPOINT_TIME):
-        try:
-            appoint_time_ms = parse_appoint_time(
-                text, rules.timezone, now_ms=rules.now_ms, max_days_ahead=rules.max_days_ahead
+        at = self._user
+        user = (clean_cell(values[at]) if at is not None and at < n else "") or None
+        at = self._work
+        work = (clean_cell(values[at]) if at is not None and at < n else "") or None
+        for name, text in ((USER_ACCOUNT, user), (WORK_NO, work)):
+            if text is not None and (text[0].isdigit() or text[0] in "+-") and _excel_number(text):
+                self._problem(
+                    problems,
+                    name,
+                    _(
+                        "looks like a number Excel converted ({text}): format the {column} "
+                        "column as Text and re-enter the values"
+                    ).format(text=text, column=columns.header(name)),
+                    f"{name}.excel_number",
+                )
+        agent = self._agent
+        if (user if agent == USER_ACCOUNT else work) is None:
+            if agent in columns:
+                message = _(
+                    "is required: the {deployment} deployment needs {field} on every row; "
+                    "the cell is empty"
+                )
+            else:
+                message = _(
+                    "is required: the {deployment} deployment needs {field} on every row; "
+                    "the file has no column"
+                )
+            self._problem(
+                problems,
+                agent,
+                message.format(deployment=repr(rules.deployment), field=agent),
+                f"{agent}.required",
             )
-        except AppointTimeError as exc:
-            problem(APPOINT_TIME, str(exc), exc.code)
-        else:
-            if appoint_time_ms < rules.now_ms:
-                problem(
-                    APPOINT_TIME,
-                    _("{text} is in the past ({utc}); give a future time").format(
-                        text=quote(text), utc=format_utc(appoint_time_ms)
+
+        appoint_time_ms: int | None = None
+        at = self._time
+        if text := (clean_cell(values[at]) if at is not None and at < n else ""):
+            try:
+                appoint_time_ms = self._time_ms(text)
+            except AppointTimeError as exc:
+                self._problem(problems, APPOINT_TIME, str(exc), exc.code)
+            else:
+                if appoint_time_ms < rules.now_ms:
+                    self._problem(
+                        problems,
+                        APPOINT_TIME,
+                        _("{text} is in the past ({utc}); give a future time").format(
+                            text=quote(text), utc=format_utc(appoint_time_ms)
+                        ),
+                        "appointTime.past",
+                    )
+
+        vdn_id = rules.default_vdn_id
+        at = self._vdn
+        if text := (clean_cell(values[at]) if at is not None and at < n else ""):
+            if text.isascii() and text.isdigit() and VDN_MIN <= int(text) <= VDN_MAX:
+                vdn_id = int(text)
+            else:
+                self._problem(
+                    problems,
+                    VDN_ID,
+                    _("{text} is not a VDN ID: use a whole number from {min} to {max}").format(
+                        text=quote(text), min=VDN_MIN, max=VDN_MAX
                     ),
-                    "appointTime.past",
+                    "vdnId.invalid",
                 )
 
-    vdn_id = rules.default_vdn_id
-    if text := _cell(row, columns, VDN_ID):
-        if text.isascii() and text.isdigit() and VDN_MIN <= int(text) <= VDN_MAX:
-            vdn_id = int(text)
-        else:
-            problem(
-                VDN_ID,
-                _("{text} is not a VDN ID: use a whole number from {min} to {max}").format(
-                    text=quote(text), min=VDN_MIN, max=VDN_MAX
-                ),
-                "vdnId.invalid",
-            )
-
-    if problems:
-        return problems
-    return UpdateRequest(
-        line=row.line,
-        appoint_id=appoint_id,
-        vdn_id=vdn_id,
-        user_account=agents[USER_ACCOUNT],
-        work_no=agents[WORK_NO],
-        appoint_time_ms=appoint_time_ms,
-        remark=_cell(row, columns, REMARK) or None,
-    )
+        if problems:
+            return problems
+        at = self._remark
+        remark = (clean_cell(values[at]) if at is not None and at < n else "") or None
+        return UpdateRequest(row.line, appoint_id, vdn_id, user, work, appoint_time_ms, remark)
