@@ -220,14 +220,20 @@ def parse_usual(text: str, tz: ZoneInfo) -> int | None:
     if len(text) == 19:
         if _PLAIN.fullmatch(text) is None:
             return None
-        try:
-            naive = datetime(
-                int(text[:4]), int(text[5:7]), int(text[8:10]),
-                int(text[11:13]), int(text[14:16]), int(text[17:]),
-            )  # fmt: skip
-            return wall_time_ms(naive, tz)
-        except ValueError:  # no such date or time; AppointTimeError: a DST gap or fold
+        year = int(text[:4])
+        if not 1900 <= year <= 9000:  # near datetime's limits: the general path says why
             return None
+        try:
+            first = datetime(
+                year, int(text[5:7]), int(text[8:10]),
+                int(text[11:13]), int(text[14:16]), int(text[17:]), 0, tz,
+            )  # fmt: skip
+        except ValueError:  # no such date or time
+            return None
+        offset = first.utcoffset()
+        if offset is None or offset != first.replace(fold=1).utcoffset():
+            return None  # a DST gap or fold (what wall_time_ms checks)
+        return (first - _EPOCH) // _MS
     if 12 <= len(text) <= 13 and text.isdigit() and text.isascii():
         return int(text)
     return None
