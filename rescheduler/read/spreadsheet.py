@@ -238,8 +238,9 @@ class SpreadsheetTable(Table):
         if self._closed:
             raise ValueError("Table is closed")
         width, blank, pending, last = len(self.headers), 0, 0, self.header_line
+        header_line, hidden_rows, hidden_columns = last, self.hidden_rows, self.hidden_columns
         for line, cells, unreadable in self._filled():
-            if line <= self.header_line:
+            if line <= header_line:
                 continue
             pending += line - last - 1  # rows absent from the file are blank rows
             last = line
@@ -253,11 +254,11 @@ class SpreadsheetTable(Table):
                 if any(c.strip() for c in cells[width:]) or any(i >= width for i in unreadable):
                     raise self._too_wide(line, cells, unreadable)
                 del cells[width:]
-            for col in self.hidden_columns:
+            for col in hidden_columns:
                 if col < width and col not in unreadable and cells[col].strip():
                     unreadable[col] = hidden_column(col)
             marks = tuple(sorted(unreadable.items())) if unreadable else ()
-            yield Row(line, tuple(cells), marks, line in self.hidden_rows)
+            yield Row(line, tuple(cells), marks, line in hidden_rows)
         self.blank_rows = blank
 
     def _too_wide(

@@ -297,6 +297,18 @@ class XlsxTable(SpreadsheetTable):
             start = self._loaded.start
             pad = int(start[1]) if start is not None else 0
             for index, row in enumerate(self._loaded.iter_rows() if start is not None else ()):
+                if pending is None or pending[0] > index:  # the usual row, inline: no notes
+                    fast: list[Any] = [
+                        v if type(v) is str
+                        else v.isoformat(" ", "milliseconds" if v.microsecond else "seconds")
+                        if type(v) is datetime
+                        else _plain(v)
+                        for v in row
+                    ]  # fmt: skip
+                    if None not in fast and max(map(len, fast), default=0) <= MAX_CELL_CHARS:
+                        if fast := [""] * pad + fast if pad else fast:
+                            yield index + 1, fast, {}
+                        continue
                 notes: dict[int, tuple[str | None, NumberKind | None]] = _NO_NOTES
                 while pending is not None and pending[0] <= index:
                     if pending[0] == index and pending[1] >= 0:
