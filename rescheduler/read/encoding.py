@@ -13,11 +13,11 @@ the same pass counts lines for progress) and returns a ``Decoding`` or raises
   UTF-8 fails, the two 8-bit encodings the tool reads by itself, GB18030 (Chinese Windows;
   GBK is a subset) and Windows-1252 (Western European Windows), are tried. Nearly every file
   decodes in both, so decoding proves nothing: each reading is judged over the whole file
-  (``textjudge``) and one is chosen only when it alone reads as ordinary text of its
-  language and the file does not read as Korean (cp949), Japanese (EUC-JP), Cyrillic
-  (Windows-1251, KOI8-U) or Greek (Windows-1253) text either. Otherwise the file is
-  refused, showing one line as each encoding reads it, and the user names the encoding with
-  ``--encoding``.
+  (``textjudge``) and one is chosen only when it alone reads as ordinary text of its language
+  and the file does not read as Korean (cp949), Japanese (EUC-JP), Cyrillic
+  (Windows-1251, KOI8-U) or Greek (Windows-1253) text either (``scriptjudge``). Otherwise
+  the file is refused, showing one line as each encoding reads it, and the user names the
+  encoding with ``--encoding``.
 - ``forced`` must name a text encoding (not ``rot13``, ``hex``, ``base64``, ``idna`` ...);
   ``utf-16``/``utf-32`` without a byte-order mark are refused (say ``-le`` or ``-be``).
 - NUL characters are refused while detecting (usually UTF-16 without a byte-order mark).
@@ -38,16 +38,9 @@ from pathlib import Path
 
 from rescheduler.errors import InputFileError
 from rescheduler.i18n import N_, _
-from rescheduler.read.textjudge import (
-    ChineseJudge,
-    CyrillicJudge,
-    GreekJudge,
-    JapaneseJudge,
-    Judge,
-    KoreanJudge,
-    Utf8Judge,
-    WesternJudge,
-)
+from rescheduler.read.scriptjudge import CyrillicJudge, GreekJudge, JapaneseJudge, KoreanJudge
+from rescheduler.read.textjudge import ChineseJudge, Judge, WesternJudge
+from rescheduler.read.utf8judge import Utf8Judge
 
 __all__ = ["ChineseJudge", "Decoding", "Utf8Judge", "WesternJudge", "detect_encoding"]
 
