@@ -7,12 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from rescheduler.read.times import (
-    AppointTimeError,
-    excel_serial_to_datetime,
-    format_utc,
-    parse_appoint_time,
-)
+from rescheduler.read.daynumber import excel_serial_to_datetime
+from rescheduler.read.times import AppointTimeError, format_utc, parse_appoint_time
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -22,6 +22,9 @@ The horizon: with ``now_ms``, any reading later than ``max_days_ahead`` days aft
 (``input.max_days_ahead``, default 366) is refused, whatever its form: the year 2154 is a
 misreading, not a reservation. Times in the past are refused by validation, not here.
 
+Excel day numbers and the horizon are ``daynumber``'s; the error is ``timeerror``'s (and
+importable from here, as ``AppointTimeError``).
+
 A wall time that does not exist in ``tz`` (the hour skipped when clocks go forward) or exists
 twice (the hour repeated when clocks go back) is refused: write it with an offset instead.
 """
@@ -35,16 +38,12 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from rescheduler.i18n import N_, _
+from rescheduler.i18n import _
+from rescheduler.read.daynumber import Horizon, excel_serial_to_datetime
+from rescheduler.read.timeerror import AppointTimeError as AppointTimeError
+from rescheduler.read.timeerror import not_a_time, quoted
 
-ACCEPTED_FORMS = N_(
-    "use YYYY-MM-DD HH:MM[:SS] (or with / or T), ISO 8601 with an offset "
-    "(2026-12-01T10:00:00+08:00), epoch milliseconds (13 digits) or an Excel date cell"
-)
-EXCEL_SERIAL_MAX = 2958466  # exclusive: serial 2958465 is 9999-12-31
 DEFAULT_MAX_DAYS_AHEAD = 366
-HORIZON_KEY = "input.max_days_ahead"
-_DAY_MS = 86_400_000
 
 _DATETIME = re.compile(
     r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})[T ]\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
@@ -53,30 +52,11 @@ _DATETIME = re.compile(
 _PLAIN = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d", re.ASCII)  # parse_usual's form
 _DATE_ONLY = re.compile(r"\d{4}[-/]\d{1,2}[-/]\d{1,2}")
 _SERIAL = re.compile(r"\d{1,7}\.\d+")
-_CLOCK_DIGITS = re.compile(r"([01]\d|2[0-3])([0-5]\d)([0-5]\d)?")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE = datetime(1970, 1, 1)
 _MS = timedelta(milliseconds=1)
 _QUARTER_HOUR = timedelta(minutes=15)
-_EXCEL_BASE = datetime(1899, 12, 30)  # serial 61 and later: base + serial days
 _GMTIME_MAX_MS = 32_503_680_000_000  # 3000-01-01: time.gmtime's range on every platform
-
-
-class AppointTimeError(ValueError):
-    """The text is not a usable appointment time; the message says why (no column name).
-
-    ``code`` is the stable reason (``appointTime.<reason>``) for the ``error_code`` column.
-    """
-
-    def __init__(self, message: str, code: str = "appointTime.not_a_time") -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def _not_a_time(text: str) -> AppointTimeError:
-    return AppointTimeError(
-        _("{text} is not a time; {forms}").format(text=_q(text), forms=_(ACCEPTED_FORMS))
-    )
 
 
 def format_utc(ms: int) -> str:
@@ -88,10 +68,6 @@ def format_utc(ms: int) -> str:
     if ms % 1000:
         text += f".{ms % 1000:03d}"
     return text + "Z"
-
-
-def _q(text: str) -> str:
-    return repr(text if len(text) <= 40 else text[:40] + "…")
 
 
 def _to_ms(dt: datetime) -> int:
@@ -160,7 +136,7 @@ def _from_match(m: re.Match[str], text: str, tz: ZoneInfo) -> int:
     except ValueError:
         raise AppointTimeError(
             _("{text} is not a real date and time ({reason})").format(
-                text=_q(text), reason=_impossible(*parts)
+                text=quoted(text), reason=_impossible(*parts)
             ),
             "appointTime.no_such_date",
         ) from None
@@ -171,7 +147,7 @@ def _from_match(m: re.Match[str], text: str, tz: ZoneInfo) -> int:
         return _to_ms(naive.replace(tzinfo=UTC) - offset)
     except OverflowError:
         raise AppointTimeError(
-            _("{text} is out of range").format(text=_q(text)), "appointTime.out_of_range"
+            _("{text} is out of range").format(text=quoted(text)), "appointTime.out_of_range"
         ) from None
 
 
@@ -188,25 +164,6 @@ def _impossible(year: int, month: int, day: int, hour: int, minute: int, second:
     if minute > 59:
         return _("there is no minute {minute}").format(minute=minute)
     return _("there is no second {second}").format(second=second)
-
-
-def excel_serial_to_datetime(serial: float) -> datetime:
-    """An Excel (1900 system) serial day number -> naive datetime, to the millisecond."""
-    if not 1 <= serial < EXCEL_SERIAL_MAX:
-        raise AppointTimeError(
-            _("Excel day number {serial} is out of range").format(serial=repr(serial)),
-            "appointTime.out_of_range",
-        )
-    day = int(serial)
-    if day == 60:
-        raise AppointTimeError(
-            _("Excel day number 60 is 1900-02-29, a day that did not exist"),
-            "appointTime.no_such_date",
-        )
-    if day < 60:
-        day += 1  # Excel counts the fictitious 1900-02-29; earlier serials are one day off
-    ms = round((serial - int(serial)) * 86_400_000)
-    return _EXCEL_BASE + timedelta(days=day, milliseconds=ms)
 
 
 def parse_usual(text: str, tz: ZoneInfo) -> int | None:
@@ -252,7 +209,7 @@ def parse_appoint_time(
     With ``now_ms``, a reading more than ``max_days_ahead`` days after it is refused.
     Cached (bounded): bulk reschedules repeat the same few times; errors are not cached.
     """
-    horizon = _Horizon(tz, now_ms, max_days_ahead)
+    horizon = Horizon(tz, now_ms, max_days_ahead)
     if text.isascii() and text.isdigit():
         if len(text) in (12, 13):
             return horizon.check(int(text), text)
@@ -261,11 +218,11 @@ def parse_appoint_time(
         if len(text) == 10:
             raise AppointTimeError(
                 _("{text} looks like epoch seconds; give epoch milliseconds (13 digits)").format(
-                    text=_q(text)
+                    text=quoted(text)
                 ),
                 "appointTime.epoch_seconds",
             )
-        raise _not_a_time(text)
+        raise not_a_time(text)
     if text.isascii() and _SERIAL.fullmatch(text):
         if not text.split(".")[1].strip("0"):
             raise horizon.digits_refusal(text)
@@ -279,7 +236,7 @@ def parse_appoint_time(
     if _DATE_ONLY.fullmatch(text):
         raise AppointTimeError(
             _("{text} has no time of day; add one, e.g. {date} 10:00").format(
-                text=_q(text), date=text
+                text=quoted(text), date=text
             ),
             "appointTime.no_time_of_day",
         )
@@ -295,94 +252,13 @@ def parse_appoint_time(
                 check_offset(offset, _offset_text(text))
             ms = wall_time_ms(dt, tz) if dt.tzinfo is None else _to_ms(dt)
             return horizon.check(ms, text)
-    raise _not_a_time(text)
+    raise not_a_time(text)
 
 
 def _offset_text(text: str) -> str:
     """The offset part of an ISO 8601 text (what follows the time's last + or -)."""
     cut = max(text.rfind("+"), text.rfind("-"))
     return text[cut:] if cut > text.upper().find("T") else text
-
-
-class _Horizon:
-    """``now_ms`` + ``max_days_ahead``: the latest plausible time, and messages about it."""
-
-    def __init__(self, tz: ZoneInfo, now_ms: int | None, days: int) -> None:
-        self.tz, self.now_ms, self.days = tz, now_ms, days
-        self.latest_ms = None if now_ms is None else now_ms + days * _DAY_MS
-
-    def within(self, ms: int) -> bool:
-        return self.latest_ms is None or ms <= self.latest_ms
-
-    def check(self, ms: int, text: str) -> int:
-        if self.within(ms):
-            return ms
-        raise AppointTimeError(
-            _(
-                "{text} is more than {days} days ahead ({key}); write a date up to {latest}, "
-                "or, if the date is right, raise {key} in the config"
-            ).format(text=_q(text), days=self.days, key=HORIZON_KEY, latest=self._latest()),
-            "appointTime.beyond_horizon",
-        )
-
-    def _local(self, ms: int) -> datetime:
-        return (_EPOCH + timedelta(milliseconds=ms)).astimezone(self.tz)
-
-    def _latest(self) -> str:
-        assert self.latest_ms is not None
-        return self._local(self.latest_ms).strftime("%Y-%m-%d")
-
-    def _example_day(self) -> str:
-        if self.now_ms is None:
-            return "2026-12-01"
-        return self._local(self.now_ms + _DAY_MS).strftime("%Y-%m-%d")
-
-    def _plausible_day(self, day: datetime) -> bool:
-        """A date within ten years (or the horizon) of now (any of 1950..2100 without now)."""
-        if self.now_ms is None:
-            return 1950 <= day.year <= 2100
-        now = self._local(self.now_ms).replace(tzinfo=None)
-        return abs(day - now) <= timedelta(days=max(self.days, 3653))
-
-    def digits_refusal(self, text: str) -> AppointTimeError:
-        """Why a day number that is not plainly one is refused, and what to write instead."""
-        try:
-            day: datetime | None = excel_serial_to_datetime(float(text))
-        except AppointTimeError:
-            day = None
-        fraction = "." in text and bool(text.split(".")[1].strip("0"))
-        clock = None if "." in text else _CLOCK_DIGITS.fullmatch(text)
-        plausible = day is not None and self._plausible_day(day)
-        example = self._example_day()
-        if clock is not None and not plausible:
-            hh, mm = clock.group(1), clock.group(2)
-            return AppointTimeError(
-                _(
-                    "{text} looks like a time typed as digits ({hh}:{mm}) with no date; write "
-                    "the date and time, e.g. {day} {hh}:{mm}"
-                ).format(text=_q(text), hh=hh, mm=mm, day=example),
-                "appointTime.time_without_date",
-            )
-        if day is None:
-            return _not_a_time(text)
-        date = day.strftime("%Y-%m-%d")
-        if plausible and not fraction:
-            return AppointTimeError(
-                _(
-                    "{text} is an Excel day number for {date} with no time of day; write the "
-                    "date and time, e.g. {date} 10:00"
-                ).format(text=_q(text), date=date),
-                "appointTime.no_time_of_day",
-            )
-        shown = day.strftime("%Y-%m-%d %H:%M") if fraction else date
-        return AppointTimeError(
-            _(
-                "{text} is not a time: read as an Excel day number it would be {shown}, more "
-                "than {days} days from now ({key}); write the date and time as "
-                "YYYY-MM-DD HH:MM, e.g. {day} 10:00"
-            ).format(text=_q(text), shown=shown, days=self.days, key=HORIZON_KEY, day=example),
-            "appointTime.beyond_horizon",
-        )
 
 
 def wall_time_ms_or_none(naive: datetime, tz: ZoneInfo) -> int | None:
