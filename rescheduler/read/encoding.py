@@ -32,19 +32,17 @@ neither is used.
 from __future__ import annotations
 
 import codecs
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from rescheduler.errors import InputFileError
 from rescheduler.i18n import N_, _
 from rescheduler.read.scriptjudge import CyrillicJudge, GreekJudge, JapaneseJudge, KoreanJudge
 from rescheduler.read.textjudge import ChineseJudge, Judge, WesternJudge
+from rescheduler.read.textscan import error, opened, scan
 from rescheduler.read.utf8judge import Utf8Judge
 
 __all__ = ["ChineseJudge", "Decoding", "Utf8Judge", "WesternJudge", "detect_encoding"]
 
-_CHUNK = 1 << 20
 _HEAD = 4096
 # Byte-order marks, longest first (the UTF-32 LE mark starts with the UTF-16 LE one).
 _BOMS: tuple[tuple[bytes, str], ...] = (
@@ -101,19 +99,6 @@ class Decoding:
     ends_with_newline: bool = True
 
 
-def _error(path: Path, message: str) -> InputFileError:
-    return InputFileError(str(path), message)
-
-
-def _opened(path: Path) -> io.BufferedReader:
-    try:
-        return open(path, "rb")  # closed by the caller
-    except OSError as exc:
-        raise InputFileError(
-            str(path), _("cannot open the file: {reason}").format(reason=exc.strerror or exc)
-        ) from exc
-
-
 def _not_text(path: Path, head: bytes) -> str | None:
     """Why a file that is a workbook or an archive is no CSV, or None."""
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
@@ -154,10 +139,10 @@ def check_encoding_name(name: str) -> str:
 
 def detect_encoding(path: Path, forced: str | None) -> Decoding:
     """Decide the file's encoding (see the module docstring); ``InputFileError`` if unsure."""
-    with _opened(path) as f:
+    with opened(path) as f:
         head = f.read(_HEAD)
     if (why := _not_text(path, head)) is not None:
-        raise _error(path, why)
+        raise error(path, why)
     bom = next(((mark, codec) for mark, codec in _BOMS if head.startswith(mark)), None)
     if forced is not None:
         return _forced(path, forced, bom)
@@ -165,7 +150,7 @@ def detect_encoding(path: Path, forced: str | None) -> Decoding:
         mark, codec = bom
         return _decoded_or_raise(path, codec, codec, len(mark))
     judge = Utf8Judge()
-    first = _scan(path, "utf-8", 0, guessing=True, judge=judge)
+    first = scan(path, "utf-8", 0, guessing=True, judge=judge)
     if isinstance(first, tuple):
         if judge.suspect():
             _refuse_if_chinese_too(path)
@@ -176,19 +161,19 @@ def detect_encoding(path: Path, forced: str | None) -> Decoding:
 def _refuse_if_chinese_too(path: Path) -> None:
     """A suspect UTF-8 reading (``Ů`` alone, which is GBK 女): refused as unclear when the
     file reads as GB18030 too (every 2-byte UTF-8 text does)."""
-    if isinstance(_scan(path, "gb18030", 0, guessing=True), tuple):
-        raise _error(path, _ambiguous(path, ["utf-8", "gb18030"]))
+    if isinstance(scan(path, "gb18030", 0, guessing=True), tuple):
+        raise error(path, _ambiguous(path, ["utf-8", "gb18030"]))
 
 
 def _forced(path: Path, forced: str, bom: tuple[bytes, str] | None) -> Decoding:
     try:
         canonical = check_encoding_name(forced)
     except ValueError as exc:
-        raise _error(path, _("--encoding: {why}").format(why=exc)) from None
+        raise error(path, _("--encoding: {why}").format(why=exc)) from None
     if bom is not None:
         mark, codec = bom
         if canonical not in _BOM_FAMILY[codec]:
-            raise _error(
+            raise error(
                 path,
                 _(
                     "the file starts with a {mark} byte-order mark, so it is {mark}, not "
@@ -197,7 +182,7 @@ def _forced(path: Path, forced: str, bom: tuple[bytes, str] | None) -> Decoding:
             )
         return _decoded_or_raise(path, codec, codec, len(mark))
     if canonical in ("utf-16", "utf-32"):
-        raise _error(
+        raise error(
             path,
             _(
                 "--encoding {forced} needs a byte-order mark at the start of the file and "
@@ -208,9 +193,9 @@ def _forced(path: Path, forced: str, bom: tuple[bytes, str] | None) -> Decoding:
 
 
 def _decoded_or_raise(path: Path, name: str, codec: str, skip: int) -> Decoding:
-    result = _scan(path, codec, skip, guessing=False)
+    result = scan(path, codec, skip, guessing=False)
     if isinstance(result, str):
-        raise _error(path, result)
+        raise error(path, result)
     return Decoding(name, codec, skip, *result)
 
 
@@ -228,22 +213,22 @@ def _eight_bit(path: Path, utf8_error: str) -> Decoding:
         others = [c for c, _label in _OTHERS if (found := _judged(path, c)) and found[1]]
         if not others:
             return plausible[0]
-        raise _error(path, _ambiguous(path, [plausible[0].codec, *others]))
+        raise error(path, _ambiguous(path, [plausible[0].codec, *others]))
     if not plausible:  # often a UTF-8 file with a few stray bytes: say where they are
-        raise _error(
+        raise error(
             path,
             _(
                 "{error}, and the file does not read as Chinese (GB18030) or Western European "
                 "(Windows-1252) text either. Save it as 'CSV UTF-8' or give --encoding"
             ).format(error=utf8_error),
         )
-    raise _error(path, _ambiguous(path, decodes))
+    raise error(path, _ambiguous(path, decodes))
 
 
 def _judged(path: Path, codec: str) -> tuple[tuple[int, bool], bool] | None:
     """``((lines, ends with a newline), reads as its language)``, or None: does not decode."""
     judge = _JUDGES[codec]()
-    result = _scan(path, codec, 0, guessing=True, judge=judge)
+    result = scan(path, codec, 0, guessing=True, judge=judge)
     return None if isinstance(result, str) else (result, judge.plausible())
 
 
@@ -264,7 +249,7 @@ def _ambiguous(path: Path, decodes: list[str]) -> str:
 
 
 def _first_non_ascii_line(path: Path) -> tuple[int, bytes]:
-    with _opened(path) as f:
+    with opened(path) as f:
         for number, raw in enumerate(f, 1):
             if not raw.isascii():
                 return number, raw.rstrip(b"\r\n")
@@ -277,55 +262,3 @@ def _excerpt(text: str, width: int = 70) -> str:
     start = max(0, min(at - width // 3, len(text) - width))
     piece = text[start : start + width]
     return ("…" if start else "") + piece + ("…" if start + width < len(text) else "")
-
-
-def _scan(
-    path: Path,
-    codec: str,
-    skip: int,
-    *,
-    guessing: bool,
-    judge: Judge | Utf8Judge | None = None,
-) -> tuple[int, bool] | str:
-    """Decode the whole file strictly: ``(lines, ends with a line break)``, or why it failed."""
-    decoder = codecs.getincrementaldecoder(codec)("strict")
-    newlines, pos, last = 0, skip, "\n"
-    with _opened(path) as f:
-        f.seek(skip)
-        while True:
-            chunk = f.read(_CHUNK)
-            pending = decoder.getstate()[0]
-            try:
-                text = decoder.decode(chunk, final=not chunk)
-            except UnicodeDecodeError as exc:
-                data = pending + chunk
-                line = newlines + codecs.decode(data[: exc.start], codec, "replace").count("\n")
-                return _(
-                    "text line {line}: cannot decode byte(s) {bad} at byte offset {offset} "
-                    "as {codec}"
-                ).format(
-                    line=line + 1,
-                    bad=data[exc.start : exc.end][:4].hex(" ").upper(),
-                    offset=pos - len(pending) + exc.start,
-                    codec=codec,
-                )
-            except UnicodeError as exc:  # a codec's own complaint (not per byte)
-                return _("cannot decode the file as {codec}: {reason}").format(
-                    codec=codec, reason=exc
-                )
-            if guessing and "\x00" in text:
-                raise _error(
-                    path,
-                    _(
-                        "the file contains NUL characters: it is probably UTF-16 without a "
-                        "byte-order mark; give --encoding utf-16-le (or utf-16-be)"
-                    ),
-                )
-            if judge is not None:
-                judge.feed(text)
-            newlines += text.count("\n")
-            last = text[-1:] or last
-            if not chunk:
-                ended = last in "\r\n"
-                return newlines + (last != "\n"), ended  # an unterminated last line counts
-            pos += len(chunk)
