@@ -207,6 +207,6 @@ def _visibility(state: object, states: Any) -> str:
 
 
 def _unescape_attr(text: str) -> str:
-    from rescheduler.read.xlsxparts import xml_text
+    from rescheduler.read.xmltext import xml_text
 
     return xml_text(text)

@@ -22,52 +22,13 @@ from rescheduler.errors import InputFileError
 from rescheduler.i18n import _
 from rescheduler.read.numfmt import NumberKind, builtin_kind, format_kind
 from rescheduler.read.spreadsheet import HIDDEN, VERY_HIDDEN, VISIBLE, SheetEntry
+from rescheduler.read.xmltext import rich_text
 
 MAX_PART_BYTES = 64 << 20  # workbook, relationships, styles: far larger than any real one
 CHUNK = 1 << 20
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
-_ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);")
-_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
-_XESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
-_SURROGATE_MIN, _SURROGATE_MAX = 0xD800, 0xDFFF
-_CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
 
-
-def _entity(m: re.Match[str]) -> str:
-    name = m.group(1)
-    if name[0] != "#":
-        return _NAMED[name]
-    try:
-        code = int(name[2:], 16) if name[1] in "xX" else int(name[1:])
-        return m.group(0) if _SURROGATE_MIN <= code <= _SURROGATE_MAX else chr(code)
-    except (ValueError, OverflowError):
-        return m.group(0)
-
-
-def xml_text(raw: str) -> str:
-    """XML character data as a parser gives it (line ends, entities), then Excel's ``_xHHHH_``."""
-    if "<![CDATA[" in raw:
-        parts = _CDATA.split(raw)  # text, CDATA content, text, ...
-        raw = "".join(
-            _XESCAPE.sub(_xescape, part) if i % 2 else xml_text(part)
-            for i, part in enumerate(parts)
-        )
-        return raw
-    if "\r" in raw:
-        raw = raw.replace("\r\n", "\n").replace("\r", "\n")
-    if "&" in raw:
-        raw = _ENTITY.sub(_entity, raw)
-    if "_x" in raw:
-        raw = _XESCAPE.sub(_xescape, raw)
-    return raw
-
-
-def _xescape(m: re.Match[str]) -> str:
-    """``_xHHHH_`` -> its character; half of a UTF-16 pair is no character and stays as
-    written (as python-calamine keeps it): a lone surrogate cannot be sent."""
-    code = int(m.group(1), 16)
-    return m.group(0) if _SURROGATE_MIN <= code <= _SURROGATE_MAX else chr(code)
 
 
 def sniff(path: Path, expected: str) -> str | None:
@@ -267,19 +228,7 @@ class Package:
 
 _SI = re.compile(r"<(?:\w+:)?si\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?si>)", re.DOTALL)
 _SI_END = re.compile(r"</(?:\w+:)?si>")
-_PHONETIC = re.compile(r"<(?:\w+:)?rPh\b.*?</(?:\w+:)?rPh>", re.DOTALL)
-_T = re.compile(r"<(?:\w+:)?t\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?t>)", re.DOTALL)
-_SIMPLE_T = re.compile(r"<t(?: xml:space=\"preserve\")?>([^<]*)</t>")
 
-
-def rich_text(body: str) -> str:
-    """The text of an ``<si>`` or ``<is>`` body: every ``<t>``, phonetic guides left out."""
-    simple = _SIMPLE_T.fullmatch(body)
-    if simple is not None:
-        return xml_text(simple.group(1))
-    if "rPh" in body:
-        body = _PHONETIC.sub("", body)
-    return "".join(xml_text(t) for t in _T.findall(body))
 
 
 def last_end_tag(data: bytes, local: bytes) -> int:

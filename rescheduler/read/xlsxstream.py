@@ -33,8 +33,9 @@ from rescheduler.read.cellvalue import (
 from rescheduler.read.numfmt import NumberKind
 from rescheduler.read.reader import MAX_CELL_CHARS
 from rescheduler.read.spreadsheet import Cells, too_long
-from rescheduler.read.xlsxparts import damaged, rich_text, xml_text
+from rescheduler.read.xlsxparts import damaged
 from rescheduler.read.xlsxscan import ATTR, CELL, FORMULA, VALUE, column_index, iso_date_kind
+from rescheduler.read.xmltext import rich_text, xml_text
 
 __all__ = ["CellStream"]
 
