@@ -10,17 +10,17 @@
   1,048,576 rows), 1 MB of XML at a time, memory flat in the rows.
 
 Both read the package's own parts with ``xlsxparts`` (sheet list and visibility, styles, shared
-strings), cut the XML at row ends (``_pieces``), and look once, before the rows, for the
-dimension, the merged ranges (listed after the rows) and whether every cell carries its
-reference (``<c r="A1"``), without which calamine's rows and the scanner's cells could not be
-matched (then the sheet is streamed). What each cell becomes: ``cellvalue``; merged ranges:
+strings), cut the XML at row ends (``_pieces``), and look once, before the rows
+(``xlsxlook``), for the dimension, the merged ranges (listed after the rows), hidden rows and
+columns, rows out of order, and whether every cell carries its reference (``<c r="A1"``),
+without which calamine's rows and the scanner's cells could not be matched (then the sheet is
+streamed). What each cell becomes: ``cellvalue``; merged ranges:
 ``spreadsheet``; the reader contract: ``rescheduler.read.reader``.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import zipfile
 import zlib
 from collections.abc import Generator
@@ -41,13 +41,11 @@ from rescheduler.read.numfmt import NumberKind
 from rescheduler.read.reader import MAX_CELL_CHARS
 from rescheduler.read.spreadsheet import (
     Cells,
-    HiddenRows,
-    Merge,
     SpreadsheetTable,
     choose_sheet,
-    parse_ref,
     too_long,
 )
+from rescheduler.read.xlsxlook import look_at_sheet
 from rescheduler.read.xlsxparts import (
     CHUNK,
     Package,
@@ -55,11 +53,7 @@ from rescheduler.read.xlsxparts import (
     last_end_tag,
     sniff,
 )
-from rescheduler.read.xlsxscan import (
-    Unplaceable,
-    special_cells,
-    special_patterns,
-)
+from rescheduler.read.xlsxscan import Unplaceable, special_cells
 from rescheduler.read.xlsxstream import CellStream
 
 __all__ = ["XlsxTable"]
@@ -69,15 +63,6 @@ MAX_ROW_BYTES = 128 << 20
 # ones are streamed. 48 MB of sheet XML is about 175,000 rows of 6 columns; calamine then peaks
 # near 200 MB. Measured: 1,048,576 rows (270 MB of XML) peaked at 420 MB in calamine alone.
 LOAD_MAX_XML_BYTES = 48 << 20
-_DIMENSION = re.compile(rb"""<(?:\w+:)?dimension\s+ref\s*=\s*["'][A-Z]*\d*:?[A-Z]*(\d+)["']""")
-_ROOT = re.compile(rb"<(\w+:)?worksheet\b")
-_MERGE = re.compile(rb"""<(?:\w+:)?mergeCell\s[^>]*?ref\s*=\s*["']([A-Za-z0-9:$]+)["']""")
-# A row or column element that hides it (hidden="1"), or a column of width 0.
-_HIDDEN_ROW = re.compile(rb"""<(?:\w+:)?row\s[^>]*?\bhidden\s*=\s*["'](?:1|true)["'][^>]*>""")
-_COL = re.compile(rb"<(?:\w+:)?col\s[^>]*>")
-_ROW_NUMBER = rb"""row\s[^>]*?\br\s*=\s*["'](\d+)"""  # after "<" and the sheet's prefix
-_ATTR = re.compile(rb"""(\w+)\s*=\s*["']([^"']*)["']""")
-
 
 _NO_NOTES: dict[int, tuple[str | None, NumberKind | None]] = {}
 
@@ -94,10 +79,6 @@ def _plain(value: object) -> str | None:
     if kind is bool:
         return "TRUE" if value else "FALSE"
     return None
-
-
-def _count(data: bytes, tags: tuple[bytes, ...]) -> int:
-    return sum(data.count(tag) for tag in tags)
 
 
 class XlsxTable(SpreadsheetTable):
@@ -124,7 +105,10 @@ class XlsxTable(SpreadsheetTable):
             kinds = package.style_kinds(book.styles)
             self._dates = {str(i): k for i, k in enumerate(kinds) if k is not NumberKind.NUMBER}
             self._date1904, self._full_calc = book.date1904, book.full_calc_on_load
-            self._max_row, self.merges, all_placed = self._scan_sheet()
+            look = look_at_sheet(package.open(self._part), self._dates, self._error, suffix)
+            self._max_row, self.merges, all_placed = look.max_row, look.merges, look.all_placed
+            self.hidden_rows, self.hidden_columns = look.hidden_rows, look.hidden_columns
+            self._special = look.special
             size = package.zip.getinfo(self._part).file_size
             if all_placed and size <= LOAD_MAX_XML_BYTES:
                 self._loaded = self._load(entry.name)
@@ -189,99 +173,6 @@ class XlsxTable(SpreadsheetTable):
                 yield piece.decode("utf-8")
                 if not chunk:
                     return
-
-    def _scan_sheet(self) -> tuple[int | None, list[Merge], bool]:
-        """One pass before the rows: the stored dimension, the merged ranges, and whether
-        every cell starts with its reference (``<c r="A1"``): then calamine's rows can be
-        matched with the cells ``xlsxscan`` finds."""
-        assert self._package is not None
-        max_row: int | None = None
-        found: list[bytes] = []
-        tail = b""
-        cells = placed = 0
-        tags: tuple[bytes, ...] = ()
-        special = False  # any cell xlsxscan would have to look at (a formula, an error, a date)
-        patterns: list[re.Pattern[bytes]] = []
-        hidden_rows, hidden_cols = HiddenRows(), set[int]()
-        last_row = 0
-        row_number = re.compile(b"<" + _ROW_NUMBER)
-        with self._package.open(self._part) as stream:
-            edge = b""  # the previous chunk's last bytes: a tag may straddle two chunks
-            while chunk := stream.read(CHUNK):
-                data = tail + chunk
-                if not tags:  # the first chunk: the sheet's namespace prefix, its dimension
-                    root = _ROOT.search(data)
-                    prefix = root.group(1) or b"" if root else b""
-                    tags = (b"<" + prefix + b"c ", b"<" + prefix + b"c>", b"<" + prefix + b'c r="')
-                    patterns = special_patterns(self._dates, prefix)
-                    row_number = re.compile(b"<" + re.escape(prefix) + _ROW_NUMBER)
-                    if m := _DIMENSION.search(data):
-                        max_row = int(m.group(1))
-                special = special or any(p.search(data) for p in patterns)
-                cells += _count(edge + chunk, tags[:2]) - _count(edge, tags[:2])
-                placed += _count(edge + chunk, tags[2:]) - _count(edge, tags[2:])
-                edge = chunk[-6:]
-                end = data.rfind(b">") + 1  # whole tags only; the rest waits in ``tail``
-                whole = data[:end]
-                self._hidden(whole, hidden_rows, hidden_cols)
-                last_row = self._in_order(whole, last_row, row_number)
-                if b"mergeCell" in whole:
-                    found += _MERGE.findall(whole)
-                tail = data[end:] if len(data) - end <= 256 else data[-256:]
-        self.hidden_rows = hidden_rows if len(hidden_rows) else frozenset()  # fast when none
-        self.hidden_columns = frozenset(hidden_cols)
-        merges = []
-        for ref in dict.fromkeys(found):
-            first, _sep, last = ref.decode("ascii").replace("$", "").partition(":")
-            try:
-                (top, left), (bottom, right) = parse_ref(first), parse_ref(last or first)
-            except ValueError:
-                continue
-            merges.append(Merge(top, left, bottom, right))
-        self._special = special
-        return max_row, merges, cells == placed
-
-    def _in_order(self, data: bytes, last: int, pattern: re.Pattern[bytes]) -> int:
-        """The last row number in ``data``; ``InputFileError`` when a row comes twice or out
-        of order (calamine would keep one of two rows 2, and a row would vanish)."""
-        numbers = list(map(int, pattern.findall(data)))
-        if not numbers:
-            return last
-        if numbers[0] > last and numbers == sorted(set(numbers)):
-            return numbers[-1]  # the usual case, checked at C speed
-        for number in numbers:
-            if number <= last:
-                raise self._error(
-                    _(
-                        "row {row} comes after row {last} in the sheet's data: the file was not "
-                        "saved by a spreadsheet program as it is, or is damaged. Open it in "
-                        "Excel and save it again"
-                    ).format(row=number, last=last)
-                )
-            last = number
-        return last
-
-    def _hidden(self, data: bytes, rows: HiddenRows, columns: set[int]) -> None:
-        """Record the hidden rows and columns whose tags ``data`` holds whole."""
-        if b"hidden" in data:
-            for tag in _HIDDEN_ROW.findall(data):
-                number = dict(_ATTR.findall(tag)).get(b"r", b"")
-                if not number.isdigit():  # a hidden row we cannot place: refuse, not guess
-                    raise self._error(
-                        _("the sheet has a hidden row without a row number: {hint}").format(
-                            hint=damaged(self.path.suffix.lower())
-                        )
-                    )
-                rows.add(int(number))
-        if b"<col " in data or b":col " in data:
-            for tag in _COL.findall(data):
-                attrs = dict(_ATTR.findall(tag))
-                hidden = attrs.get(b"hidden", b"") in (b"1", b"true")
-                zero_width = b"width" in attrs and not attrs[b"width"].strip(b"0.")
-                if hidden or zero_width:
-                    first, last = attrs.get(b"min", b"0"), attrs.get(b"max", b"0")
-                    if first.isdigit() and last.isdigit():
-                        columns.update(range(int(first) - 1, min(int(last), 16_384)))
 
     def _cells(self) -> Generator[Cells, None, None]:
         if self._loaded is not None:
