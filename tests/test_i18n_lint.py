@@ -42,7 +42,7 @@ NOT_FOR_PEOPLE: dict[str, set[str]] = {
         "signature mismatch",
     },
     # A regular expression over the workbook's XML.
-    "read/xlsxparts.py": {'<t(?: xml:space=\\"preserve\\")?>([^<]*)</t>'},
+    "read/xmltext.py": {'<t(?: xml:space=\\"preserve\\")?>([^<]*)</t>'},
     # HTTP header values.
     "send/transport.py": {"application/json; charset=UTF-8"},
     "notify/deliver.py": {"application/json; charset=utf-8"},
