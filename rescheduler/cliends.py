@@ -160,10 +160,36 @@ def ignore_signals() -> None:
         signal.signal(signum, signal.SIG_IGN)
 
 
+EXIT_GRACE_S = 10.0  # how long the interpreter's own shutdown may take once the outcome stands
+
+
 def leave(code: int) -> NoReturn:
-    """Exit with ``code``, whatever is pressed meanwhile."""
+    """Exit with ``code``, whatever is pressed meanwhile, and within ``EXIT_GRACE_S``: Ctrl-C
+    is ignored from here on, so a library thread the interpreter waits for at shutdown (an
+    idle AnyIO worker left behind by an interrupted event loop) would otherwise hold the
+    process for ever, out of reach of anything but SIGKILL — a nightly job that never ends."""
     ignore_signals()
+    if OWN_PROCESS["on"]:
+        _exit_anyway(code, EXIT_GRACE_S)
     sys.exit(code)
+
+
+def _exit_anyway(code: int, after_s: float) -> None:
+    """A daemon thread that ends the process with ``code`` if it is still there ``after_s``
+    seconds from now (daemon threads run on while the interpreter waits for the others)."""
+    import contextlib
+    import os
+    import threading
+    import time
+
+    def force() -> None:
+        time.sleep(after_s)
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
+
+    threading.Thread(target=force, name="rescheduler exit watchdog", daemon=True).start()
 
 
 def planned_outputs(

@@ -13,6 +13,7 @@ import os
 import signal
 import sqlite3
 import threading
+import time
 from functools import partial
 from pathlib import Path
 
@@ -224,7 +225,11 @@ def test_ctrl_c_pressed_until_the_process_ends_always_exits_3(tmp_path: Path) ->
             client = spawn("run", str(folder / "in.csv"), "-c", str(config), "--no-snapshot")
             try:
                 wait_until(partial(sending, gate))
+                deadline = time.monotonic() + 60  # a process that never ends fails, not hangs
                 while client.poll() is None:
+                    if time.monotonic() > deadline:
+                        client.kill()
+                        pytest.fail("the process did not end while Ctrl-C was held down")
                     client.send_signal(signal.SIGINT)
                     try:
                         client.wait(0.002)
