@@ -64,3 +64,45 @@ def test_default_journal_path() -> None:
         "/d/changes.journal.sqlite"
     )
     assert default_journal_path(Path("/d/out.xlsx")) == Path("/d/out.journal.sqlite")
+
+
+def test_a_journal_left_by_a_killed_run_is_found_with_its_write_ahead_log(tmp_path: Path) -> None:
+    """kill -9 (or a disk-full abort) leaves the journal's commits in ``-wal``: ``--resume``
+    said "there is no journal" (journal_runs read the main file only, immutable=1)."""
+    import shutil
+
+    from rescheduler.write.journal import journal_runs
+
+    live = tmp_path / "live.sqlite"
+    journal = Journal(live, resume=False).open(tmp_path / "in.csv")
+    journal.record("1:111", "h1", ok(2))
+    journal.commit()
+    crashed = tmp_path / "in.journal.sqlite"  # the files as the killed process left them
+    for suffix in ("", "-wal"):
+        shutil.copyfile(f"{live}{suffix}", f"{crashed}{suffix}")
+    journal.close()
+    assert Path(f"{crashed}-wal").stat().st_size > 0
+    runs = journal_runs(crashed)
+    assert [input for input, _started in runs] == [str((tmp_path / "in.csv").absolute())]
+    with Journal(crashed, resume=True).open(tmp_path / "in.csv") as resumed:
+        assert resumed.earlier_success("1:111", "h1") is not None
+
+
+def test_a_journal_whose_log_holds_pages_the_main_file_lacks_is_ours(tmp_path: Path) -> None:
+    """After a disk-full abort the main file's header counts pages that are only in ``-wal``:
+    an immutable read calls it "malformed", and --resume refused the run's own journal."""
+    import shutil
+
+    from rescheduler.write.journal import check_journal, journal_runs
+
+    live = tmp_path / "live.sqlite"
+    journal = Journal(live, resume=False).open(tmp_path / "in.csv")
+    for n in range(300):  # enough rows for pages beyond the first
+        journal.record(f"1:{n}", f"h{n}", ok(n + 2))
+    journal.commit()
+    crashed = tmp_path / "in.journal.sqlite"
+    for suffix in ("", "-wal"):
+        shutil.copyfile(f"{live}{suffix}", f"{crashed}{suffix}")
+    journal.close()
+    check_journal(crashed)  # no OutputError
+    assert journal_runs(crashed)

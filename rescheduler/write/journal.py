@@ -247,13 +247,19 @@ def check_journal(path: Path, flag: str = "--journal") -> None:
     if not first.startswith(_SQLITE):
         raise not_ours(target, _("it is not an SQLite database"))
     try:
-        ours = _marked(path, immutable=True)  # creates no -wal/-shm beside it
-        if not ours and Path(f"{path}-wal").exists():  # an old run's, cut short: its schema
-            ours = _marked(path, immutable=False)  # may still be in the write-ahead log
+        ours = _marked(path, immutable=_no_log(path))
     except sqlite3.Error as exc:
         raise not_ours(target, str(exc)) from None
     if not ours:
         raise not_ours(target, _("another program's database"))
+
+
+def _no_log(path: Path) -> bool:
+    """True when ``path`` has no write-ahead log beside it: it can be read ``immutable`` (which
+    creates no -wal/-shm). A run killed, or stopped by a full disk, leaves its schema and
+    commits in ``-wal``, which an immutable read ignores (or finds "malformed"): read through
+    the log then, as the resumed run will."""
+    return not Path(f"{path}-wal").exists()
 
 
 def _marked(path: Path, *, immutable: bool) -> bool:
@@ -273,10 +279,11 @@ def journal_runs(path: Path) -> list[tuple[str, str]]:
     of ours (or none at all)."""
     if not head(path).startswith(_SQLITE):
         return []
+    immutable = _no_log(path)
     try:
-        if not _marked(path, immutable=True):
+        if not _marked(path, immutable=immutable):
             return []
-        uri = f"{Path(path).absolute().as_uri()}?mode=ro&immutable=1"
+        uri = f"{Path(path).absolute().as_uri()}?mode=ro{'&immutable=1' if immutable else ''}"
         db = sqlite3.connect(uri, uri=True)
         try:
             rows = db.execute("SELECT input, started FROM run ORDER BY started").fetchall()
