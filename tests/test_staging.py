@@ -81,3 +81,18 @@ def test_adding_a_page_does_not_scan_the_items_already_stored(tmp_path: Path) ->
         assert staging.add_page(1, 20_000, 10, 10, 20_010, page, [{}] * 10) == 5
         staging.db.set_progress_handler(None, 0)
     assert steps < 100  # < 10,000 VM steps for 10 items; a scan of the 20,000 takes far more
+
+
+def test_a_reservation_listed_twice_with_other_values_is_a_conflict(tmp_path: Path) -> None:
+    with Staging(tmp_path / "j.sqlite", "f", resume=False) as staging:
+        staging.add_page(1, 0, 2, 2, 4, ["a", "b"], [{"v": 1}, {"v": 2}])
+        staging.add_page(1, 2, 2, 3, 4, ["b", "c", "c"], [{"v": 2}, {"v": 3}, {"v": 3}])
+        assert staging.conflicts(1) == 0  # the same values again: the list moved, no more
+        staging.add_page(1, 4, 2, 3, 4, ["a", "d", "d"], [{"v": 9}, {"v": 4}, {"v": 5}])
+        assert staging.conflicts(1) == 2  # "a" with other values; "d" twice on one page
+        assert [i for i, _ in staging.items(1)] == ["a", "b", "c", "d"]
+        assert [i for i, _ in staging.items(1, consistent=True)] == ["b", "c"]
+        staging.start_sweep(2)
+        staging.add_page(2, 0, 9, 4, 4, ["a", "b", "c", "d"], [{"v": 9}, {}, {}, {"v": 5}])
+        assert staging.conflicts(2) == 0
+        assert [i for i, _ in staging.items(2, consistent=True)] == ["a", "b", "c", "d"]

@@ -15,11 +15,14 @@ One *sweep* reads the listing once:
 3. a page that came back short although more exist is asked for the rest, once.
 
 A sweep is *complete* when every page reported the same ``totalCount`` and the distinct
-appointIds seen (plus unusable items) equal it. Otherwise the list moved while it was read
-(reservations added or removed shift the offsets: a reservation can appear twice, which the
-journal's appointId key absorbs, or slip between two pages) and another sweep starts, at most
-``MAX_SWEEPS`` in all. The result is the reservations of the last sweep; if none was complete,
-every reservation seen in any sweep, and ``complete`` is False.
+appointIds seen (plus unusable items) equal it, and no reservation came twice with different
+values. Otherwise the list moved while it was read (reservations added or removed shift the
+offsets: a reservation can appear twice, which the journal's appointId key absorbs, or slip
+between two pages; one changed while listed can appear with its old and its new values) and
+another sweep starts, at most ``MAX_SWEEPS`` in all. The result is the reservations of the last
+sweep; if none was complete, every reservation seen in any sweep, and ``complete`` is False.
+Without ``totalCount`` a sweep is unchecked (``complete`` None) unless a short page was followed
+by a page with items: then the short page was not the end, and the sweep is incomplete too.
 """
 
 from __future__ import annotations
@@ -189,9 +192,16 @@ class Lister:
             offset += size
 
     def _complete(self, sweep: int) -> bool | None:
-        pages = self.staging.done_offsets(sweep).values()
+        if self.staging.conflicts(sweep):
+            return False  # a reservation listed twice with different values: the list moved
+        done = self.staging.done_offsets(sweep)
+        pages = done.values()
         totals = {page.total for page in pages}
         if None in totals:
+            # no count to check against; but a short page with items after it was not the end
+            ends = [start for start, page in done.items() if page.received < page.asked]
+            if ends and any(page.received for start, page in done.items() if start > min(ends)):
+                return False
             return None
         unusable = sum(page.unusable for page in pages)
         return len(totals) == 1 and self.staging.seen_in(sweep) + unusable == self._total

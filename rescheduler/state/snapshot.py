@@ -150,7 +150,11 @@ async def list_into(
                         from rescheduler.send.stop import release_signals
 
                         release_signals()  # between listings a Ctrl-C is a plain interrupt
-                cost.items += db.add_items(target, vdn, staging.items(listed.sweep))
+                # a reservation listed with two sets of values is not taken as either (it is
+                # "not listed": sent, the server decides, and the undo does not guess)
+                cost.items += db.add_items(
+                    target, vdn, staging.items(listed.sweep, consistent=True)
+                )
                 seen.update(dict.fromkeys(staging.fields()))
         finally:
             staging.discard()

@@ -6,7 +6,9 @@ its items, so after a crash or Ctrl-C the journal holds exactly the pages that a
 on two pages (the list moved under the pager) is stored once, with the values last seen and
 the place it was first seen in its latest sweep (``seq``, for the output order). ``sweep`` says
 in which sweep an item was last seen, so a complete sweep can be told from the remains of
-earlier ones.
+earlier ones. A reservation listed twice in one sweep with *different* values is a
+``conflict``: that sweep cannot be complete, and ``items(consistent=True)`` leaves it out (the
+snapshot must not take either set of values for what the server holds).
 
 Memory stays flat: items go to disk page by page and come back through a cursor. The journal
 is a scratch file: a new export (without ``--resume``), or one of another listing (other
@@ -41,7 +43,26 @@ CREATE TABLE IF NOT EXISTS item (
 );
 CREATE INDEX IF NOT EXISTS item_order ON item (sweep, seq);
 CREATE TABLE IF NOT EXISTS field (name TEXT PRIMARY KEY, pos INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS conflict (
+    appoint_id TEXT NOT NULL, sweep INTEGER NOT NULL, PRIMARY KEY (appoint_id, sweep)
+);
 """
+
+
+_ITEMS = {  # (of one sweep, consistent only) -> the query, in list order
+    (False, False): "SELECT appoint_id, data FROM item ORDER BY seq, appoint_id",
+    (True, False): "SELECT appoint_id, data FROM item WHERE sweep = ? ORDER BY seq, appoint_id",
+    (False, True): (
+        "SELECT appoint_id, data FROM item WHERE NOT EXISTS (SELECT 1 FROM conflict c "
+        "WHERE c.appoint_id = item.appoint_id AND c.sweep = item.sweep) "
+        "ORDER BY seq, appoint_id"
+    ),
+    (True, True): (
+        "SELECT appoint_id, data FROM item WHERE sweep = ? AND NOT EXISTS (SELECT 1 FROM "
+        "conflict c WHERE c.appoint_id = item.appoint_id AND c.sweep = item.sweep) "
+        "ORDER BY seq, appoint_id"
+    ),
+}
 
 
 class StoredPage(NamedTuple):
@@ -171,14 +192,29 @@ class Staging:
         def write() -> None:
             nonlocal new
             db = self.db
-            fresh = list(set(ids))
+            mine: dict[str, Any] = {}
+            clash: set[str] = set()
+            for ident, item in zip(ids, items, strict=True):
+                if ident in mine and mine[ident] != item:
+                    clash.add(ident)  # twice on one page, with different values
+                mine[ident] = item
+            fresh = list(mine)
             new = len(fresh)
             for at in range(0, len(fresh), _CHUNK):
                 chunk = fresh[at : at + _CHUNK]
                 marks = ",".join("?" * len(chunk))
                 # by the primary key only (a "sweep = ?" term here made SQLite scan the sweep)
-                found = db.execute(f"SELECT sweep FROM item WHERE appoint_id IN ({marks})", chunk)
-                new -= sum(1 for (seen,) in found if seen == sweep)
+                found = db.execute(
+                    f"SELECT appoint_id, sweep, data FROM item WHERE appoint_id IN ({marks})", chunk
+                )
+                for ident, seen, data in found:
+                    if seen == sweep:
+                        new -= 1
+                        if orjson.loads(data) != mine[ident]:
+                            clash.add(ident)  # listed before in this sweep, with other values
+            db.executemany(
+                "INSERT OR IGNORE INTO conflict VALUES (?, ?)", [(i, sweep) for i in clash]
+            )
             db.executemany(
                 "INSERT INTO item VALUES (?, ?, ?, ?) ON CONFLICT (appoint_id) DO UPDATE SET "
                 "seq = CASE WHEN item.sweep = excluded.sweep THEN item.seq ELSE excluded.seq END, "
@@ -230,6 +266,12 @@ class Staging:
         query = "SELECT count(*) FROM item WHERE sweep = ?"
         return int(self.db.execute(query, (sweep,)).fetchone()[0])
 
+    def conflicts(self, sweep: int) -> int:
+        """Reservations listed twice in ``sweep`` with different values: the list moved (or the
+        server contradicts itself); which values hold now cannot be told."""
+        query = "SELECT count(*) FROM conflict WHERE sweep = ?"
+        return int(self.db.execute(query, (sweep,)).fetchone()[0])
+
     def count(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM item").fetchone()[0])
 
@@ -237,15 +279,14 @@ class Staging:
         """Every field name seen in any item, in the order first seen."""
         return sorted(self._fields, key=self._fields.__getitem__)
 
-    def items(self, sweep: int | None = None) -> Iterator[tuple[str, Any]]:
-        """``(appointId, item)`` in list order: those last seen in ``sweep``, or all (None)."""
-        if sweep is None:
-            cursor = self.db.execute("SELECT appoint_id, data FROM item ORDER BY seq, appoint_id")
-        else:
-            cursor = self.db.execute(
-                "SELECT appoint_id, data FROM item WHERE sweep = ? ORDER BY seq, appoint_id",
-                (sweep,),
-            )
+    def items(
+        self, sweep: int | None = None, *, consistent: bool = False
+    ) -> Iterator[tuple[str, Any]]:
+        """``(appointId, item)`` in list order: those last seen in ``sweep``, or all (None).
+        ``consistent``: without the reservations listed with two sets of values in the sweep
+        they were last seen in (what the server holds for them is not known)."""
+        query = _ITEMS[sweep is not None, consistent]
+        cursor = self.db.execute(query, () if sweep is None else (sweep,))
         for ident, data in cursor:
             yield str(ident), orjson.loads(data)
 
