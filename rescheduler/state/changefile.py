@@ -48,6 +48,7 @@ from rescheduler.models import (
     WORK_NO,
 )
 from rescheduler.read.columns import normalise_header
+from rescheduler.read.reader import MAX_CELL_CHARS
 from rescheduler.read.times import AppointTimeError
 from rescheduler.read.validate import clean_cell
 from rescheduler.state.listing import (
@@ -119,12 +120,14 @@ def sheet_cell(value: str) -> str | None:
     """``value`` as a cell the reader reads back exactly, or None when no cell can hold it.
 
     The reader strips surrounding spaces and one leading apostrophe (Excel's text marker), so a
-    value starting with an apostrophe gets a second one; surrounding spaces cannot be kept.
+    value starting with an apostrophe gets a second one; surrounding spaces cannot be kept, nor
+    more than ``MAX_CELL_CHARS`` characters (the reader refuses the whole file for such a cell).
     """
     if clean_cell(value) == value:
-        return value
+        return value if len(value) <= MAX_CELL_CHARS else None
     escaped = "'" + value
-    return escaped if clean_cell(escaped) == value else None
+    fits = clean_cell(escaped) == value and len(escaped) <= MAX_CELL_CHARS
+    return escaped if fits else None
 
 
 def layout(seen: Sequence[str], setup: Setup) -> Layout:
@@ -262,17 +265,31 @@ def change_row(item: Item, ident: str, shape: Layout, setup: Setup) -> ChangeRow
     }
     if REMARK in shape.columns and remark is not None:
         values[REMARK] = sheet_cell(remark) or ""
-        if remark and not values[REMARK]:
+        if remark and not values[REMARK] and len(remark) >= MAX_CELL_CHARS:
+            notes.append(_too_long(REMARK))
+        elif remark and not values[REMARK]:
             notes.append(
                 _("remark not exported (surrounding spaces a sheet cell cannot keep): unchanged")
             )
-    values[NOTE] = "; ".join([why for _mark, why in marks] + notes)
-    cells = [values.get(name, "") for name in shape.columns]
-    for _header, key in shape.context:
+    context = []
+    for header, key in shape.context:
         value = item.get(key)
         stamp = timestamp(item, key) if key in TIMESTAMPS else None
-        cells.append(format_wall(stamp, zone) if stamp is not None else text(value))
+        cell = format_wall(stamp, zone) if stamp is not None else text(value)
+        if len(cell) > MAX_CELL_CHARS:  # the reader would refuse the whole file
+            cell = ""
+            notes.append(_too_long(header))
+        context.append(cell)
+    values[NOTE] = "; ".join([why for _mark, why in marks] + notes)
+    cells = [values.get(name, "") for name in shape.columns] + context
     return ChangeRow(cells, tuple(mark for mark, _why in marks))
+
+
+def _too_long(column: str) -> str:
+    return _(
+        "{column} not exported: longer than {limit} characters, more than a sheet cell holds "
+        "(run would refuse the file); it is unchanged on the server"
+    ).format(column=column, limit=f"{MAX_CELL_CHARS:,}")
 
 
 def _cell(value: str | None) -> str:
