@@ -14,13 +14,16 @@ A run that touches a VDN other than the configured one gets a ``vdnId`` column i
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from rescheduler.config import Config
+from rescheduler.errors import OutputError
 from rescheduler.i18n import _
 from rescheduler.models import CAN_RESCHEDULE, VDN_ID
 from rescheduler.state.changefile import Layout, Setup, change_row, layout
@@ -77,25 +80,62 @@ def write_undo(
     *,
     run: int,
     vdn: bool,
-) -> tuple[int, int]:
-    """The undo file: ``(rows put back, rows that cannot be)``. ``changed`` gives the changed
-    rows (called twice: counted first). When no row can be put back (the run changed nothing,
-    or only what the server does not report), no file is written and an earlier one is left."""
+) -> UndoWritten:
+    """The undo file. ``changed`` gives the changed rows (called twice: counted first). When no
+    row can be put back (the run changed nothing, or only what the server does not report), no
+    file is written and an earlier one is left. An earlier run's undo file (``run`` 1: this run
+    starts a new job; a ``--resume`` run's file covers the whole job) is never replaced: it is
+    kept beside it as ``<stem>.undo.<n>.csv``, the next free ``n``."""
     shape = undo_layout(tuple(sent), config.server.deployment, vdn=vdn)
     undo = Undo(zone, int(time.time() * 1000), config.input.max_days_ahead)
-    restored = held = 0
+    restored = held = partial = 0
     for row, flag in changed():
         entry = _undo_row(row, flag, shape, undo, run)
         if entry is not None:
             held += entry.held
             restored += not entry.held
+            partial += entry.partial
+    kept = None
     if restored:
+        if run == 1 and path.exists():
+            kept = _keep_aside(path)
         with replacing(path) as tmp, TableWriter.for_path(tmp, shape.headers) as out:
             for row, flag in changed():
                 entry = _undo_row(row, flag, shape, undo, run)
                 if entry is not None:
                     out.write(entry.cells)
-    return restored, held
+    return UndoWritten(restored, held, partial, kept)
+
+
+@dataclass(frozen=True)
+class UndoWritten:
+    rows: int  # rows that put something back
+    held: int  # rows that cannot (can_reschedule no)
+    partial: int  # rows of ``rows`` that put back only some of the fields the run changed
+    kept: Path | None  # where an earlier run's undo file now is (it was not replaced)
+
+
+def _keep_aside(path: Path) -> Path:
+    """Move an earlier run's undo file to the first free ``<stem>.<n><suffix>`` beside it."""
+    n = 1
+    while True:
+        aside = path.with_name(f"{path.stem}.{n}{path.suffix}")
+        if not aside.exists() and not aside.is_symlink():
+            try:
+                os.link(path, aside)  # never over a file that appeared meanwhile
+            except FileExistsError:
+                n += 1
+                continue
+            except OSError as exc:
+                raise OutputError(
+                    _("cannot keep the earlier undo file {path} (as {aside}): {reason}; move "
+                      "it away, then run again").format(
+                        path=path, aside=aside, reason=exc.strerror or exc
+                    )
+                ) from None  # fmt: skip
+            path.unlink()
+            return aside
+        n += 1
 
 
 def _undo_row(row: PlanRow, flag: int, shape: UndoLayout, undo: Undo, run: int) -> UndoRow | None:

@@ -281,7 +281,7 @@ class RunState:
 
         assert self.info.undo_path is not None
         assert self.scope is not None
-        self.info.undo_rows, self.info.undo_held = write_undo(
+        written = write_undo(
             self.info.undo_path,
             self.db.changed,
             self.scope.sent_fields,
@@ -290,6 +290,8 @@ class RunState:
             run=self.db.run,
             vdn=self.scope.hints.vdns != [self.config.server.vdn_id],
         )
+        self.info.undo_rows, self.info.undo_held = written.rows, written.held
+        self.info.undo_partial, self.info.undo_kept = written.partial, written.kept
         if self.info.undo_rows and self._outputs is not None:
             self._outputs.add("undo", self.info.undo_path)
 

@@ -27,6 +27,8 @@ class SnapshotInfo:
     undo_path: Path | None = None
     undo_rows: int = 0  # rows that put something back
     undo_held: int = 0  # rows listed with the reason they cannot be put back
+    undo_partial: int = 0  # rows of undo_rows that leave some changed field as it is (note)
+    undo_kept: Path | None = None  # where an earlier run's undo file was kept (not replaced)
     verify: bool = False
     verify_listing: Listing | None = None
     verified: Counter[str] = field(default_factory=Counter)
@@ -54,6 +56,8 @@ class SnapshotInfo:
         if not self.plan:
             out["undo_rows"] = self.undo_rows
             out["undo_held"] = self.undo_held
+            if self.undo_partial:
+                out["undo_partial"] = self.undo_partial
         if self.verify:
             out["verified"] = {str(c): self.verified[c] for c in Check if self.verified[c]}
             if self.verify_listing is not None:
@@ -106,25 +110,7 @@ def summary_lines(info: SnapshotInfo | None, *, dry_run: bool) -> list[str]:
     )  # fmt: skip
     if info.before_path is not None and info.before_path.exists():
         lines.append(_("before:  {path}").format(path=info.before_path))
-    if info.undo_path is not None and info.undo_rows:
-        lines.append(
-            _("undo:    {path} ({rows} rows put back; {held} cannot be, see its note "
-              "column)").format(path=info.undo_path, rows=info.undo_rows, held=info.undo_held)
-        )  # fmt: skip
-    elif info.undo_held:
-        lines.append(
-            _("no undo file: none of the {rows} rows this run changed can be put back (their "
-              "earlier values are not known: see their before_* columns)").format(
-                rows=info.undo_held
-            )
-        )  # fmt: skip
-    elif not info.plan:
-        lines.append(_("no undo file: this run changed nothing on the server"))
-        if info.undo_path is not None and info.undo_path.exists():  # an earlier run's: kept
-            lines.append(
-                _("  {path} is an earlier run's undo file, left as it was: it puts back what "
-                  "that run changed, not this one").format(path=info.undo_path)
-            )  # fmt: skip
+    lines += _undo_lines(info)
     if info.verify:
         if info.verify_error:
             lines.append(_("NOT VERIFIED: {reason}").format(reason=info.verify_error))
@@ -141,3 +127,43 @@ def summary_lines(info: SnapshotInfo | None, *, dry_run: bool) -> list[str]:
 
 def _join(vdns: list[int]) -> str:
     return ", ".join(str(v) for v in vdns)
+
+
+def _undo_lines(info: SnapshotInfo) -> list[str]:
+    """What the summary says of the undo file."""
+    if info.undo_path is None or not info.undo_rows:
+        if info.undo_held:
+            return [
+                _("no undo file: none of the {rows} rows this run changed can be put back (their "
+                  "earlier values are not known: see their before_* columns)").format(
+                    rows=info.undo_held
+                )
+            ]  # fmt: skip
+        if info.plan:
+            return []
+        lines = [_("no undo file: this run changed nothing on the server")]
+        if info.undo_path is not None and info.undo_path.exists():  # an earlier run's: kept
+            lines.append(
+                _("  {path} is an earlier run's undo file, left as it was: it puts back what "
+                  "that run changed, not this one").format(path=info.undo_path)
+            )  # fmt: skip
+        return lines
+    if info.undo_partial:
+        lines = [
+            _("undo:    {path} ({rows} rows put back, {partial} of them only in part; {held} "
+              "cannot be; see its note column)").format(
+                path=info.undo_path, rows=info.undo_rows, partial=info.undo_partial,
+                held=info.undo_held,
+            )
+        ]  # fmt: skip
+    else:
+        lines = [
+            _("undo:    {path} ({rows} rows put back; {held} cannot be, see its note "
+              "column)").format(path=info.undo_path, rows=info.undo_rows, held=info.undo_held)
+        ]  # fmt: skip
+    if info.undo_kept is not None:
+        lines.append(
+            _("  the earlier undo file was kept as {kept}: it puts back what an earlier run of "
+              "this file changed").format(kept=info.undo_kept)
+        )  # fmt: skip
+    return lines

@@ -68,6 +68,7 @@ class UndoRow:
     cells: list[str]
     restores: tuple[str, ...]  # fields put back
     held: bool  # can_reschedule = no: nothing (valid) to put back
+    partial: bool = False  # puts back some fields, leaves others the run changed (see note)
 
 
 def undo_row(
@@ -92,6 +93,7 @@ def undo_row(
     notes: list[str] = []
     restores: list[str] = []
     held = False
+    left = 0  # fields the run changed that this row cannot put back
     if before is None:
         notes.append(
             unknown_why
@@ -107,6 +109,7 @@ def undo_row(
             why = _why_not(name, earlier.get(name), undo)
             if why:
                 notes.append(why)
+                left += 1
                 continue
             values[name] = _cell(name, earlier[name], undo.zone)
             restores.append(name)
@@ -136,7 +139,8 @@ def undo_row(
     values[UNDOES_LINE] = str(line)
     for name in restores:  # what the run set, which the server shows now (as export's listed_)
         values[LISTED + name] = show(name, body[name], undo.zone)
-    return UndoRow([values.get(h, "") for h in layout.headers], tuple(restores), held)
+    cells = [values.get(h, "") for h in layout.headers]
+    return UndoRow(cells, tuple(restores), held, partial=not held and left > 0)
 
 
 def _cell(name: str, value: str | int, zone: ZoneInfo) -> str:
