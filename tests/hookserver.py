@@ -43,6 +43,7 @@ class Received:
 class Receiver:
     answers: list[tuple[int, bytes]] = field(default_factory=lambda: [(200, b"ok")])
     hang: bool = False
+    location: str = ""  # the Location header of a 3xx answer
     received: list[Received] = field(default_factory=list)
     base_url: str = ""
     arrived: asyncio.Event | None = None  # set at each request (on the receiver's own loop)
@@ -59,7 +60,8 @@ class Receiver:
             await asyncio.sleep(3600)
         index = min(len(self.received), len(self.answers)) - 1
         status, body = self.answers[index]
-        return web.Response(status=status, body=body)
+        headers = {"Location": self.location} if 300 <= status < 400 and self.location else {}
+        return web.Response(status=status, body=body, headers=headers)
 
     def app(self) -> web.Application:
         app = web.Application()

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from rescheduler.notify.config import NotifyConfig, mask_url
 from rescheduler.notify.deliver import deliver
@@ -170,3 +171,54 @@ async def test_no_answer_within_the_timeout() -> None:
         result = await send(config_for(receiver, "json", timeout_s=0.2, max_attempts=1))
     assert result["status"] == "failed"
     assert result["error"] == "no answer within 0.2 s"
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+async def test_a_redirect_is_not_followed(status: int) -> None:
+    """A 302 was followed as a GET without the message and reported "delivered" (hostile2 H2-8);
+    a 307 posted the message wherever Location said."""
+    answers = [(status, b""), (200, OK_BODIES["wecom"])]
+    async with running_receiver(Receiver(answers=answers)) as receiver:
+        receiver.location = f"{receiver.base_url}/elsewhere"
+        result = await send(config_for(receiver, "wecom", max_attempts=2))
+    assert result["status"] == "failed"
+    assert result["http_status"] == status
+    assert len(receiver.received) == 1  # nothing went to the Location
+    assert "check notify.url" in result["error"]
+
+
+@pytest.mark.parametrize("fmt", ["wecom", "dingtalk"])
+async def test_a_receiver_that_echoes_the_url_never_puts_the_key_in_the_record(
+    fmt: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An error page echoing the request's path and query (key, timestamp, sign) reached the
+    run record and the log (hostile2 H2-7): only the exact URL string was replaced."""
+    caplog.set_level(logging.INFO)
+    secret = "SECsigning-secret-42"
+    async with running_receiver(EchoReceiver()) as receiver:
+        signing = Secret(secret) if fmt == "dingtalk" else None
+        result = await send(config_for(receiver, fmt, max_attempts=1, secret=signing))
+        sign = receiver.received[0].query.get("sign", "")
+    assert result["status"] == "failed"
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    for text in (result["error"], logged):
+        assert KEY not in text
+        assert quote_key() not in text
+        assert secret not in text
+        assert not sign or sign not in text
+
+
+class EchoReceiver(Receiver):
+    """Answers 400 with the request's path and query as it arrived, raw and decoded."""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        await super().handle(request)
+        decoded = "&".join(f"{k}={v}" for k, v in request.query.items())
+        text = f"bad request for {request.raw_path} ({decoded}) key={quote_key()}"
+        return web.Response(status=400, text=text)
+
+
+def quote_key() -> str:
+    from urllib.parse import quote
+
+    return quote(KEY, safe="")

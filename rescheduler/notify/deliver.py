@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl, quote, unquote, unquote_plus, urlsplit
 
 from rescheduler.i18n import _
 from rescheduler.notify.config import NotifyConfig
@@ -37,10 +38,28 @@ def outcome(cfg: NotifyConfig, status: str, attempts: int = 0, http_status: int 
 
 
 def _scrub(text: str, cfg: NotifyConfig, request: WebhookRequest) -> str:
+    """``text`` without the URL's key in any form a receiver or aiohttp may print it in: the
+    whole URL; every query value (the robot's key, the signature and its timestamp) and every
+    path segment that looks like a key (8 characters or more, digits among them: Feishu's and
+    Slack's keys are in the path), raw or percent-decoded; and the signing secret. Words of
+    the path such as ``webhook`` stay (a service's "invalid webhook url" stays readable)."""
     for secret in (request.url, cfg.url.reveal()):
         text = text.replace(secret, cfg.url_shown)
+    parts: set[str] = set()
+    for url in (request.url, cfg.url.reveal()):
+        split = urlsplit(url)
+        pieces = [p for p in split.path.split("/") if len(p) >= 8 and any(c.isdigit() for c in p)]
+        pairs = [pair.partition("=") for pair in split.query.split("&")]
+        pieces += [value for _name, _eq, value in pairs]
+        pieces += [value for _name, value in parse_qsl(split.query, keep_blank_values=True)]
+        for piece in pieces:
+            if len(piece) >= 4:
+                parts.update((piece, unquote(piece), unquote_plus(piece), quote(piece, safe="")))
     if cfg.secret is not None:
-        text = text.replace(cfg.secret.reveal(), "***")
+        parts.add(cfg.secret.reveal())
+    for secret in sorted(parts, key=len, reverse=True):  # the longest first: no piece left over
+        if secret:
+            text = text.replace(secret, "***")
     return text
 
 
@@ -71,7 +90,11 @@ async def deliver(
             request = make_request(clock())
             retry, retry_after = True, None
             try:
-                async with session.post(request.url, data=request.body) as response:
+                # never followed: a redirected POST becomes a GET without the message (and a
+                # 307 would carry the key's message wherever Location says)
+                async with session.post(
+                    request.url, data=request.body, allow_redirects=False
+                ) as response:
                     status = response.status
                     retry_after = response.headers.get("Retry-After")
                     verdict = judge(cfg.format, status, await response.content.read(MAX_ANSWER))

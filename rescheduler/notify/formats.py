@@ -131,6 +131,12 @@ def judge(fmt: str, status: int, answer: bytes) -> Verdict:
     shown = answer[:ANSWER_SHOWN].decode("utf-8", "replace").strip()
     if status == 429 or status >= 500:
         return Verdict(False, retry=True, detail=f"HTTP {status} {shown}".strip())
+    if 300 <= status < 400:
+        return Verdict(
+            False,
+            detail=_("HTTP {status}: the webhook redirects elsewhere (not followed); check "
+                     "notify.url").format(status=status),
+        )  # fmt: skip
     if not 200 <= status < 300:
         return Verdict(False, detail=f"HTTP {status} {shown}".strip())
     if fmt in ("slack", "json"):
