@@ -95,3 +95,25 @@ async def test_get_current_reservations_downloads_an_export(tmp_path: Path) -> N
     assert "From: '2030-02-30 10:00' is not a real date and time" in bad_text
     assert refused.status == 403
     assert list(exports.iterdir()) == []  # streamed, then removed
+
+
+async def test_an_export_that_never_holds_still_is_not_handed_out(tmp_path: Path) -> None:
+    """hostile2 H2-14: the page streamed an INCOMPLETE listing as an ordinary download."""
+    page_of_two = "\n[list]\npage_size = 2\n"
+    async with site(tmp_path, web=page_of_two) as (client, simulator, config):
+        added = 0
+
+        def keep_adding(_query: object) -> None:  # every page: one more reservation in front
+            nonlocal added
+            added += 1
+            simulator.store.add(Reservation(f"{added:030d}", MANUAL, "zhao.lei", "", 1, ""))
+
+        simulator.simulator.on_list = keep_adding
+        csrf = await sign_in(client)
+        response = await client.post("/export", data={"csrf": csrf, "format": "csv"})
+        text = page_text(await response.text())
+    assert response.status == 409
+    assert "changed while they were read" in text
+    assert "Content-Disposition" not in response.headers
+    assert config.web.data_dir is not None
+    assert list((config.web.data_dir / "exports").iterdir()) == []

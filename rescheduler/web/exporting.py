@@ -8,7 +8,10 @@ sent), downloaded as a change file the supervisor can edit and upload. The file 
 ``data_dir/exports`` under a random name and removed once it has been streamed; one export per
 person at a time. Supervisors and admins only (viewers do not prepare changes). A bad field or a
 listing the server refuses shows the upload page again with one line saying what to do, cleaned
-of keys and paths as a run's messages are.
+of keys and paths as a run's messages are. A listing that is not whole (it changed while it
+was read: the command line's INCOMPLETE, exit 1) is not handed out:
+the page says so instead (409). Items without a usable appointId are left out, as on the
+command line (they could not be rescheduled anyway).
 """
 
 from __future__ import annotations
@@ -75,6 +78,13 @@ async def export_reservations(request: web.Request) -> web.StreamResponse:
         _EXPORTING.discard(user)
     audit(request, "export", agents=list(query.agents), rows=result.rows,
           complete=result.listed.complete)  # fmt: skip
+    if result.listed.complete is False:  # never hand out a partial listing as the whole
+        _remove(out)
+        why = _(
+            "The reservations changed while they were read from the iSales server, so the list "
+            "would be incomplete: try again when nobody else is changing them."
+        )
+        return upload_page_with(request, why, status=409)
     name = _("reservations-{stamp}.{ext}").format(
         stamp=time.strftime("%Y%m%d-%H%M"), ext=out.suffix[1:]
     )
