@@ -17,7 +17,18 @@ import click
 from rescheduler.cliends import debug_callback
 from rescheduler.i18n import N_, _
 
-PATH = click.Path(path_type=Path, dir_okay=False)
+
+class FilePath(click.Path):
+    """A file's path; an empty one is a usage error (``Path("")`` is the current folder, and
+    ``--out ''`` ended in an internal error)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail(_("a file name is needed, not an empty text"), param, ctx)
+        return super().convert(value, param, ctx)
+
+
+PATH = FilePath(path_type=Path, dir_okay=False)
 EXISTING = click.Path(path_type=Path, dir_okay=False, exists=True)
 
 

@@ -288,20 +288,22 @@ class RunReporter:
         return build(replace(facts, files=absolute))
 
     def _log_end(self, facts: RunFacts) -> None:
+        subject = self.input_path if self.input_path is not None else self.out_path  # export
         fields = {
             "event": "run.ended",
             "command": facts.command,
-            "input": str(self.input_path),
+            "input": str(self.input_path) if self.input_path is not None else None,
+            "out": str(self.out_path) if self.out_path is not None else None,
             "exit_code": facts.exit_code,
             "rows": dict(facts.counts) if facts.counts is not None else None,
             "failures": dict(facts.failure_codes),
         }
         problem = facts.aborted or facts.error
         if problem is None:
-            log.info("%s %s: exit %d", facts.command, self.input_path, facts.exit_code,
+            log.info("%s %s: exit %d", facts.command, subject, facts.exit_code,
                      extra=fields)  # fmt: skip
         elif problem[0] == InputMissing.__name__:
             log.error("%s", problem[1], extra={**fields, "event": "input.missing"})
         else:
-            log.error("%s %s: exit %d: %s", facts.command, self.input_path, facts.exit_code,
+            log.error("%s %s: exit %d: %s", facts.command, subject, facts.exit_code,
                       problem[1], extra=fields)  # fmt: skip

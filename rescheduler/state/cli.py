@@ -72,7 +72,9 @@ def export_command(
 
     out_path = out if out is not None else default_out()
     record = out_path.with_name(f"{out_path.stem}.export.run.json")  # run: .run.json
-    reporter = RunReporter("export", None, record_path=record, metrics_path=metrics_file)
+    reporter = RunReporter(
+        "export", None, out_path=out_path, record_path=record, metrics_path=metrics_file
+    )
     # none beside a file another command is writing (the export was refused for it)
     reporter.record_guard = partial(
         record_refusal, None, [Target("results", out_path), Target("run_record", record)]
