@@ -124,3 +124,19 @@ def test_deploy_config_loads_with_systemd_credentials(
     assert config.notify is not None
     assert config.notify.url.reveal() == "https://hooks.example/x/y"
     assert config.web.data_dir == Path("/var/lib/rescheduler/web")
+
+
+@pytest.mark.skipif(shutil.which("sh") is None, reason="a POSIX shell")
+def test_the_nightly_script_fails_as_a_setup_problem(tmp_path: Path) -> None:
+    """hostile2 H2-15: a runs folder that cannot be made ended the job with exit 1 (set -e),
+    which the README's table reads as "rows failed"."""
+    blocker = tmp_path / "runs"
+    blocker.write_text("a file where the runs folder should be", encoding="utf-8")
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "RESCHEDULER_INBOX": str(tmp_path / "inbox"),
+        "RESCHEDULER_RUNS": str(blocker),
+        "RESCHEDULER_BIN": "false",  # never reached
+    }
+    done = subprocess.run(["sh", str(DEPLOY / "nightly.sh")], env=env, capture_output=True)
+    assert done.returncode == 2, done.stderr
