@@ -51,14 +51,19 @@ def now_utc() -> datetime:
 
 
 def measure(path: Path) -> InputFacts:
-    """The file's size and SHA-256, streamed; both None when it cannot be read."""
+    """The file's size and SHA-256, streamed; both None when it cannot be read, or is no regular
+    file (opened without blocking: a named pipe given as the input hung the record forever)."""
     import hashlib
+    import stat
 
     path = _absolute(path)
     digest = hashlib.sha256()
     size = 0
     try:
-        with path.open("rb") as handle:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return InputFacts(path=path)
             while chunk := handle.read(_CHUNK):
                 digest.update(chunk)
                 size += len(chunk)

@@ -24,7 +24,8 @@ _BLANK = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b" ", b"\t", b"\r", b"\n", 
 def require_input(path: Path) -> int:
     """The input's size in bytes; ``InputMissing`` if it is absent or empty.
 
-    A folder where the file should be is a usage problem (``InputFileError``, exit 2).
+    A folder (or a named pipe, a device) where the file should be is a usage problem
+    (``InputFileError``, exit 2).
     """
     try:
         info = path.stat()
@@ -34,8 +35,12 @@ def require_input(path: Path) -> int:
         raise InputFileError(str(path), _("cannot read it: {error}").format(
             error=exc.strerror or exc
         )) from None
-    if not os.path.isfile(path):
+    if os.path.isdir(path):
         raise InputFileError(str(path), _("is a folder, not a file"))
+    if not os.path.isfile(path):
+        raise InputFileError(
+            str(path), _("is not a regular file (a named pipe or a device): give the file itself")
+        )
     if info.st_size == 0 or (info.st_size <= _SMALL and _only_blanks(path)):
         raise InputMissing(str(path), empty=True)
     return info.st_size
