@@ -106,3 +106,22 @@ def test_a_journal_whose_log_holds_pages_the_main_file_lacks_is_ours(tmp_path: P
     journal.close()
     check_journal(crashed)  # no OutputError
     assert journal_runs(crashed)
+
+
+def test_a_journal_that_cannot_be_set_up_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """hostile2 H2-10: on a full disk the open failed, and the clean-up's own write ("no such
+    table: run") replaced the reason; the lock is released either way."""
+    from rescheduler.errors import OutputError
+    from rescheduler.write import journal as journal_module
+
+    monkeypatch.setattr(journal_module, "_SCHEMA", "CREATE TABLE run (;")  # fails like a full disk
+    path = tmp_path / "j.sqlite"
+    with pytest.raises(OutputError) as failed:
+        Journal(path, resume=False).open(tmp_path / "in.csv")
+    assert "cannot open the journal" in str(failed.value)
+    assert "no such table" not in str(failed.value)
+    monkeypatch.undo()
+    with Journal(path, resume=False).open(tmp_path / "in.csv"):  # the lock was released
+        pass

@@ -104,12 +104,12 @@ class Journal:
                 (self.run_id, self._input, _now()),
             )
         except sqlite3.Error as exc:
-            self.close()
+            self._abandon()
             raise OutputError(
                 _("{path}: cannot open the journal: {reason}").format(path=self.path, reason=exc)
             ) from None
         except OSError as exc:
-            self.close()
+            self._abandon()
             raise OutputError(
                 _("{path}: cannot open the journal: {reason}").format(
                     path=self.path, reason=exc.strerror
@@ -129,6 +129,19 @@ class Journal:
                     path=lock_path, reason=exc.strerror
                 )
             ) from None
+
+    def _abandon(self) -> None:
+        """Close after a failed open, writing nothing: a commit here ("no such table: run")
+        hid why the open failed (on a full disk: "database or disk is full")."""
+        try:
+            if self._db is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.close()
+                self._db = None
+        finally:
+            if self._lock_fd is not None:
+                lock.release(self._lock_fd)
+                self._lock_fd = None
 
     def close(self, *, finished: bool = True) -> None:
         """Commit what is pending and close; the lock is released even if the commit fails."""
