@@ -33,6 +33,7 @@ from rescheduler import __version__
 from rescheduler.cliends import OWN_PROCESS, crash
 from rescheduler.clioptions import (
     EXISTING,
+    INPUT,
     PATH,
     LazyGroup,
     debug_option,
@@ -76,7 +77,7 @@ def cli() -> None:
 @cli.command(
     help=N_("Send every valid row of INPUT and write each row's outcome to the results file.")
 )
-@click.argument("input_path", metavar="INPUT", type=PATH)
+@click.argument("input_path", metavar="INPUT", type=INPUT)
 @input_options
 @option("--dry-run", is_flag=True, help=N_("Read and validate every row; send nothing."))
 @option("--resume", is_flag=True, help=N_("Skip rows that succeeded in an earlier run."))
@@ -107,7 +108,7 @@ def run(input_path: Path, **flags: Any) -> None:
         "nothing."
     )
 )
-@click.argument("input_path", metavar="INPUT", type=PATH)
+@click.argument("input_path", metavar="INPUT", type=INPUT)
 @input_options
 @option("--concurrency", type=int, help=N_("List pages in flight at most."))
 @option("--rate", "rate", type=float, help=N_("Requests per second at most (0 = no limit)."))
@@ -121,7 +122,7 @@ def plan(input_path: Path, **flags: Any) -> None:
         "Read and validate every row of INPUT; write the report; send nothing (= run --dry-run)."
     )
 )
-@click.argument("input_path", metavar="INPUT", type=PATH)
+@click.argument("input_path", metavar="INPUT", type=INPUT)
 @input_options
 def validate(input_path: Path, **flags: Any) -> None:
     """``rescheduler validate``."""

@@ -29,6 +29,9 @@ class FilePath(click.Path):
 
 
 PATH = FilePath(path_type=Path, dir_okay=False)
+# INPUT: a folder given as the input is refused by the run itself (read.presence: one line,
+# exit 2, a run record and the alert), not by click before anything is recorded
+INPUT = FilePath(path_type=Path)
 EXISTING = click.Path(path_type=Path, dir_okay=False, exists=True)
 
 

@@ -30,3 +30,19 @@ def test_a_named_pipe_as_the_input_is_refused_at_once(tmp_path: Path, command: s
     record = json.loads(done.stdout)
     assert record["exit"]["code"] == 2
     assert record["input"].get("sha256") is None
+
+
+@pytest.mark.parametrize("command", ["validate", "run", "plan"])
+def test_a_folder_as_the_input_is_refused_with_a_record(tmp_path: Path, command: str) -> None:
+    """A folder got click's usage error before anything was recorded: no run record, nothing
+    on stdout with --json, no alert for the nightly job (hostile2 H2-13)."""
+    from tests.e2e import invoke
+
+    folder = tmp_path / "changes.csv"
+    folder.mkdir()
+    config = tmp_path / "c.toml"
+    config.write_text('[server]\nbase_url = "http://127.0.0.1:9"\n[auth]\naccess_key = "a"\n')
+    result = invoke(command, str(folder), "-c", str(config), "--json")
+    assert result.exit_code == 2, result.output
+    assert "is a folder, not a file" in result.stderr
+    assert json.loads(result.stdout)["exit"]["code"] == 2
