@@ -189,7 +189,7 @@ def _exit_anyway(code: int, after_s: float) -> None:
                 stream.flush()
         os._exit(code)
 
-    threading.Thread(target=force, name="rescheduler exit watchdog", daemon=True).start()
+    threading.Thread(target=force, name="rescheduler-exit-watchdog", daemon=True).start()
 
 
 def planned_outputs(
