@@ -42,10 +42,11 @@ def reservations(count: int) -> list[dict[str, object]]:
 @contextmanager
 def lister(
     items: list[dict[str, object]], *, stale_copy: bool = False, total: bool = True,
-    short: bool = False,
+    short: bool = False, cap: int | None = None,
 ) -> Iterator[tuple[Fake, list[dict[str, object]]]]:  # fmt: skip
     """A list/update server. ``stale_copy``: every page after the first also carries item 0
-    with another agent and time; ``short``: pages after the first come back half full."""
+    with another agent and time; ``short``: pages after the first come back half full;
+    ``cap``: no page holds more items than that, whatever was asked."""
     updates: list[dict[str, object]] = []
 
     async def handle(request: web.Request) -> web.Response:
@@ -54,7 +55,7 @@ def lister(
             updates.append(body)
             return web.json_response(OK)
         offset, limit = int(body["offset"]), int(body["limit"])
-        page = items[offset : offset + limit]
+        page = items[offset : offset + min(limit, cap or limit)]
         if short and offset:
             page = page[: len(page) // 2]
         if stale_copy and offset:
@@ -112,4 +113,15 @@ def test_without_total_count_a_listing_that_ends_short_is_still_unchecked(tmp_pa
         result = invoke("export", "-c", str(config), "--out", str(tmp_path / "x.csv"))
     assert result.exit_code == 0, result.output
     assert "completeness could not be checked" in result.output
+    assert len(read_results(tmp_path / "x.csv")) == 250
+
+
+def test_without_total_count_a_server_that_caps_its_pages_is_followed(tmp_path: Path) -> None:
+    """A server that gives 40 items to a page of 100 and no totalCount: the listing stopped
+    after the first page (40 of 250 written, exit 0)."""
+    with lister(reservations(250), total=False, cap=40) as (fake, _updates):
+        config = write_config(tmp_path / "c.toml", fake.base_url)
+        result = invoke("export", "-c", str(config), "--out", str(tmp_path / "x.csv"))
+    assert result.exit_code == 0, result.output
+    assert "pages of 40" in result.output  # the summary: "listing: 8 requests, pages of 40"
     assert len(read_results(tmp_path / "x.csv")) == 250

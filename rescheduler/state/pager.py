@@ -9,7 +9,9 @@ dead server, Ctrl-C). Pages run ``send.concurrency`` at a time; each is parsed
 One *sweep* reads the listing once:
 
 1. the first page alone: it tells ``totalCount``, and whether the server returned fewer items
-   than asked although more exist — it caps the page size; the sweep then uses its size;
+   than asked although more exist — it caps the page size; the sweep then uses its size
+   (without a ``totalCount``, a short first page is followed by one more page to tell a cap
+   from the end);
 2. the other pages, concurrently, for as long as their offset is below the last ``totalCount``
    seen (without any ``totalCount``: until a page comes back short);
 3. a page that came back short although more exist is asked for the rest, once.
@@ -165,7 +167,16 @@ class Lister:
         first = done[0]
         self._total = first.total
         if self.staging.page_size(sweep) is None:
-            if 0 < first.received < size and first.total is not None and first.total > size:
+            capped = first.total is not None and first.total > size
+            if 0 < first.received < size and first.total is None:
+                # no count: a short first page is the end, or a cap the server does not state;
+                # one page more tells which (a capped listing stopped after its first page)
+                if first.received not in done:
+                    await self._round(iter([(first.received, size)]))
+                    done = self.staging.done_offsets(sweep)
+                    self._gaps = []
+                capped = done[first.received].received > 0
+            if 0 < first.received < size and capped:
                 log.warning(
                     _(
                         "the server answered {got} reservations to a page of {asked}: using "
@@ -199,7 +210,12 @@ class Lister:
         totals = {page.total for page in pages}
         if None in totals:
             # no count to check against; but a short page with items after it was not the end
-            ends = [start for start, page in done.items() if page.received < page.asked]
+            size = self.staging.page_size(sweep)
+            ends = [
+                start
+                for start, page in done.items()
+                if page.received < min(page.asked, size or page.asked)
+            ]
             if ends and any(page.received for start, page in done.items() if start > min(ends)):
                 return False
             return None
