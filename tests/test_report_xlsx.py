@@ -126,3 +126,18 @@ def test_errors_file_xlsx(tmp_path: Path) -> None:
         [ID, "=x", 3, "appointTime: missing", "a.b"],
     ]
     assert book["errors"]["B2"].data_type == "s"
+
+
+def test_markup_shaped_text_stays_text_in_every_reader(tmp_path: Path) -> None:
+    """The streamed sheet escapes what XML would read as markup (a streaming writer that took
+    ``<r>...</r>`` for rich text would show another remark than the one sent)."""
+    from rescheduler.read.reader import open_table
+
+    texts = ["<r><t>moved</t></r>", "a & b < c > d", '"quoted" \'single\'', "]]>", " edge "]
+    path = tmp_path / "r.xlsx"
+    with open_report(path, HEADERS) as out:
+        for line, text in enumerate(texts, 2):
+            out.write(RowResult(line, Status.FAILED, (ID, text)))
+    assert [row[1].value for row in cells(path)[1:]] == texts  # openpyxl
+    with open_table(path) as table:  # rescheduler's reader (python-calamine below its limit)
+        assert [row.values[1] for row in table.rows()] == texts

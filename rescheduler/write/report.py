@@ -3,8 +3,8 @@
 Both writers append rows in the order they are given; workers finish out of order, so the
 ``line`` column (the input's row number, header = 1) is what gives the input order. Memory is
 O(1) in rows: CSV rows go straight to the file (its buffer reaches the OS at least every
-``FLUSH_INTERVAL_S`` seconds or ``FLUSH_ROWS`` rows), XLSX rows go to openpyxl's write-only
-stream, which spools them to a temporary file until :meth:`close` zips the workbook.
+``FLUSH_INTERVAL_S`` seconds or ``FLUSH_ROWS`` rows), XLSX rows are deflated straight into the
+workbook's sheet (``xlsxsink``) and :meth:`close` finishes the archive.
 
 CSV: UTF-8 with BOM, CRLF, every cell passed through :func:`rescheduler.write.safecell.neutralise`.
 XLSX: text is written as string cells (never formulas, never numbers), input columns formatted

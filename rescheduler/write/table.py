@@ -5,7 +5,7 @@ text. CSV is UTF-8 with a BOM and CRLF, and a cell Excel would run as a formula 
 with ``'`` (``safecell.neutralise``; the reader strips it). XLSX cells are string cells in
 columns formatted as Text, so a 30-digit ``appointId`` stays text when a supervisor edits it;
 a sheet holds at most 1,048,576 rows (beyond that ``OutputError``: use CSV). Rows stream to
-the file (openpyxl's write-only mode spools them): memory does not grow with the rows.
+the file (``xlsxsink``, the reports' streaming writer): memory does not grow with the rows.
 The writer writes to the path it is given; wrap it in ``atomic.replacing`` to publish the file
 only when complete.
 """
@@ -21,11 +21,15 @@ from typing import Any, Self
 from rescheduler.errors import OutputError
 from rescheduler.i18n import _
 from rescheduler.write.report import EXCEL_SUFFIXES
-from rescheduler.write.safecell import csv_line, neutralise, quote_row, xlsx_text
+from rescheduler.write.safecell import csv_line, neutralise, quote_row
 from rescheduler.write.targets import UNWRITABLE_SUFFIXES
-from rescheduler.write.xlsxsink import XLSX_MAX_ROWS
+from rescheduler.write.xlsxsink import XlsxSink
 
 WIDE = {"appointId": 34, "remark": 30, "note": 50, "appointTime": 21}
+
+
+def _width(name: str) -> float:
+    return float(WIDE.get(name, min(max(len(name) + 4, 10), 30)))
 
 
 def check_suffix(path: Path) -> None:
@@ -47,22 +51,11 @@ class TableWriter:
         self.rows = 0
         self._excel = excel
         self._width = len(columns)
-        self._book: Any = None
+        self._sink: XlsxSink | None = None
         self._file: Any = None
         try:
             if excel:
-                from openpyxl import Workbook
-                from openpyxl.styles import Font
-                from openpyxl.utils import get_column_letter
-
-                self._book = Workbook(write_only=True)
-                self._sheet = self._book.create_sheet("reservations")
-                for i, name in enumerate(columns, 1):
-                    dim = self._sheet.column_dimensions[get_column_letter(i)]
-                    dim.width = float(WIDE.get(name, min(max(len(name) + 4, 10), 30)))
-                    dim.number_format = "@"
-                self._sheet.freeze_panes = "A2"
-                self._sheet.append([self._text(name, bold=Font(bold=True)) for name in columns])
+                self._sink = XlsxSink(self.path, columns, len(columns), "reservations", _width)
             else:
                 self._file = open(  # noqa: SIM115
                     self.path, "w", encoding="utf-8-sig", newline="", errors="replace"
@@ -79,26 +72,6 @@ class TableWriter:
         """CSV or XLSX, as ``path``'s suffix says."""
         return TableWriter(path, columns, excel=path.suffix.lower() in EXCEL_SUFFIXES)
 
-    def _text(self, value: str, bold: Any = None) -> Any:
-        from openpyxl.cell import WriteOnlyCell
-
-        cell = WriteOnlyCell(self._sheet, xlsx_text(value))
-        cell.data_type = "s"  # never a formula or an error value, whatever the text
-        cell.number_format = "@"
-        if bold is not None:
-            cell.font = bold
-        return cell
-
-    def _put(self, row: list[Any]) -> None:
-        if self.rows + 1 >= XLSX_MAX_ROWS:  # the header is a row of the sheet too
-            raise OutputError(
-                _("cannot write {path}: over {rows} rows; use .csv").format(
-                    path=self.path, rows=f"{XLSX_MAX_ROWS:,}"
-                )
-            )
-        self._sheet.append(row)
-        self.rows += 1
-
     def _csv_row(self, row: list[str]) -> None:
         """A row of CSV cells; one holding ``;`` or a tab is quoted too (``safecell``)."""
         if quote_row(row):
@@ -110,8 +83,9 @@ class TableWriter:
         """One row of text cells (padded or cut to the header's width)."""
         values = list(cells[: self._width]) + [""] * (self._width - len(cells))
         try:
-            if self._excel:
-                self._put([self._text(v) if v else None for v in values])
+            if self._sink is not None:
+                self._sink.write_row(values)
+                self.rows += 1
             else:
                 self._csv_row([neutralise(v) for v in values])
                 self.rows += 1
@@ -123,9 +97,9 @@ class TableWriter:
     def close(self) -> None:
         """Finish the file (XLSX: zip the workbook now)."""
         try:
-            if self._book is not None:
-                self._book.save(self.path)
-                self._book = None
+            if self._sink is not None:
+                sink, self._sink = self._sink, None
+                sink.close()
             if self._file is not None:
                 self._file.close()
                 self._file = None
@@ -142,6 +116,10 @@ class TableWriter:
     ) -> None:
         if kind is None:
             self.close()
-        elif self._file is not None:
-            self._file.close()
-            self._file = None
+        else:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+            if self._sink is not None:
+                sink, self._sink = self._sink, None
+                sink.abandon()

@@ -1,18 +1,24 @@
-"""The XLSX side of the report writers: openpyxl's write-only workbook, every text a string cell.
+"""The XLSX side of the report writers: a workbook streamed row by row, every text a string cell.
 
-Input columns are formatted as Text (``@``) so a 30-digit ID stays text when a supervisor edits
-it; rows spool to openpyxl's temporary file until :meth:`XlsxSink.close` saves the workbook
-(to the path it was given: the writer's ``.partial`` file). A sheet holds at most
-1,048,576 rows (beyond that :class:`OutputError`: use .csv).
+Written here rather than through openpyxl: its write-only mode cost about 140 µs of CPU per
+row of a report (a 100,000-row ``validate`` spent 14 of its 18 s writing), and xlsxwriter's
+streaming mode writes a text that looks like ``<r>...</r>`` into the XML unescaped. A report
+needs little of OOXML: one sheet of inline strings and integers, a bold header, input columns
+formatted as Text (``@``, so a 30-digit ID stays text when a supervisor edits it), column
+widths and a frozen header row. The sheet's XML goes straight into the zip archive (deflated)
+as rows come; the package's other parts are written first. A sheet holds at most 1,048,576
+rows (beyond that :class:`OutputError`: use .csv).
 """
 
 from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Sequence
+import zipfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO
+from xml.sax.saxutils import quoteattr
 
 from rescheduler.errors import OutputError
 from rescheduler.i18n import _
@@ -21,6 +27,50 @@ from rescheduler.write.safecell import xlsx_text
 XLSX_MAX_ROWS = 1_048_576
 Cell = str | int | None
 
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_DOC_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+_XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_PLAIN, _BOLD, _TEXT = 0, 1, 2  # the cell styles (cellXfs) of styles.xml below
+
+_PARTS = {
+    "[Content_Types].xml": (
+        f'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        f'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.sheet.main+xml"/>'
+        f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{_CT}.worksheet+xml"/>'
+        f'<Override PartName="/xl/styles.xml" ContentType="{_CT}.styles+xml"/></Types>'
+    ),
+    "_rels/.rels": (
+        f'<Relationships xmlns="{_PKG_RELS}"><Relationship Id="rId1" '
+        f'Type="{_DOC_RELS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        f'<Relationships xmlns="{_PKG_RELS}">'
+        f'<Relationship Id="rId1" Type="{_DOC_RELS}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{_DOC_RELS}/styles" Target="styles.xml"/>'
+        f"</Relationships>"
+    ),
+    "xl/styles.xml": (
+        f'<styleSheet xmlns="{_MAIN}">'
+        f'<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
+        f'<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
+        f'<fills count="2"><fill><patternFill patternType="none"/></fill>'
+        f'<fill><patternFill patternType="gray125"/></fill></fills>'
+        f'<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+        f'<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
+        f'</cellStyleXfs><cellXfs count="3">'
+        f'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+        f'<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+        f'<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+        f'</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
+        f"</cellStyles></styleSheet>"
+    ),
+}
+
 
 def _width(name: str) -> float:
     wide = {"appointId": 34, "remark": 30, "error": 60, "error_code": 24}
@@ -28,59 +78,96 @@ def _width(name: str) -> float:
     return float(wide.get(name, min(max(len(name) + 4, 10), 40)))
 
 
-class XlsxSink:
-    def __init__(self, path: Path, columns: Sequence[str], text_columns: int, sheet: str) -> None:
-        from openpyxl import Workbook
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.styles import Font
-        from openpyxl.utils import get_column_letter
+def _letters(count: int) -> list[str]:
+    """Column letters A, B, ... for ``count`` columns."""
+    out = []
+    for n in range(1, count + 1):
+        letters = ""
+        while n:
+            n, rest = divmod(n - 1, 26)
+            letters = chr(65 + rest) + letters
+        out.append(letters)
+    return out
 
+
+def _text(ref: str, value: str, style: int) -> str:
+    text = xlsx_text(value).translate(_ESCAPES)
+    s = f' s="{style}"' if style else ""
+    return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+
+
+class XlsxSink:
+    def __init__(
+        self,
+        path: Path,
+        columns: Sequence[str],
+        text_columns: int,
+        sheet: str,
+        width: Callable[[str], float] = _width,
+    ) -> None:
         self._path, self._text_columns, self._rows = path, text_columns, 0
-        self._cell = WriteOnlyCell
         if path.is_dir():
             raise IsADirectoryError(errno.EISDIR, "is a directory")
+        self._letters = _letters(len(columns))
         # Opened now, not at close, so an unwritable directory fails before anything is sent,
-        # and kept open: the workbook is saved into this file, whatever is at its name then.
+        # and kept open: the workbook is written into this file, whatever is at its name then.
         self._file = open(path, "wb")  # noqa: SIM115 - closed by close()
-        self._book = Workbook(write_only=True)
-        self._sheet: Any = self._book.create_sheet(sheet)
-        for i, name in enumerate(columns, 1):
-            dim = self._sheet.column_dimensions[get_column_letter(i)]
-            dim.width = _width(name)
-            if i <= text_columns:
-                dim.number_format = "@"  # cells typed later in Excel stay text too
-        self._sheet.freeze_panes = "A2"
-        header = [WriteOnlyCell(self._sheet, xlsx_text(name)) for name in columns]
-        for cell in header:
-            cell.data_type, cell.font = "s", Font(bold=True)
-        self._append(header)
+        self._zip = zipfile.ZipFile(self._file, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
+        for name, xml in _PARTS.items():
+            self._zip.writestr(name, _XML + xml)
+        self._zip.writestr(
+            "xl/workbook.xml",
+            f'{_XML}<workbook xmlns="{_MAIN}" xmlns:r="{_DOC_RELS}"><bookViews><workbookView/>'
+            f"</bookViews><sheets><sheet name={quoteattr(sheet)} sheetId=\"1\" r:id=\"rId1\"/>"
+            f"</sheets></workbook>",
+        )
+        self._sheet: IO[bytes] = self._zip.open("xl/worksheets/sheet1.xml", "w")
+        cols = "".join(
+            f'<col min="{i}" max="{i}" width="{width(name)}" customWidth="1"'
+            + (f' style="{_TEXT}"/>' if i <= text_columns else "/>")
+            for i, name in enumerate(columns, 1)
+        )
+        self._put(
+            f'{_XML}<worksheet xmlns="{_MAIN}" xmlns:r="{_DOC_RELS}"><sheetViews>'
+            f'<sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+            f'activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft" '
+            f'activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
+            f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols><sheetData>'
+        )
+        letters = zip(self._letters, columns, strict=True)
+        self._append("".join(_text(f"{c}1", name, _BOLD) for c, name in letters))
 
-    def _append(self, row: list[Any]) -> None:
+    def _put(self, xml: str) -> None:
+        try:
+            self._sheet.write(xml.encode("utf-8"))
+        except RuntimeError as exc:  # zipfile: a part over 2 GiB without ZIP64
+            raise OutputError(
+                _("cannot write {path}: too large for a workbook; use .csv").format(
+                    path=self._path
+                )
+            ) from exc
+
+    def _append(self, cells: str) -> None:
         if self._rows >= XLSX_MAX_ROWS:
             raise OutputError(
                 _("cannot write {path}: over {max:,} rows; use .csv").format(
                     path=self._path, max=XLSX_MAX_ROWS
                 )
             )
-        self._sheet.append(row)
         self._rows += 1
+        self._put(f'<row r="{self._rows}">{cells}</row>')
 
     def write_row(self, cells: Sequence[Cell]) -> None:
-        row: list[Any] = []
+        n, text_columns, out = self._rows + 1, self._text_columns, []
         for i, value in enumerate(cells):
-            if value is None or value == "" or isinstance(value, int):
-                row.append(None if value == "" else value)
-            elif i >= self._text_columns and value[0] not in "=#":
-                row.append(xlsx_text(value))  # a plain str is a string cell: the fast path
+            if value is None or value == "":
+                continue
+            ref = f"{self._letters[i]}{n}"
+            if isinstance(value, int):
+                out.append(f'<c r="{ref}"><v>{value}</v></c>')
             else:
-                # openpyxl guesses "f" for a leading "=" and "e" for "#N/A" and the like;
-                # forcing data_type "s" afterwards keeps every text a plain string cell.
-                cell = self._cell(self._sheet, xlsx_text(value))
-                cell.data_type = "s"
-                if i < self._text_columns:
-                    cell.number_format = "@"
-                row.append(cell)
-        self._append(row)
+                out.append(_text(ref, value, _TEXT if i < text_columns else _PLAIN))
+        self._append("".join(out))
 
     def flush(self) -> None:
         pass
@@ -90,9 +177,15 @@ class XlsxSink:
         info = os.fstat(self._file.fileno())
         return info.st_dev, info.st_ino
 
+    def abandon(self) -> None:
+        """Stop without finishing the workbook (the caller removes or keeps what is there)."""
+        self._file.close()
+
     def close(self) -> None:
         try:
             if not self._file.closed:
-                self._book.save(self._file)  # a file object works as well as a name
+                self._put("</sheetData></worksheet>")
+                self._sheet.close()
+                self._zip.close()
         finally:
             self._file.close()
