@@ -127,3 +127,25 @@ def test_decided_streams_the_decisions_in_line_order() -> None:
         for policy in ("reject", "last"):
             assert scan.decide(policy) == len(scan.decisions(policy))
             assert list(scan.decided()) == sorted(scan.decisions(policy).items())
+
+
+def test_a_full_disk_under_the_duplicate_check_is_said_in_one_line() -> None:
+    """Its SQLite store spills to a temporary file for large inputs; a full disk there was an
+    'internal error ... this is a bug' (found with RLIMIT_FSIZE on a 100,000-row workbook)."""
+    import sqlite3
+
+    from rescheduler.errors import OutputError
+    from rescheduler.read.dedupe import _no_room
+
+    @_no_room
+    def full() -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    @_no_room
+    def other() -> None:
+        raise sqlite3.OperationalError("no such table: k")
+
+    with pytest.raises(OutputError, match=r"no room for the duplicate check's temporary store"):
+        full()
+    with pytest.raises(sqlite3.OperationalError):  # a bug stays a bug
+        other()

@@ -145,3 +145,34 @@ def test_a_journal_that_cannot_be_written_stops_the_run_but_the_report_is_comple
     assert "rows the journal could not record will be sent again: that is safe" in result.output
     rows = by_line(read_results(tmp_path / "in.results.csv"))  # published: it is complete
     assert sorted(rows) == list(range(2, count + 2))
+
+
+def test_a_workbook_report_that_cannot_grow_is_one_line_and_leaves_no_partial(
+    tmp_path: Path,
+) -> None:
+    """The streamed XLSX writer (``write/xlsxsink.py``) under the same limit: one line, exit 2
+    (a dry run sends nothing), no traceback or 'Exception ignored' noise from the archive."""
+    import hashlib
+
+    count = 300
+
+    def notes(n: int) -> str:  # ~3.8 KB a row that deflate cannot squeeze much
+        return "".join(hashlib.sha256(f"{n}/{i}".encode()).hexdigest() for i in range(60))
+
+    rows = [[*row, notes(n)] for n, row in enumerate(simple_rows(count))]
+    write_csv(tmp_path / "in.csv", rows, headers=(*HEADERS, "notes"))
+    config = write_config(tmp_path / "c.toml", "http://127.0.0.1:9")
+    client = spawn(
+        "validate", str(tmp_path / "in.csv"), "-c", str(config),
+        "--out", str(tmp_path / "out.xlsx"), preexec_fn=limited,
+    )  # fmt: skip
+    _, raw = client.communicate(timeout=60)
+    err = raw.decode()
+    assert client.returncode == 2, err
+    assert "Traceback" not in err
+    assert "Exception ignored" not in err
+    [message] = [line for line in err.splitlines() if line.startswith("rescheduler: error:")]
+    assert message.startswith(f"rescheduler: error: cannot write {tmp_path / 'out.xlsx'}")
+    assert "File too large" in message
+    assert not (tmp_path / "out.xlsx").exists()
+    assert not (tmp_path / "out.xlsx.partial").exists()

@@ -28,14 +28,17 @@ groups the rows.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
+from rescheduler.errors import OutputError
 from rescheduler.i18n import _, ngettext
 from rescheduler.models import Status, UpdateRequest
 
@@ -47,7 +50,30 @@ _BATCH = 20_000
 
 Decision = tuple[Status, str, str]  # (status, error code, message)
 DUPLICATE, SUPERSEDED, CONFLICT = "duplicate", "superseded", "conflict"
+P = ParamSpec("P")
+R = TypeVar("R")
 INVALID_ROW = "!invalid"  # the payload hash of an invalid row whose appointId is readable
+
+
+def _no_room(fn: Callable[P, R]) -> Callable[P, R]:
+    """The duplicate check's SQLite store spills to a temporary file for large inputs: a full
+    disk there is a problem of the machine, said in one line (``OutputError``), not a crash."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except sqlite3.OperationalError as exc:
+            if not any(word in str(exc) for word in ("disk", "full")):
+                raise
+            raise OutputError(
+                _("no room for the duplicate check's temporary store ({error}): free space in "
+                  "{folder}, or set TMPDIR to a folder with room").format(
+                    error=exc, folder=tempfile.gettempdir()
+                )
+            ) from exc  # fmt: skip
+
+    return wrapper
 
 
 def dedupe_key(request: UpdateRequest) -> str:
@@ -135,6 +161,7 @@ def _against_invalid(
     return [(line, (Status.INVALID, CONFLICT, why)) for line, _digest in valid]
 
 
+@_no_room
 def _insert(db: sqlite3.Connection, sql: str, rows: list[Any]) -> None:
     """Insert a batch in one transaction and empty it."""
     if rows:
@@ -207,6 +234,7 @@ class DuplicateScan:
         for _key, group in itertools.groupby(cursor, key=lambda r: r[0]):
             yield from decide_group([(line, digest) for _k, line, digest in group], on_conflict)
 
+    @_no_room
     def decide(self, on_conflict: str) -> int:
         """Store the decisions on disk for ``decided``; return how many lines they cover."""
         self._db.execute("DROP TABLE IF EXISTS decided")
@@ -271,6 +299,7 @@ class KeyCounter:
     def _flush(self) -> None:
         _insert(self._db, "INSERT INTO k VALUES (?)", self._pending)
 
+    @_no_room
     def finish(self) -> int:
         """Find the repeated keys; return how many there are."""
         self._flush()
@@ -283,6 +312,7 @@ class KeyCounter:
             self._db.execute("CREATE INDEX dup_h ON dup (h)")
         return int(self.repeats)
 
+    @_no_room
     def repeated(self, key_hash: int) -> bool:
         if self._repeated is not None:
             return key_hash in self._repeated

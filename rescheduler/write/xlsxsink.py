@@ -12,6 +12,7 @@ rows (beyond that :class:`OutputError`: use .csv).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import zipfile
@@ -177,15 +178,29 @@ class XlsxSink:
         info = os.fstat(self._file.fileno())
         return info.st_dev, info.st_ino
 
+    def __del__(self) -> None:
+        file = getattr(self, "_file", None)  # None: __init__ failed before opening it
+        if file is not None and not file.closed:  # dropped unfinished (a run stopped)
+            self.abandon()
+
     def abandon(self) -> None:
         """Stop without finishing the workbook (the caller removes or keeps what is there)."""
+        if (sheet := getattr(self, "_sheet", None)) is not None:
+            with contextlib.suppress(Exception):  # a full disk fails this too: nothing to save
+                sheet.close()
+        if (archive := getattr(self, "_zip", None)) is not None:
+            archive.fp = None  # written no more: the archive's own clean-up must not try either
         self._file.close()
 
     def close(self) -> None:
+        if self._file.closed:
+            return
         try:
-            if not self._file.closed:
-                self._put("</sheetData></worksheet>")
-                self._sheet.close()
-                self._zip.close()
+            self._put("</sheetData></worksheet>")
+            self._sheet.close()
+            self._zip.close()
+        except BaseException:
+            self.abandon()
+            raise
         finally:
             self._file.close()
