@@ -28,6 +28,7 @@ class ConvertRequest:
 
 
 def main() -> None:
+    from rescheduler.errors import OutputError
     from rescheduler.web.excel import converted
     from rescheduler.web.workers import limit_self
 
@@ -35,7 +36,7 @@ def main() -> None:
     limit_self(request.memory_mb, request.file_bytes, request.cpu_s)
     try:
         converted(request.csv_path, request.input_columns, request.sheet)
-    except (MemoryError, OSError, ValueError):  # ValueError: past Excel's 16,384 columns
+    except (MemoryError, OSError, OutputError):  # OutputError: past Excel's 16,384 columns
         answer = {"ok": False}
     else:
         answer = {"ok": True}

@@ -13,9 +13,8 @@ from __future__ import annotations
 import csv
 import os
 from pathlib import Path
-from typing import Any
 
-from rescheduler.write.safecell import restore, xlsx_text
+from rescheduler.write.safecell import restore
 
 NUMBER_COLUMNS = frozenset({"line", "http_status", "attempts"})
 
@@ -29,44 +28,31 @@ def converted(csv_path: Path, input_columns: int, sheet: str) -> Path:
     target = xlsx_beside(csv_path)
     if target.is_file() and target.stat().st_mtime >= csv_path.stat().st_mtime:
         return target
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    from rescheduler.write.xlsxsink import XlsxSink
 
-    book = Workbook(write_only=True)
-    sheet_: Any = book.create_sheet(sheet)
+    def width(name: str) -> float:
+        return 34.0 if name in ("appointId", "error") else 16.0
+
+    partial = target.with_name(f".{target.name}.partial")
     with csv_path.open(encoding="utf-8-sig", newline="") as handle:
         rows = csv.reader(handle)
         header = next(rows, [])
-        for i, name in enumerate(header, 1):
-            dim = sheet_.column_dimensions[get_column_letter(i)]
-            dim.width = 34.0 if name in ("appointId", "error") else 16.0
-            if i <= input_columns:
-                dim.number_format = "@"
-        sheet_.freeze_panes = "A2"
-        bold = []
-        for name in header:
-            cell = WriteOnlyCell(sheet_, xlsx_text(name))
-            cell.data_type, cell.font = "s", Font(bold=True)
-            bold.append(cell)
-        sheet_.append(bold)
-        numeric = {i for i, name in enumerate(header) if name in NUMBER_COLUMNS}
-        for record in rows:
-            out: list[Any] = []
-            for i, value in enumerate(record):
-                if not value:
-                    out.append(None)
-                elif i in numeric and value.isdigit():
-                    out.append(int(value))
-                else:
-                    cell = WriteOnlyCell(sheet_, xlsx_text(restore(value)))
-                    cell.data_type = "s"  # never a formula, never a number
-                    if i < input_columns:
-                        cell.number_format = "@"
-                    out.append(cell)
-            sheet_.append(out)
-    partial = target.with_name(f".{target.name}.partial")
-    book.save(partial)
+        sink = XlsxSink(partial, header, input_columns, sheet, width)
+        try:
+            numeric = {i for i, name in enumerate(header) if name in NUMBER_COLUMNS}
+            for record in rows:
+                sink.write_row(
+                    [
+                        None if not value
+                        else int(value) if i in numeric and value.isdigit()
+                        else restore(value)
+                        for i, value in enumerate(record)
+                    ]
+                )  # fmt: skip
+        except BaseException:
+            sink.abandon()
+            partial.unlink(missing_ok=True)
+            raise
+        sink.close()
     os.replace(partial, target)
     return target

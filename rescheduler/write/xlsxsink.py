@@ -26,6 +26,7 @@ from rescheduler.i18n import _
 from rescheduler.write.safecell import xlsx_text
 
 XLSX_MAX_ROWS = 1_048_576
+XLSX_MAX_COLUMNS = 16_384
 Cell = str | int | None
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -109,6 +110,7 @@ class XlsxSink:
         self._path, self._text_columns, self._rows = path, text_columns, 0
         if path.is_dir():
             raise IsADirectoryError(errno.EISDIR, "is a directory")
+        self._check_width(len(columns))
         self._letters = _letters(len(columns))
         # Opened now, not at close, so an unwritable directory fails before anything is sent,
         # and kept open: the workbook is written into this file, whatever is at its name then.
@@ -138,6 +140,14 @@ class XlsxSink:
         letters = zip(self._letters, columns, strict=True)
         self._append("".join(_text(f"{c}1", name, _BOLD) for c, name in letters))
 
+    def _check_width(self, columns: int) -> None:
+        if columns > XLSX_MAX_COLUMNS:
+            raise OutputError(
+                _("cannot write {path}: over {max:,} columns; use .csv").format(
+                    path=self._path, max=XLSX_MAX_COLUMNS
+                )
+            )
+
     def _put(self, xml: str) -> None:
         try:
             self._sheet.write(xml.encode("utf-8"))
@@ -159,6 +169,9 @@ class XlsxSink:
         self._put(f'<row r="{self._rows}">{cells}</row>')
 
     def write_row(self, cells: Sequence[Cell]) -> None:
+        if len(cells) > len(self._letters):  # a row wider than the header (a hand-made CSV)
+            self._check_width(len(cells))
+            self._letters = _letters(len(cells))
         n, text_columns, out = self._rows + 1, self._text_columns, []
         for i, value in enumerate(cells):
             if value is None or value == "":
