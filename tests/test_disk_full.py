@@ -176,3 +176,38 @@ def test_a_workbook_report_that_cannot_grow_is_one_line_and_leaves_no_partial(
     assert "File too large" in message
     assert not (tmp_path / "out.xlsx").exists()
     assert not (tmp_path / "out.xlsx.partial").exists()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_file_that_fails_in_its_last_bytes_is_an_error_not_a_success(
+    tmp_path: Path, suffix: str
+) -> None:
+    """The last bytes (a CSV's buffer, a workbook's final deflate block and directory) fail
+    when the file is closed: that was exit 0, 'results: ...' and no file (hostile test of the
+    XLSX writer). Now one line, exit 2 (a dry run), the earlier file kept."""
+    import resource
+
+    write_csv(tmp_path / "in.csv", simple_rows(300))
+    config = write_config(tmp_path / "c.toml", "http://127.0.0.1:9")
+    out = tmp_path / f"out{suffix}"
+    args = ("validate", str(tmp_path / "in.csv"), "-c", str(config), "--out", str(out))
+    first = spawn(*args)
+    first.communicate(timeout=60)
+    assert first.returncode == 0
+    size = out.stat().st_size
+    out.write_bytes(b"an earlier file")
+
+    def just_short() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size - 30, size - 30))
+
+    client = spawn(*args, preexec_fn=just_short)
+    _, raw = client.communicate(timeout=60)
+    err = raw.decode()
+    assert client.returncode == 2, err
+    assert "Traceback" not in err
+    assert "Exception ignored" not in err
+    [message] = [line for line in err.splitlines() if line.startswith("rescheduler: error:")]
+    assert "cannot write" in message
+    assert "File too large" in message
+    assert out.read_bytes() == b"an earlier file"

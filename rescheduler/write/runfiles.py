@@ -235,10 +235,13 @@ class RunFiles:
         if self._done:
             return
         self._done = True
+        closing: OutputError | None = None  # the last bytes or the archive's directory failed
         try:
             for writer in self._writers:
                 writer.finish()
         except OutputError as exc:
+            if self.failure is None:  # new: not a failure already reported while running
+                closing = exc
             self.failure = self.failure or exc
         if publish and self.complete:
             report = self._writers[0]
@@ -255,6 +258,8 @@ class RunFiles:
                 if writer.owns_partial():  # never another program's file under that name
                     with contextlib.suppress(OSError):
                         writer.partial.unlink()
+        if publish and closing is not None:  # asked to publish, and could not: never silent
+            raise closing
 
     def partials(self) -> list[Path]:
         return [w.partial for w in self._writers if w.partial.exists()]

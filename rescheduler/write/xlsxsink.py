@@ -203,7 +203,8 @@ class XlsxSink:
                 sheet.close()
         if (archive := getattr(self, "_zip", None)) is not None:
             archive.fp = None  # written no more: the archive's own clean-up must not try either
-        self._file.close()
+        with contextlib.suppress(OSError):  # its buffer's last bytes fail again on a full disk
+            self._file.close()
 
     def close(self) -> None:
         if self._file.closed:
@@ -212,8 +213,7 @@ class XlsxSink:
             self._put("</sheetData></worksheet>")
             self._sheet.close()
             self._zip.close()
+            self._file.close()
         except BaseException:
             self.abandon()
             raise
-        finally:
-            self._file.close()
