@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,17 @@ def limited() -> None:  # runs in the child, before exec
 
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # ignored signals survive exec
     resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
+
+
+def one_error_line(client: subprocess.Popen[bytes]) -> str:
+    """The dry run's one error line: exit 2, no traceback, no noise from a clean-up."""
+    _, raw = client.communicate(timeout=60)
+    err = raw.decode()
+    assert client.returncode == 2, err
+    assert "Traceback" not in err
+    assert "Exception ignored" not in err
+    [message] = [line for line in err.splitlines() if line.startswith("rescheduler: error:")]
+    return message
 
 
 def journal_successes(path: Path) -> set[str]:
@@ -166,12 +178,7 @@ def test_a_workbook_report_that_cannot_grow_is_one_line_and_leaves_no_partial(
         "validate", str(tmp_path / "in.csv"), "-c", str(config),
         "--out", str(tmp_path / "out.xlsx"), preexec_fn=limited,
     )  # fmt: skip
-    _, raw = client.communicate(timeout=60)
-    err = raw.decode()
-    assert client.returncode == 2, err
-    assert "Traceback" not in err
-    assert "Exception ignored" not in err
-    [message] = [line for line in err.splitlines() if line.startswith("rescheduler: error:")]
+    message = one_error_line(client)
     assert message.startswith(f"rescheduler: error: cannot write {tmp_path / 'out.xlsx'}")
     assert "File too large" in message
     assert not (tmp_path / "out.xlsx").exists()
@@ -202,12 +209,7 @@ def test_a_file_that_fails_in_its_last_bytes_is_an_error_not_a_success(
         resource.setrlimit(resource.RLIMIT_FSIZE, (size - 30, size - 30))
 
     client = spawn(*args, preexec_fn=just_short)
-    _, raw = client.communicate(timeout=60)
-    err = raw.decode()
-    assert client.returncode == 2, err
-    assert "Traceback" not in err
-    assert "Exception ignored" not in err
-    [message] = [line for line in err.splitlines() if line.startswith("rescheduler: error:")]
+    message = one_error_line(client)
     assert "cannot write" in message
     assert "File too large" in message
     assert out.read_bytes() == b"an earlier file"
