@@ -9,7 +9,8 @@ import pytest
 
 from rescheduler.errors import InputFileError
 from rescheduler.models import Row
-from rescheduler.read.reader import column_letter, open_table
+from rescheduler.read.columns import column_letter
+from rescheduler.read.reader import open_table
 
 ID = "174729926098016859445364892091"
 

@@ -144,7 +144,7 @@ def _refuse_near_misses(
                 "name clearly different from {field}"
             ).format(
                 n=idx + 1,
-                letter=_letter(idx),
+                letter=column_letter(idx),
                 header=repr(header),
                 field=field,
                 mapping=f"{header!r} = {field!r}".replace("'", '"'),
@@ -154,7 +154,8 @@ def _refuse_near_misses(
         )
 
 
-def _letter(index: int) -> str:
+def column_letter(index: int) -> str:
+    """0-based column index -> spreadsheet letters (0 -> A, 26 -> AA)."""
     letters = ""
     index += 1
     while index:

@@ -33,7 +33,8 @@ from pathlib import Path
 
 from rescheduler.errors import InputFileError
 from rescheduler.i18n import _
-from rescheduler.read.reader import MAX_CELL_CHARS, column_letter
+from rescheduler.read.columns import column_letter
+from rescheduler.read.reader import MAX_CELL_CHARS
 
 # Appended after the last line: it ends up inside a cell only when a quote is still open.
 _END = "\ue000rescheduler: end of file\ue000"

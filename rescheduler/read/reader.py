@@ -41,7 +41,7 @@ from types import TracebackType
 from rescheduler.errors import InputFileError
 from rescheduler.i18n import _
 from rescheduler.models import Mark, Row
-from rescheduler.read.columns import normalise_header, strip_edges
+from rescheduler.read.columns import column_letter, normalise_header, strip_edges
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 MAX_CELL_CHARS = 32_767  # Excel's own cell maximum: the one cell-size limit of every format
@@ -49,16 +49,6 @@ XLSX_SUFFIXES = (".xlsx", ".xlsm")
 OTHER_SHEET_SUFFIXES = (".xls", ".xlsb", ".ods")
 SHEET_SUFFIXES = XLSX_SUFFIXES + OTHER_SHEET_SUFFIXES
 ZIP_SHEET_SUFFIXES = (*XLSX_SUFFIXES, ".xlsb", ".ods")  # workbooks that are zip archives
-
-
-def column_letter(index: int) -> str:
-    """0-based column index -> spreadsheet letters (0 -> A, 26 -> AA)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 class Table:

@@ -32,7 +32,8 @@ from pathlib import Path
 from rescheduler.errors import InputFileError
 from rescheduler.i18n import N_, _
 from rescheduler.models import Mark, Row
-from rescheduler.read.reader import MAX_CELL_CHARS, Table, column_letter
+from rescheduler.read.columns import column_letter
+from rescheduler.read.reader import MAX_CELL_CHARS, Table
 
 VISIBLE, HIDDEN, VERY_HIDDEN = "visible", N_("hidden"), N_("very hidden")  # shown through _()
 Cells = tuple[int, list[str], dict[int, str]]

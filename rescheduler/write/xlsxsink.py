@@ -23,6 +23,7 @@ from xml.sax.saxutils import quoteattr
 
 from rescheduler.errors import OutputError
 from rescheduler.i18n import _
+from rescheduler.read.columns import column_letter
 from rescheduler.write.safecell import xlsx_text
 
 XLSX_MAX_ROWS = 1_048_576
@@ -82,14 +83,7 @@ def _width(name: str) -> float:
 
 def _letters(count: int) -> list[str]:
     """Column letters A, B, ... for ``count`` columns."""
-    out = []
-    for n in range(1, count + 1):
-        letters = ""
-        while n:
-            n, rest = divmod(n - 1, 26)
-            letters = chr(65 + rest) + letters
-        out.append(letters)
-    return out
+    return [column_letter(i) for i in range(count)]
 
 
 def _text(ref: str, value: str, style: int) -> str:
