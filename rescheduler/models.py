@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from rescheduler.quickinit import quick_init
+
 
 class Status(StrEnum):
     """Final outcome of one input row (design.md section 5)."""
@@ -48,6 +50,7 @@ class Mark(str):
         return mark
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Row:
     """One data row as read: every cell as text, exactly as written (never type-guessed).
@@ -70,6 +73,7 @@ class Row:
     hidden: bool = False
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One reason a row is invalid; ``column`` is the header as written in the file.
@@ -86,6 +90,7 @@ class Problem:
         return f"{self.column}: {self.message}"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class UpdateRequest:
     """A validated change to one reservation. ``None`` means "leave unchanged" (not sent)."""
@@ -112,6 +117,7 @@ class UpdateRequest:
         return out
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class WireRequest:
     """What is sent for one row: the URL path and the body bytes (serialised once)."""
@@ -124,6 +130,7 @@ class WireRequest:
     payload_hash: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """The classified result of one attempt (transport.py builds these)."""
@@ -150,6 +157,7 @@ class OutcomeKind(StrEnum):
     TIMEOUT = "timeout"  # no answer in time
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RowResult:
     """The final outcome of one input row, as the report writes it."""

@@ -52,6 +52,7 @@ from rescheduler.errors import (
 )
 from rescheduler.i18n import _
 from rescheduler.models import Outcome, OutcomeKind, RowResult, Status, WireRequest
+from rescheduler.quickinit import quick_init
 from rescheduler.send.ratelimit import RateLimiter
 from rescheduler.send.retry import RetryPolicy
 from rescheduler.send.rowresults import RETRY_AFTER_TOO_LONG, abandoned, crashed, final
@@ -63,6 +64,7 @@ from rescheduler.write.reorder import Reorder
 log = logging.getLogger("rescheduler")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class WorkItem:
     """A row to send."""
@@ -74,6 +76,7 @@ class WorkItem:
     seq: int = 0
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Done:
     """A row's final result, with what the journal needs to identify it."""
