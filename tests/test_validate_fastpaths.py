@@ -66,6 +66,8 @@ near_texts = st.text(alphabet=st.sampled_from("0123456789-:T /.Z+٣"), min_size=
 @example("2026-03-08 02:30:00", "America/New_York")  # a DST gap: refused
 @example("2026-11-01T01:30:00", "America/New_York")  # a DST fold: refused
 @example("2026-10-04 02:10:00", "Australia/Lord_Howe")  # a half-hour gap
+@example("2026-04-05 01:45:00", "Australia/Lord_Howe")  # a half-hour fold
+@example("2026-06-01 23:59:60", "UTC")  # a leap second: no such time here
 @example("2026-02-29 10:00:00", "UTC")  # no such day
 @example("0000-01-01 00:00:00", "UTC")  # no year 0
 @example("2026-06-01 24:00:00", "UTC")

@@ -54,6 +54,7 @@ _DATE_ONLY = re.compile(r"\d{4}[-/]\d{1,2}[-/]\d{1,2}")
 _SERIAL = re.compile(r"\d{1,7}\.\d+")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE = datetime(1970, 1, 1)
+_FROM_ISO = datetime.fromisoformat
 _MS = timedelta(milliseconds=1)
 _QUARTER_HOUR = timedelta(minutes=15)
 _GMTIME_MAX_MS = 32_503_680_000_000  # 3000-01-01: time.gmtime's range on every platform
@@ -175,22 +176,18 @@ def parse_usual(text: str, tz: ZoneInfo) -> int | None:
     then ``parse_appoint_time`` says why. The caller checks the horizon.
     """
     if len(text) == 19:
-        if _PLAIN.fullmatch(text) is None:
-            return None
-        year = int(text[:4])
-        if not 1900 <= year <= 9000:  # near datetime's limits: the general path says why
+        if _PLAIN.fullmatch(text) is None or text[11:13] > "23":  # hour 24: the general path
             return None
         try:
-            first = datetime(
-                year, int(text[5:7]), int(text[8:10]),
-                int(text[11:13]), int(text[14:16]), int(text[17:]), 0, tz,
-            )  # fmt: skip
+            naive = _FROM_ISO(text)  # the form is checked above: this is only the C parser
         except ValueError:  # no such date or time
             return None
-        offset = first.utcoffset()
-        if offset is None or offset != first.replace(fold=1).utcoffset():
+        if not 1900 <= naive.year <= 9000:  # near datetime's limits: the general path says why
+            return None
+        offset = tz.utcoffset(naive)  # ZoneInfo reads the wall time and its fold
+        if offset is None or offset != tz.utcoffset(naive.replace(fold=1)):
             return None  # a DST gap or fold (what wall_time_ms checks)
-        return (first - _EPOCH) // _MS
+        return (naive - offset - _EPOCH_NAIVE) // _MS
     if 12 <= len(text) <= 13 and text.isdigit() and text.isascii():
         return int(text)
     return None
