@@ -5,7 +5,8 @@
   the cells calamine cannot describe: formulas without a saved value and error cells (calamine
   reads both as empty), and cells whose number format shows a date only, a time only or a
   duration (calamine reads a date-only cell and 00:00 alike). A sheet with none of those is
-  not scanned again after the first look.
+  not scanned again after the first look. The load runs in a thread (``xlsxload``) while the
+  first look reads the XML: calamine releases the GIL, so on two cores the two overlap.
 - A larger sheet is streamed by ``xlsxstream`` (calamine holds a whole sheet: 420 MB at
   1,048,576 rows), 1 MB of XML at a time, memory flat in the rows.
 
@@ -20,7 +21,6 @@ streamed). What each cell becomes: ``cellvalue``; merged ranges:
 
 from __future__ import annotations
 
-import os
 import zipfile
 import zlib
 from collections.abc import Generator
@@ -45,6 +45,7 @@ from rescheduler.read.spreadsheet import (
     choose_sheet,
     too_long,
 )
+from rescheduler.read.xlsxload import SheetLoad
 from rescheduler.read.xlsxlook import look_at_sheet
 from rescheduler.read.xlsxparts import (
     CHUNK,
@@ -92,6 +93,7 @@ class XlsxTable(SpreadsheetTable):
         self._package: Package | None = None
         self._book: Any = None
         self._loaded: Any = None  # the sheet as python-calamine loaded it, or None: streamed
+        self._loading: SheetLoad | None = None
         try:
             self._package = package = Package(path)
             book = package.book()
@@ -102,6 +104,9 @@ class XlsxTable(SpreadsheetTable):
                 raise self._error(
                     _("the sheet {name} is missing from the workbook").format(name=repr(entry.name))
                 )
+            size = package.zip.getinfo(self._part).file_size
+            if size <= LOAD_MAX_XML_BYTES:  # loads while the look below reads the XML
+                self._loading = SheetLoad(path, entry.name)
             kinds = package.style_kinds(book.styles)
             self._dates = {str(i): k for i, k in enumerate(kinds) if k is not NumberKind.NUMBER}
             self._date1904, self._full_calc = book.date1904, book.full_calc_on_load
@@ -109,9 +114,11 @@ class XlsxTable(SpreadsheetTable):
             self._max_row, self.merges, all_placed = look.max_row, look.merges, look.all_placed
             self.hidden_rows, self.hidden_columns = look.hidden_rows, look.hidden_columns
             self._special = look.special
-            size = package.zip.getinfo(self._part).file_size
-            if all_placed and size <= LOAD_MAX_XML_BYTES:
-                self._loaded = self._load(entry.name)
+            if self._loading is not None:
+                self._book, loaded = self._loading.result()
+                self._loading = None
+                if all_placed:  # else calamine's rows could not be matched: streamed
+                    self._loaded = loaded
             self._strings = [] if self._loaded else package.shared_strings(book.shared_strings)
             self._read_header()
         except InputFileError:
@@ -130,22 +137,15 @@ class XlsxTable(SpreadsheetTable):
 
     def close(self) -> None:
         super().close()
+        if self._loading is not None:  # refused while loading: wait, then let it go
+            self._book = self._loading.result(raising=False)[0]
+            self._loading = None
         if self._package is not None:
             self._package.close()
             self._package = None
         if self._book is not None:
             self._book.close()
             self._book, self._loaded = None, None
-
-    def _load(self, name: str) -> Any:
-        """The sheet loaded by python-calamine, or None if calamine cannot read this file."""
-        import python_calamine
-
-        try:
-            self._book = python_calamine.CalamineWorkbook.from_path(os.fspath(self.path))
-            return self._book.get_sheet_by_name(name)
-        except python_calamine.CalamineError:
-            return None  # the streaming reader reads what it can, or says why not
 
     def estimate_rows(self) -> int | None:
         last = self._max_row

@@ -1,0 +1,92 @@
+"""The sheet loads in a thread while its XML is looked at: nothing of it outlives the table.
+
+Each test ends with no loading thread alive: a refused file waits for its load before the
+error reaches the caller, and what went wrong inside the thread is raised in the caller's.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from rescheduler.errors import InputFileError
+from rescheduler.read import xlsx, xlsxload
+from rescheduler.read.reader import open_table
+from tests.xlsxfiles import raw_xlsx, workbook
+
+ID = "174729926098016859445364892091"
+
+
+def loading_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == xlsxload.THREAD_NAME]
+
+
+def row(n: int, ident: str) -> str:
+    return (
+        f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>{ident}</t></is></c>'
+        f'<c r="B{n}" t="inlineStr"><is><t>agent</t></is></c></row>'
+    )
+
+
+def test_a_loaded_sheet_reads_through_the_thread_and_leaves_none_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load, ran_in = xlsxload.SheetLoad._load, []
+
+    def watched(self: xlsxload.SheetLoad, path: str, name: str) -> None:
+        ran_in.append(threading.current_thread().name)
+        load(self, path, name)
+
+    monkeypatch.setattr(xlsxload.SheetLoad, "_load", watched)
+    path = workbook(tmp_path / "a.xlsx", {"s": [["appointId", "workNo"], [ID, "7"]]})
+    with open_table(path) as table:
+        assert table._loaded is not None  # type: ignore[attr-defined]  # calamine's rows
+        assert [r.values for r in table.rows()] == [(ID, "7")]
+    assert ran_in == [xlsxload.THREAD_NAME]
+    assert loading_threads() == []
+
+
+def test_a_file_the_look_refuses_waits_for_its_load(tmp_path: Path) -> None:
+    rows = row(1, "appointId") + row(3, ID) + row(2, ID[:-1] + "1")  # out of order
+    path = raw_xlsx(tmp_path / "o.xlsx", rows)
+    with pytest.raises(InputFileError, match="row 2 comes after row 3"):
+        open_table(path)
+    assert loading_threads() == []
+
+
+def test_cells_without_references_are_streamed_and_the_load_is_closed(tmp_path: Path) -> None:
+    rows = row(1, "appointId") + '<row r="2"><c t="inlineStr"><is><t>' + ID + "</t></is></c></row>"
+    path = raw_xlsx(tmp_path / "n.xlsx", rows)
+    with open_table(path) as table:
+        assert table._loaded is None  # type: ignore[attr-defined]  # streamed
+        assert [r.values for r in table.rows()] == [(ID, "")]
+    assert loading_threads() == []
+
+
+def test_an_error_inside_the_thread_is_raised_in_the_callers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import python_calamine
+
+    def unreadable(path: str) -> object:
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_path", unreadable)
+    path = workbook(tmp_path / "p.xlsx", {"s": [["appointId", "workNo"], [ID, "7"]]})
+    with pytest.raises(InputFileError, match=r"cannot read the workbook.*Permission denied"):
+        open_table(path)
+    assert loading_threads() == []
+
+
+def test_a_sheet_too_large_to_load_starts_no_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(xlsx, "LOAD_MAX_XML_BYTES", -1)
+    started: list[object] = []
+    monkeypatch.setattr(xlsxload.SheetLoad, "__init__", lambda *a: started.append(a))
+    path = workbook(tmp_path / "b.xlsx", {"s": [["appointId", "workNo"], [ID, "7"]]})
+    with open_table(path) as table:
+        assert [r.values for r in table.rows()] == [(ID, "7")]
+    assert started == []
