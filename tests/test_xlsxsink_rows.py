@@ -61,3 +61,22 @@ def test_a_row_at_once_writes_what_cell_by_cell_writes(rows: list[list[str | int
 )
 def test_which_rows_take_the_fast_way(texts: list[str], fast: bool) -> None:
     assert (xlsxsink._escaped(texts) is not None) is fast
+
+
+@pytest.mark.parametrize("name", ["results", 'a "quoted" & <odd> name', "改约\tx"])
+def test_the_sheet_name_reads_back_as_given(tmp_path: Path, name: str) -> None:
+    from openpyxl import load_workbook
+
+    sink = XlsxSink(tmp_path / "n.xlsx", ["h"], 1, name)
+    sink.write_row(["x"])
+    sink.close()
+    assert load_workbook(tmp_path / "n.xlsx", read_only=True).sheetnames == [name]
+
+
+def test_writing_workbooks_does_not_import_urllib() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, rescheduler.write.xlsxsink; print('urllib.request' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"  # xml.sax.saxutils pulled it in: ~40 ms per start
