@@ -166,6 +166,33 @@ def test_rules_change_the_sent_columns_and_keep_the_listed_values_beside() -> No
     assert cells["can_reschedule"] == "yes"
 
 
+@pytest.mark.parametrize(
+    "rules",
+    [Rules(sets=(("userAccount", "zhao.lei"),)), Rules(shift=Shift(1, "d")),
+     Rules(sets=(("workNo", "125"),), move_to=date(2030, 2, 1))],
+)  # fmt: skip
+def test_with_rules_the_listed_remark_is_context_and_never_sent(rules: Rules) -> None:
+    """H2-9: the remark cell is empty (= unchanged) on every row; listed_remark shows it."""
+    shape = layout([*DOC_FIELDS, "remark"], setup(rules))
+    assert "remark" in shape.columns  # a reviewer may still type a new remark
+    assert ("listed_remark", "remark") in shape.context
+    for fields in ({}, {"callType": "2"}, {"appointTime": NOW - 1}, {"remark": "  padded  "}):
+        data = item(**{"remark": "call back", **fields})
+        cells = row(data, setup(rules), seen=[*DOC_FIELDS, "remark"])
+        assert cells["remark"] == ""
+        assert cells["listed_remark"] == data["remark"]
+        assert "remark not exported" not in cells["note"]  # nothing was left out of a sent cell
+    # a server that sends no remark: no remark column, and no listed_remark either
+    assert "listed_remark" not in layout(DOC_FIELDS, setup(rules)).headers
+    assert "remark" not in layout(DOC_FIELDS, setup(rules)).columns
+
+
+def test_without_rules_the_remark_column_is_the_listed_remark() -> None:
+    cells = row(item(remark="call back"), setup())
+    assert cells["remark"] == "call back"
+    assert "listed_remark" not in cells
+
+
 def test_a_time_rule_that_lands_in_a_gap_is_refused_for_that_row() -> None:
     new_york = ZoneInfo("America/New_York")
     at = parse_appoint_time("2030-03-01 02:30", new_york)

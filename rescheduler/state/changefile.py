@@ -5,11 +5,16 @@ Columns, in order (``layout``):
 1. ``appointId``; the deployment's agent column (``userAccount``, or ``workNo`` on an
    op-independent server); the other agent column only when ``--set`` fills it;
    ``appointTime`` in the configured zone (``wall.format_wall``); ``remark`` when the server sent
-   remarks (or ``--set remark``). These are what ``run`` sends.
+   remarks (or ``--set remark``). These are what ``run`` sends: the listed values in a plain
+   export (no rules: the file to edit by hand). With rules the remark cell holds ``--set
+   remark``'s text or stays empty (= unchanged; a reviewer may type one): the listed remark is
+   never sent again (the server may refuse its own stored remark, or it may change between
+   the export and the run).
 2. ``can_reschedule`` (``yes``/``no``; ``run`` skips ``no`` rows) and ``note`` (why not, and
    anything else a reviewer must know).
 3. Read-only context: ``listed_<field>`` for each value a rule changed (current -> new side by
-   side), then every other field the server sent, in the order first seen, under its own name
+   side), and ``listed_remark`` whenever rules are given (the remark the sent column leaves out),
+   then every other field the server sent, in the order first seen, under its own name
    (``calledNo``, ``taskName``, ``callType``, ``timeout``, ``userName`` ...); a name that ``run``
    would read as an input column (``workNo`` on a standard server, ``vdnId``) gets ``listed_``.
    Timestamps (``beginTime``, ``endTime``) are written in the zone too.
@@ -20,10 +25,11 @@ fields the server filters on is not documented, so the export checks: a rule nev
 reservation that was not asked for); when a time rule cannot be applied (no appointTime, a
 daylight-saving gap or fold); when it has no agent to send; or when its appointTime is in the
 past or beyond ``input.max_days_ahead`` (``run`` would refuse it). A row marked for what
-the server reports (automatic, expired, not asked for) shows the listed values; a row held
-after the rules were applied (past, horizon, no agent) shows the changed values, so fixing it
-by hand keeps the intended change. A value a sheet cell cannot hold exactly (surrounding
-spaces) is not written to a sent column: a remark is left empty (unchanged) with a note.
+the server reports (automatic, expired, not asked for) shows the listed values (with rules,
+the remark stays empty); a row held after the rules were applied (past, horizon, no agent)
+shows the changed values, so fixing it by hand keeps the intended change. A value a sheet
+cell cannot hold exactly (surrounding spaces) is not written to a sent column: a remark is
+left empty (unchanged) with a note.
 Absent fields stay absent: an empty cell, never a made-up value.
 
 In an op-independent deployment the ``workNo`` column is the item's ``workNo`` when the server
@@ -148,7 +154,7 @@ def layout(seen: Sequence[str], setup: Setup) -> Layout:
     changed = {
         agent_key: rules.value(agent) is not None,
         APPOINT_TIME: rules.changes_time,
-        REMARK: rules.value(REMARK) is not None,
+        REMARK: rules.given,  # with rules the remark column never holds the listed remark
     }
     for key, is_changed in changed.items():
         if is_changed and key in seen:
@@ -215,7 +221,8 @@ def change_row(item: Item, ident: str, shape: Layout, setup: Setup) -> ChangeRow
     agent = field_text(item, shape.agent_key)
     other: str | None = None
     when = timestamp(item, APPOINT_TIME)
-    remark = field_text(item, REMARK)
+    # With rules, only --set remark is sent (below); the listed remark is in listed_remark.
+    remark = None if rules.given else field_text(item, REMARK)
     if when is None and item.get(APPOINT_TIME) is not None:
         notes.append(
             _("the listed appointTime {value} is not epoch milliseconds: left empty").format(

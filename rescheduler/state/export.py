@@ -248,7 +248,14 @@ def format_export(result: ExportResult, job: ExportJob) -> str:
     lines.append(_("  times written in {zone}").format(zone=result.timezone))
     if "remark" not in result.columns:
         lines.append(_("  no remark column: the server's list items carry no remark"))
-    if job.rules.sets or job.rules.changes_time:
+    if "remark" in result.columns and job.rules.given and job.rules.value("remark") is None:
+        lines.append(
+            _(
+                "  remark column left empty: run leaves each remark as it is (the current one is "
+                "in listed_remark; type a new one in the remark cell to change it)"
+            )
+        )
+    if job.rules.given:
         changes = [f"--set {name}={value}" for name, value in job.rules.sets]
         if job.rules.time_rule:
             changes.append(job.rules.time_rule)

@@ -3,6 +3,8 @@
 - ``--set userAccount=NAME``, ``--set workNo=ID``, ``--set remark=TEXT``: that column becomes
   the value on every row that can be rescheduled. The value must be written as a sheet would
   keep it (no surrounding spaces; not empty: an empty cell means "leave unchanged").
+  Without ``--set remark``, an export with any rule sends no remark: its remark column is left
+  empty (``changefile``), so ``run`` sends only what the rules change.
 - ``--shift +1d`` / ``-2h`` / ``+30m``: days are calendar days in the configured zone (same time
   of day, so a shift across a daylight-saving change keeps 09:00 at 09:00); hours and minutes
   are elapsed time.
@@ -60,6 +62,11 @@ class Rules:
     @property
     def changes_time(self) -> bool:
         return self.shift is not None or self.move_to is not None
+
+    @property
+    def given(self) -> bool:
+        """Whether any rule was given (else the export is the plain "edit by hand" file)."""
+        return bool(self.sets) or self.changes_time
 
     @property
     def time_rule(self) -> str:

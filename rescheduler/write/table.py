@@ -25,7 +25,7 @@ from rescheduler.write.safecell import csv_line, neutralise, quote_row
 from rescheduler.write.targets import UNWRITABLE_SUFFIXES
 from rescheduler.write.xlsxsink import XlsxSink
 
-WIDE = {"appointId": 34, "remark": 30, "note": 50, "appointTime": 21}
+WIDE = {"appointId": 34, "remark": 30, "listed_remark": 30, "note": 50, "appointTime": 21}
 
 
 def _width(name: str) -> float:
