@@ -6,7 +6,10 @@ error reaches the caller, and what went wrong inside the thread is raised in the
 
 from __future__ import annotations
 
+import signal
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -90,3 +93,79 @@ def test_a_sheet_too_large_to_load_starts_no_thread(
     with open_table(path) as table:
         assert [r.values for r in table.rows()] == [(ID, "7")]
     assert started == []
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, MemoryError])
+def test_an_open_stopped_by_ctrl_c_or_memory_waits_for_its_load_and_closes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop: type[BaseException]
+) -> None:
+    """Ctrl-C during the look used to leave the load running (a Ctrl-C'd validate then read
+    the file again for its ``not_sent`` report while the first load went on: 107 -> 157 MB
+    at a 48 MB sheet) and its workbook open."""
+    import python_calamine
+
+    from_path, opened = python_calamine.CalamineWorkbook.from_path, []
+
+    def recorded(path: str) -> object:
+        opened.append(from_path(path))
+        return opened[-1]
+
+    def stopped(*args: object) -> None:
+        raise stop
+
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_path", recorded)
+    monkeypatch.setattr(xlsx, "look_at_sheet", stopped)
+    path = workbook(tmp_path / "i.xlsx", {"s": [["appointId", "workNo"], [ID, "7"]]})
+    with pytest.raises(stop):
+        open_table(path)
+    assert len(opened) == 1  # the load was waited for...
+    with pytest.raises(python_calamine.WorkbookClosed):
+        opened[0].get_sheet_by_name("s")  # ...and its workbook closed
+    assert loading_threads() == []
+
+
+def test_a_wait_cut_short_by_ctrl_c_still_waits_for_the_load_the_next_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Python 3.11 a ``Thread.join`` cut short by Ctrl-C marks the thread as ended while it
+    runs (CPython gh-90882): a second join returns at once, and closing the table after it
+    closed the workbook under calamine's feet (``RuntimeError: Already borrowed``, an internal
+    error instead of "interrupted": seen with a Ctrl-C 1 s into a validate of a 48 MB sheet
+    when the table first waited for its load on Ctrl-C through ``join``)."""
+    import python_calamine
+
+    main, from_path = threading.main_thread().ident, python_calamine.CalamineWorkbook.from_path
+    assert main == threading.get_ident()
+
+    def caller_waits() -> None:  # polls, bounded: nothing here depends on how long it takes
+        for _ in range(10_000):
+            frame = sys._current_frames().get(main)
+            if frame is not None and frame.f_code.co_name in ("wait", "_wait_for_tstate_lock"):
+                while frame is not None and frame.f_code is not xlsxload.SheetLoad.result.__code__:
+                    frame = frame.f_back
+                if frame is not None:  # blocked inside SheetLoad.result
+                    return
+            time.sleep(0.001)
+
+    def interrupted_then_loaded(path: str) -> object:
+        caller_waits()
+        signal.pthread_kill(main, signal.SIGUSR1)  # Ctrl-C while the caller waits
+        caller_waits()  # ...and waits again
+        return from_path(path)
+
+    def ctrl_c(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_path", interrupted_then_loaded)
+    path = workbook(tmp_path / "w.xlsx", {"s": [["appointId", "workNo"], [ID, "7"]]})
+    previous = signal.signal(signal.SIGUSR1, ctrl_c)
+    try:
+        load = xlsxload.SheetLoad(path, "s")
+        with pytest.raises(KeyboardInterrupt):
+            load.result()
+        book, sheet = load.result()
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    assert sheet is not None  # the second wait lasted until the load was done
+    book.close()
+    assert loading_threads() == []

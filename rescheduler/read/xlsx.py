@@ -134,6 +134,9 @@ class XlsxTable(SpreadsheetTable):
                     reason=exc, hint=damaged(suffix)
                 )
             ) from exc
+        except BaseException:  # Ctrl-C, MemoryError...: the load is waited for and closed too
+            self.close()
+            raise
 
     def close(self) -> None:
         super().close()

@@ -23,6 +23,7 @@ class SheetLoad:
         self._book: Any = None
         self._sheet: Any = None
         self._error: BaseException | None = None
+        self._done = threading.Event()  # waited on instead of join(): see ``result``
         self._thread = threading.Thread(
             target=self._load, args=(os.fspath(path), name), name=THREAD_NAME, daemon=True
         )
@@ -38,13 +39,19 @@ class SheetLoad:
             self._sheet = None  # the streaming reader reads what it can, or says why not
         except BaseException as exc:  # raised again in the caller's thread
             self._error = exc
+        finally:
+            self._done.set()
 
     def result(self, *, raising: bool = True) -> tuple[Any, Any]:
         """Wait for the load: ``(workbook, sheet)``; the sheet is None when calamine could not
         read it (the workbook, when opened, is still to be closed). What else went wrong in
         the thread (an ``OSError``, a ``MemoryError``) is raised here, unless ``raising`` is
-        false (when the caller is giving up anyway)."""
-        self._thread.join()
+        false (when the caller is giving up anyway).
+
+        Not ``Thread.join``: on Python 3.11 a join cut short by Ctrl-C marks the thread as
+        ended while it still runs (CPython gh-90882), so the next join returns at once and the
+        workbook would be closed under calamine's feet ("Already borrowed")."""
+        self._done.wait()
         if self._error is not None and raising:
             error, self._error = self._error, None
             raise error
