@@ -18,6 +18,7 @@ class is defined, never a silently different ``__init__``.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -43,12 +44,23 @@ def quick_init(cls: type[T]) -> type[T]:
             namespace[f"_default_{name}"] = field.default
             params_src.append(f"{name}=_default_{name}")
         namespace[f"_set_{name}"] = getattr(cls, name).__set__  # the slot's descriptor
-        body.append(f"    _set_{name}(self, {name})")
-    source = f"def __init__(self, {', '.join(params_src)}):\n" + ("\n".join(body) or "    pass")
-    exec(source, namespace)  # built from field names only, as dataclasses does
-    init = namespace["__init__"]
+        body.append(f"        _set_{name}(self, {name})")
+    # As dataclasses does: the setters and defaults are the arguments of a maker run in the
+    # class's module, so ``__init__`` sees that module's globals (``typing.get_type_hints``)
+    source = (
+        f"def __make__({', '.join(namespace)}):\n"
+        f"    def __init__(self, {', '.join(params_src)}):\n"
+        + ("\n".join(body) or "        pass")
+        + "\n    return __init__"
+    )
+    made: dict[str, Any] = {}
+    module = sys.modules.get(cls.__module__)
+    exec(source, vars(module) if module is not None else {}, made)  # built from field names only
+    original = cls.__init__
+    init = made["__make__"](**namespace)
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__module__ = cls.__module__
-    init.__doc__ = cls.__init__.__doc__
+    init.__doc__ = original.__doc__
+    init.__annotations__ = dict(original.__annotations__)  # the same signature, types included
     cls.__init__ = init  # type: ignore[method-assign]
     return cls
