@@ -237,3 +237,29 @@ def test_rows_out_of_order_or_twice_refuse_the_file(tmp_path: Path, order: str) 
         f"row {second} comes after row {first} in the sheet's data: the file was not saved by a "
         "spreadsheet program as it is, or is damaged. Open it in Excel and save it again"
     )
+
+
+@pytest.mark.parametrize("cut_at", ['<row r="5"', "</sheetData>", "</worksheet>"])
+def test_a_sheet_cut_short_inside_a_whole_archive_refuses_the_file(
+    tmp_path: Path, cut_at: str
+) -> None:
+    # the zip was whole (its CRC right) but the sheet's XML stopped inside row 5: the streaming
+    # reader read rows 2-4 and said nothing, rows 5-11 were never reported
+    import zipfile
+
+    rows = HEAD + "".join(
+        f'<row r="{n}">{inline(f"A{n}", ID[:-2] + f"{n:02d}")}{inline(f"B{n}", "agent")}</row>'
+        for n in range(2, 12)
+    )
+    whole = raw_xlsx(tmp_path / "whole.xlsx", rows)
+    with open_table(whole) as table:
+        assert len(list(table.rows())) == 10
+    cut = tmp_path / "cut.xlsx"
+    with zipfile.ZipFile(whole) as zin, zipfile.ZipFile(cut, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename.endswith("sheet1.xml"):
+                data = data[: data.index(cut_at.encode()) + 4]
+            zout.writestr(info, data)
+    with pytest.raises(InputFileError, match="damaged or incomplete"), open_table(cut) as table:
+        list(table.rows())

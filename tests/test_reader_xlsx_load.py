@@ -68,6 +68,52 @@ def test_cells_without_references_are_streamed_and_the_load_is_closed(tmp_path: 
     assert loading_threads() == []
 
 
+def test_a_sheet_whose_first_cell_has_no_reference_is_not_loaded_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # it would be streamed anyway: loading it cost calamine's CPU and 40 MB for nothing
+    started: list[object] = []
+    monkeypatch.setattr(xlsxload.SheetLoad, "__init__", lambda *a, **k: started.append(a))
+    rows = '<row r="1"><c t="inlineStr"><is><t>appointId</t></is></c></row>'
+    rows += '<row r="2"><c t="inlineStr"><is><t>' + ID + "</t></is></c></row>"
+    path = raw_xlsx(tmp_path / "n.xlsx", rows)
+    with open_table(path) as table:
+        assert [r.values for r in table.rows()] == [(ID,)]
+    assert started == []
+
+
+CAPPED = """
+import resource, sys, threading
+from pathlib import Path
+resource.setrlimit(resource.RLIMIT_AS, (8 << 30, resource.getrlimit(resource.RLIMIT_AS)[1]))
+from rescheduler.read import xlsxload
+from rescheduler.read.reader import open_table
+threads = []
+load = xlsxload.SheetLoad._load
+def watched(self, path, name):
+    threads.append(threading.current_thread().name)
+    load(self, path, name)
+xlsxload.SheetLoad._load = watched
+with open_table(Path(sys.argv[1])) as table:
+    print(table._loaded is not None, [r.values for r in table.rows()], threads)
+"""
+
+
+def test_under_an_address_space_cap_the_sheet_loads_in_the_callers_thread(tmp_path: Path) -> None:
+    # the page's check worker caps its address space: a second thread's malloc arena and stack
+    # count against the cap, and calamine aborts the process when an allocation fails
+    import subprocess
+    import sys
+
+    path = workbook(tmp_path / "c.xlsx", {"s": [["appointId", "workNo"], [ID, "7"]]})
+    script = tmp_path / "capped.py"
+    script.write_text(CAPPED, encoding="utf-8")
+    out = subprocess.run(
+        [sys.executable, str(script), str(path)], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == f"True [('{ID}', '7')] ['MainThread']"
+
+
 def test_an_error_inside_the_thread_is_raised_in_the_callers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

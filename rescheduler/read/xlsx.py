@@ -45,8 +45,8 @@ from rescheduler.read.spreadsheet import (
     choose_sheet,
     too_long,
 )
-from rescheduler.read.xlsxload import SheetLoad
-from rescheduler.read.xlsxlook import look_at_sheet
+from rescheduler.read.xlsxload import SheetLoad, background_allowed
+from rescheduler.read.xlsxlook import first_cell_placed, look_at_sheet
 from rescheduler.read.xlsxparts import (
     CHUNK,
     Package,
@@ -105,8 +105,9 @@ class XlsxTable(SpreadsheetTable):
                     _("the sheet {name} is missing from the workbook").format(name=repr(entry.name))
                 )
             size = package.zip.getinfo(self._part).file_size
-            if size <= LOAD_MAX_XML_BYTES:  # loads while the look below reads the XML
-                self._loading = SheetLoad(path, entry.name)
+            if size <= LOAD_MAX_XML_BYTES and first_cell_placed(package.open(self._part)):
+                # loads while the look below reads the XML (or after it, under a memory cap)
+                self._loading = SheetLoad(path, entry.name, background=background_allowed())
             kinds = package.style_kinds(book.styles)
             self._dates = {str(i): k for i, k in enumerate(kinds) if k is not NumberKind.NUMBER}
             self._date1904, self._full_calc = book.date1904, book.full_calc_on_load

@@ -4,6 +4,7 @@ calamine releases the GIL while it parses (measured: a 100,000-row sheet loads i
 a Python loop running meanwhile on the main thread is not slowed), so ``xlsx.XlsxTable`` starts
 the load first and runs ``xlsxlook``'s pass over the same XML (0.2 s) meanwhile: on two cores
 the two overlap. The thread only loads; every decision about the result stays with the caller.
+Under an address-space cap there is no thread (``background_allowed``).
 """
 
 from __future__ import annotations
@@ -16,18 +17,35 @@ from typing import Any
 THREAD_NAME = "rescheduler-xlsx-load"
 
 
-class SheetLoad:
-    """Load sheet ``name`` of the workbook at ``path`` in a daemon thread, started at once."""
+def background_allowed() -> bool:
+    """Whether the load may run in a thread: not when the process's address space is capped
+    (the upload page's check worker, ``web.check_memory_mb``). A second thread gets its own
+    malloc arena and stack, address space the cap counts, and calamine aborts the process on
+    a failed allocation instead of raising: measured, a 100,000-row sheet loaded under a
+    128 MB cap in the main thread and aborted in a thread. Capped, the load waits for the look
+    and runs in the caller's thread, as before the overlap."""
+    try:
+        import resource
+    except ImportError:  # not on this platform: no cap to respect
+        return True
+    return resource.getrlimit(resource.RLIMIT_AS)[0] == resource.RLIM_INFINITY
 
-    def __init__(self, path: Path, name: str) -> None:
+
+class SheetLoad:
+    """Load sheet ``name`` of the workbook at ``path``: in a daemon thread started at once when
+    ``background``, else in the caller's thread when ``result`` is first asked for."""
+
+    def __init__(self, path: Path, name: str, *, background: bool = True) -> None:
         self._book: Any = None
         self._sheet: Any = None
         self._error: BaseException | None = None
         self._done = threading.Event()  # waited on instead of join(): see ``result``
-        self._thread = threading.Thread(
-            target=self._load, args=(os.fspath(path), name), name=THREAD_NAME, daemon=True
-        )
-        self._thread.start()
+        self._args = os.fspath(path), name
+        self._started = background
+        if background:
+            thread = threading.Thread(target=self._load, args=self._args, name=THREAD_NAME)
+            thread.daemon = True
+            thread.start()
 
     def _load(self, path: str, name: str) -> None:
         import python_calamine
@@ -51,6 +69,11 @@ class SheetLoad:
         Not ``Thread.join``: on Python 3.11 a join cut short by Ctrl-C marks the thread as
         ended while it still runs (CPython gh-90882), so the next join returns at once and the
         workbook would be closed under calamine's feet ("Already borrowed")."""
+        if not self._started:
+            if not raising:  # given up before it began: nothing to wait for, nothing to close
+                return None, None
+            self._started = True
+            self._load(*self._args)
         self._done.wait()
         if self._error is not None and raising:
             error, self._error = self._error, None

@@ -4,7 +4,10 @@ It finds the stored dimension (the last row, for progress), the merged ranges (l
 the rows), the hidden rows and columns (a column of width 0 is hidden too), whether the rows
 come in order (calamine would keep one of two rows 2, and a row would vanish: refused),
 whether every cell carries its reference (``<c r="A1"``, without which calamine's rows and
-``xlsxscan``'s cells could not be matched), and whether any cell needs ``xlsxscan`` at all.
+``xlsxscan``'s cells could not be matched), whether any cell needs ``xlsxscan`` at all, and
+that the XML ends with the worksheet's end tag (a sheet cut short inside a whole zip archive
+would otherwise read as the rows before the cut: calamine refuses it, the streaming reader
+would not).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from rescheduler.read.spreadsheet import HiddenRows, Merge, parse_ref
 from rescheduler.read.xlsxparts import CHUNK, damaged
 from rescheduler.read.xlsxscan import special_patterns
 
-__all__ = ["SheetLook", "look_at_sheet"]
+__all__ = ["SheetLook", "first_cell_placed", "look_at_sheet"]
 
 _DIMENSION = re.compile(rb"""<(?:\w+:)?dimension\s+ref\s*=\s*["'][A-Z]*\d*:?[A-Z]*(\d+)["']""")
 _ROOT = re.compile(rb"<(\w+:)?worksheet\b")
@@ -31,6 +34,10 @@ _HIDDEN_ROW = re.compile(rb"""<(?:\w+:)?row\s[^>]*?\bhidden\s*=\s*["'](?:1|true)
 _COL = re.compile(rb"<(?:\w+:)?col\s[^>]*>")
 _ROW_NUMBER = rb"""row\s[^>]*?\br\s*=\s*["'](\d+)"""  # after "<" and the sheet's prefix
 _ATTR = re.compile(rb"""(\w+)\s*=\s*["']([^"']*)["']""")
+_END = re.compile(rb"</(?:\w+:)?worksheet\s*>\s*\Z")
+_FIRST_CELL = re.compile(rb"<(?:\w+:)?c(\s[^>]*)?/?>")  # a cell's start tag; group 1: attributes
+_PLACED = re.compile(rb"""[^>]*?\br\s*=\s*["']""")
+FIRST_CELL_WITHIN = 64 << 10
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,17 @@ class SheetLook:
     hidden_rows: HiddenRows | frozenset[int]
     hidden_columns: frozenset[int]
     special: bool
+
+
+def first_cell_placed(stream: IO[bytes]) -> bool:
+    """Whether the sheet's first cell (in its first 64 KB of XML) carries its reference
+    (``<c r="A1"``): if not, ``look_at_sheet`` will find the cells unplaced and the sheet is
+    streamed, so loading it with calamine is not worth starting. ``stream`` is closed here.
+    True when no cell is that near the start (then the look decides, as for every sheet)."""
+    with stream:
+        head = stream.read(FIRST_CELL_WITHIN)
+    found = _FIRST_CELL.search(head)
+    return found is None or _PLACED.match(found.group(1) or b"") is not None
 
 
 def _count(data: bytes, tags: tuple[bytes, ...]) -> int:
@@ -67,6 +85,7 @@ def look_at_sheet(
     patterns: list[re.Pattern[bytes]] = []
     hidden_rows, hidden_cols = HiddenRows(), set[int]()
     last_row = 0
+    ending = b""  # the XML's last bytes: it must end with the worksheet's end tag
     row_number = re.compile(b"<" + _ROW_NUMBER)
     with stream:
         edge = b""  # the previous chunk's last bytes: a tag may straddle two chunks
@@ -91,6 +110,9 @@ def look_at_sheet(
             if b"mergeCell" in whole:
                 found += _MERGE.findall(whole)
             tail = data[end:] if len(data) - end <= 256 else data[-256:]
+            ending = data[-256:]
+    if not _END.search(ending):  # cut short inside a whole zip: the rows before the cut only
+        raise error(damaged(suffix))
     merges = []
     for ref in dict.fromkeys(found):
         first, _sep, last = ref.decode("ascii").replace("$", "").partition(":")
