@@ -263,3 +263,57 @@ def test_a_sheet_cut_short_inside_a_whole_archive_refuses_the_file(
             zout.writestr(info, data)
     with pytest.raises(InputFileError, match="damaged or incomplete"), open_table(cut) as table:
         list(table.rows())
+
+
+def _row(n: int, agent: str = "agent") -> str:
+    return f'<row r="{n}">{inline(f"A{n}", ID[:-2] + f"{n:02d}")}{inline(f"B{n}", agent)}</row>'
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        _row(3, "a<b"),  # calamine ran the cell into row 4's first cell: "a1747...04"
+        _row(3).replace("</is>", "</xx>", 1),  # calamine: appointId "1747...03agent"
+        _row(3).replace("</c>", "", 1),  # a cell left open: read as empty
+        _row(3).replace("</row>", ""),
+        _row(3, "a&bogus;b"),  # an entity no XML defines: kept as written
+        "GARBAGE<<>>" + _row(3),
+    ],
+    ids=["lt-in-text", "mismatched-tag", "open-cell", "open-row", "bad-entity", "garbage"],
+)
+def test_a_sheet_that_is_not_well_formed_xml_refuses_the_file(tmp_path: Path, broken: str) -> None:
+    # both readers read past broken markup, each guessing differently; Excel never writes it
+    path = raw_xlsx(tmp_path / "b.xlsx", HEAD + _row(2) + broken + _row(4))
+    with pytest.raises(InputFileError, match="the sheet is not well-formed XML"):
+        read_all(path)
+
+
+def read_all(path: Path) -> int:
+    with open_table(path) as table:
+        return len(list(table.rows()))
+
+
+def test_a_dtd_refuses_the_file(tmp_path: Path) -> None:
+    import zipfile
+
+    whole = raw_xlsx(tmp_path / "w.xlsx", HEAD + _row(2))
+    dtd = tmp_path / "d.xlsx"
+    with zipfile.ZipFile(whole) as zin, zipfile.ZipFile(dtd, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename.endswith("sheet1.xml"):
+                data = b'<!DOCTYPE x [<!ENTITY a "aaaa">]>' + data
+            zout.writestr(info, data)
+    with pytest.raises(InputFileError, match=r"not well-formed XML \(a DTD"):
+        open_table(dtd)
+
+
+def test_shared_strings_that_are_not_well_formed_refuse_the_file(tmp_path: Path) -> None:
+    shared = ["<t>appointId</t>", "<t>userAccount</t>", "<t>a<b</t>"]
+    rows = (
+        '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
+        f'<row r="2">{inline("A2", ID)}<c r="B2" t="s"><v>2</v></c></row>'
+    )
+    path = raw_xlsx(tmp_path / "s.xlsx", rows, shared=shared)
+    with pytest.raises(InputFileError, match="shared strings is not well-formed XML"):
+        open_table(path)

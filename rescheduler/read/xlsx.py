@@ -45,6 +45,7 @@ from rescheduler.read.spreadsheet import (
     choose_sheet,
     too_long,
 )
+from rescheduler.read.wellformed import check_part
 from rescheduler.read.xlsxload import SheetLoad, background_allowed
 from rescheduler.read.xlsxlook import first_cell_placed, look_at_sheet
 from rescheduler.read.xlsxparts import (
@@ -115,6 +116,9 @@ class XlsxTable(SpreadsheetTable):
             self._max_row, self.merges, all_placed = look.max_row, look.merges, look.all_placed
             self.hidden_rows, self.hidden_columns = look.hidden_rows, look.hidden_columns
             self._special = look.special
+            if book.shared_strings is not None and package.exists(book.shared_strings):
+                part = package.open(book.shared_strings)  # both readers would read past faults
+                check_part(part, _("the workbook's shared strings"), self._error)
             if self._loading is not None:
                 self._book, loaded = self._loading.result()
                 self._loading = None

@@ -21,6 +21,7 @@ from rescheduler.errors import InputFileError
 from rescheduler.i18n import _
 from rescheduler.read.numfmt import NumberKind
 from rescheduler.read.spreadsheet import HiddenRows, Merge, parse_ref
+from rescheduler.read.wellformed import XmlCheck, well_formed
 from rescheduler.read.xlsxparts import CHUNK, damaged
 from rescheduler.read.xlsxscan import special_patterns
 
@@ -87,9 +88,11 @@ def look_at_sheet(
     last_row = 0
     ending = b""  # the XML's last bytes: it must end with the worksheet's end tag
     row_number = re.compile(b"<" + _ROW_NUMBER)
-    with stream:
+    xml = XmlCheck()
+    with stream, well_formed(_("the sheet"), error):
         edge = b""  # the previous chunk's last bytes: a tag may straddle two chunks
         while chunk := stream.read(CHUNK):
+            xml.feed(chunk)
             data = tail + chunk
             if not tags:  # the first chunk: the sheet's namespace prefix, its dimension
                 root = _ROOT.search(data)
@@ -113,6 +116,8 @@ def look_at_sheet(
             ending = data[-256:]
     if not _END.search(ending):  # cut short inside a whole zip: the rows before the cut only
         raise error(damaged(suffix))
+    with well_formed(_("the sheet"), error):
+        xml.close()
     merges = []
     for ref in dict.fromkeys(found):
         first, _sep, last = ref.decode("ascii").replace("$", "").partition(":")
