@@ -186,3 +186,31 @@ def test_an_ods_date_cell_shown_without_its_time_is_refused() -> None:
         "'2030-01-15' and holds 2030-01-15T09:30:00); in an .ods file rescheduler cannot tell "
         "which rows: format them to show the time, or save the file as .xlsx"
     )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        (b"<text:p>agent01</text:p>", b"<text:p>a<b</text:p>"),
+        (b"<text:p>agent01</text:p>", b"<text:p>agent01"),
+    ],
+    ids=["lt-in-text", "unbalanced"],
+)
+def test_an_ods_that_is_not_well_formed_xml_is_refused(
+    tmp_path: Path, change: tuple[bytes, bytes]
+) -> None:
+    # calamine reads past broken markup (and guesses); LibreOffice never writes it
+    import zipfile
+
+    broken = tmp_path / "broken.ods"
+    with (
+        zipfile.ZipFile(FIXTURES / "plain.ods") as zin,
+        zipfile.ZipFile(broken, "w", zipfile.ZIP_DEFLATED) as zout,
+    ):
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "content.xml":
+                data = data.replace(*change)
+            zout.writestr(info, data)
+    with pytest.raises(InputFileError, match="the sheet is not well-formed XML"):
+        _rows(broken)

@@ -41,6 +41,7 @@ from rescheduler.read.spreadsheet import (
     choose_sheet,
     too_long,
 )
+from rescheduler.read.wellformed import XmlCheck, well_formed
 from rescheduler.read.xlsxparts import CHUNK, damaged, sniff
 
 __all__ = ["CalamineTable"]
@@ -150,9 +151,15 @@ class CalamineTable(SpreadsheetTable):
         """Refuse an .ods sheet with error cells or merged cells (calamine cannot show them)."""
         current, errors, merged, hidden = None, False, False, False
         dateonly: tuple[str, str] | None = None  # a date cell shown without its time
-        with zipfile.ZipFile(self.path) as package, package.open("content.xml") as stream:
+        xml = XmlCheck()  # calamine reads past broken markup: see ``wellformed``
+        with (
+            zipfile.ZipFile(self.path) as package,
+            package.open("content.xml") as stream,
+            well_formed(_("the sheet"), self._error),
+        ):
             tail = b""
             while chunk := stream.read(CHUNK):
+                xml.feed(chunk)
                 data = tail + chunk
                 cut = data.rfind(b">") + 1
                 for m in _ODS_MARKS.finditer(data[:cut]):
@@ -167,6 +174,7 @@ class CalamineTable(SpreadsheetTable):
                         hidden = hidden or m.group(5) is not None
                         merged = merged or m.group(3) is not None or m.group(4) is not None
                 tail = data[cut:]
+            xml.close()
         if errors:
             raise self._error(
                 _(
