@@ -212,5 +212,5 @@ def test_an_ods_that_is_not_well_formed_xml_is_refused(
             if info.filename == "content.xml":
                 data = data.replace(*change)
             zout.writestr(info, data)
-    with pytest.raises(InputFileError, match="the sheet is not well-formed XML"):
+    with pytest.raises(InputFileError, match="the sheet holds XML that no spreadsheet program"):
         _rows(broken)
