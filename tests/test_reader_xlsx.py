@@ -515,7 +515,7 @@ def test_cdata_sections_are_text(tmp_path: Path) -> None:
     assert rows_of(path) == [Row(2, ("a & 1 < 2 &amp; c",))]
 
 
-@pytest.mark.parametrize("inside", ["a</t>b", "<b>bold</b>", "<!-- x -->"])
+@pytest.mark.parametrize("inside", ["a</t>b", "<b>bold</b>", "<!-- x -->", "a\n</t>\nb"])
 def test_markup_inside_a_cdata_section_refuses_the_file(tmp_path: Path, inside: str) -> None:
     # the streaming reader cut the cell at a "</t>" inside CDATA, then recursed without end
     # (an internal error); no spreadsheet writes CDATA, let alone markup inside one
@@ -548,3 +548,13 @@ def test_number_cells_read_as_excel_holds_them(tmp_path: Path) -> None:
         "123456789012345",
         "1E+20",
     ]
+
+
+def test_markup_in_cdata_split_between_two_reads_is_still_seen() -> None:
+    # expat hands CDATA text over in pieces; a "<" ending one read and "/t>" starting the next
+    from rescheduler.read.wellformed import NotWellFormed, XmlCheck
+
+    check = XmlCheck()
+    check.feed(b"<a><t><![CDATA[ab<")
+    with pytest.raises(NotWellFormed, match="markup inside a CDATA section"):
+        check.feed(b"/t>cd]]></t></a>")

@@ -70,10 +70,12 @@ class XmlCheck:
         parser.EndCdataSectionHandler = self._cdata_ends
 
     def _cdata_starts(self) -> None:
-        self._parser.CharacterDataHandler = _no_markup_in_cdata
+        self._cdata: list[str] = []  # expat may hand the text over in pieces (line ends, chunks)
+        self._parser.CharacterDataHandler = self._cdata.append
 
     def _cdata_ends(self) -> None:
         self._parser.CharacterDataHandler = None
+        _no_markup_in_cdata("".join(self._cdata))
 
     def feed(self, data: bytes) -> None:
         try:
