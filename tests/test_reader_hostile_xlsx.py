@@ -319,7 +319,7 @@ def test_shared_strings_that_are_not_well_formed_refuse_the_file(tmp_path: Path)
         f'<row r="2">{inline("A2", ID)}<c r="B2" t="s"><v>2</v></c></row>'
     )
     path = raw_xlsx(tmp_path / "s.xlsx", rows, shared=shared)
-    with pytest.raises(InputFileError, match="shared strings holds XML that no spreadsheet"):
+    with pytest.raises(InputFileError, match="shared-strings table holds XML that no spreadsheet"):
         open_table(path)
 
 

@@ -381,7 +381,7 @@ def test_a_reference_to_no_character_refuses_the_file(tmp_path: Path) -> None:
         '<c r="B2" t="s"><v>2</v></c></row>'
     )
     path = raw_xlsx(tmp_path / "a.xlsx", rows, shared=shared)
-    with pytest.raises(InputFileError, match="shared strings holds XML that no spreadsheet"):
+    with pytest.raises(InputFileError, match="shared-strings table holds XML that no spreadsheet"):
         rows_of(path)
 
 

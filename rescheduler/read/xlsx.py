@@ -118,7 +118,7 @@ class XlsxTable(SpreadsheetTable):
             self._special = look.special
             if book.shared_strings is not None and package.exists(book.shared_strings):
                 part = package.open(book.shared_strings)  # both readers would read past faults
-                check_part(part, _("the workbook's shared strings"), self._error)
+                check_part(part, _("the workbook's shared-strings table"), self._error)
             if self._loading is not None:
                 self._book, loaded = self._loading.result()
                 self._loading = None
