@@ -215,3 +215,32 @@ def test_a_wait_cut_short_by_ctrl_c_still_waits_for_the_load_the_next_time(
     assert sheet is not None  # the second wait lasted until the load was done
     book.close()
     assert loading_threads() == []
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_the_shared_strings_are_read_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, streamed: bool
+) -> None:
+    # checked for well-formed XML in the same read that collects them (a streamed sheet's
+    # table was read twice); calamine reads its own copy when the sheet is loaded
+    from rescheduler.read.xlsxparts import Package
+
+    if streamed:
+        monkeypatch.setattr(xlsx, "LOAD_MAX_XML_BYTES", -1)
+    opened: list[str] = []
+    open_part = Package.open
+
+    def counting(self: Package, name: str) -> object:
+        opened.append(name)
+        return open_part(self, name)
+
+    monkeypatch.setattr(Package, "open", counting)
+    rows = '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
+    rows += f'<row r="2"><c r="A2" t="inlineStr"><is><t>{ID}</t></is></c>'
+    rows += '<c r="B2" t="s"><v>2</v></c></row>'
+    path = raw_xlsx(
+        tmp_path / "s.xlsx", rows, shared=["<t>appointId</t>", "<t>workNo</t>", "<t>7</t>"]
+    )
+    with open_table(path) as table:
+        assert [r.values for r in table.rows()] == [(ID, "7")]
+    assert sum(name.endswith("sharedStrings.xml") for name in opened) == 1

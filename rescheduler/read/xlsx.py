@@ -53,6 +53,7 @@ from rescheduler.read.xlsxparts import (
     Package,
     damaged,
     last_end_tag,
+    shared_strings_label,
     sniff,
 )
 from rescheduler.read.xlsxscan import Unplaceable, special_cells
@@ -116,15 +117,17 @@ class XlsxTable(SpreadsheetTable):
             self._max_row, self.merges, all_placed = look.max_row, look.merges, look.all_placed
             self.hidden_rows, self.hidden_columns = look.hidden_rows, look.hidden_columns
             self._special = look.special
-            if book.shared_strings is not None and package.exists(book.shared_strings):
-                part = package.open(book.shared_strings)  # both readers would read past faults
-                check_part(part, _("the workbook's shared-strings table"), self._error)
+            strings = book.shared_strings
+            if self._loading is not None and all_placed and strings and package.exists(strings):
+                # calamine reads past faults: checked here, while it loads (streamed, the
+                # table is checked as it is read below)
+                check_part(package.open(strings), shared_strings_label(), self._error)
             if self._loading is not None:
                 self._book, loaded = self._loading.result()
                 self._loading = None
                 if all_placed:  # else calamine's rows could not be matched: streamed
                     self._loaded = loaded
-            self._strings = [] if self._loaded else package.shared_strings(book.shared_strings)
+            self._strings = [] if self._loaded else package.shared_strings(strings, self._error)
             self._read_header()
         except InputFileError:
             self.close()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -22,13 +22,13 @@ from rescheduler.errors import InputFileError
 from rescheduler.i18n import _
 from rescheduler.read.numfmt import NumberKind, builtin_kind, format_kind
 from rescheduler.read.spreadsheet import HIDDEN, VERY_HIDDEN, VISIBLE, SheetEntry
+from rescheduler.read.wellformed import XmlCheck, well_formed
 from rescheduler.read.xmltext import rich_text
 
 MAX_PART_BYTES = 64 << 20  # workbook, relationships, styles: far larger than any real one
 CHUNK = 1 << 20
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
-
 
 
 def sniff(path: Path, expected: str) -> str | None:
@@ -74,6 +74,11 @@ def sniff(path: Path, expected: str) -> str | None:
             "CSV file, rename it to .csv"
         ).format(suffix=expected)
     return None
+
+
+def shared_strings_label() -> str:
+    """The shared-strings part, as a message names it (in the reader's language)."""
+    return _("the workbook's shared-strings table")
 
 
 def damaged(suffix: str) -> str:
@@ -219,16 +224,20 @@ class Package:
                     kinds.append(builtin_kind(fmt_id) if code is None else format_kind(code))
         return kinds
 
-    def shared_strings(self, part: str | None) -> list[str]:
-        """The shared-strings table, streamed: rich-text runs joined, phonetic runs left out."""
+    def shared_strings(self, part: str | None, error: Callable[[str], InputFileError]) -> list[str]:
+        """The shared-strings table, streamed: rich-text runs joined, phonetic runs left out;
+        checked by ``wellformed`` in the same read (``error`` makes its refusal)."""
         if part is None or not self.exists(part):
             return []
-        return list(_iter_shared_strings(self.open(part)))
+        xml = XmlCheck()
+        with well_formed(shared_strings_label(), error):
+            strings = list(_iter_shared_strings(self.open(part), xml.feed))
+            xml.close()
+        return strings
 
 
 _SI = re.compile(r"<(?:\w+:)?si\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?si>)", re.DOTALL)
 _SI_END = re.compile(r"</(?:\w+:)?si>")
-
 
 
 def last_end_tag(data: bytes, local: bytes) -> int:
@@ -244,11 +253,12 @@ def last_end_tag(data: bytes, local: bytes) -> int:
     return -1
 
 
-def _iter_shared_strings(stream: IO[bytes]) -> Iterator[str]:
+def _iter_shared_strings(stream: IO[bytes], seen: Callable[[bytes], None]) -> Iterator[str]:
     with stream:
         tail = b""
         while True:
             chunk = stream.read(CHUNK)
+            seen(chunk)
             data = tail + chunk
             cut = last_end_tag(data, b"si") if chunk else len(data)
             if cut < 0:

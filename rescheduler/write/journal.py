@@ -139,9 +139,12 @@ class Journal:
                     self._db.close()
                 self._db = None
         finally:
-            if self._lock_fd is not None:
-                lock.release(self._lock_fd)
-                self._lock_fd = None
+            self._release_lock()
+
+    def _release_lock(self) -> None:
+        if self._lock_fd is not None:
+            lock.release(self._lock_fd)
+            self._lock_fd = None
 
     def close(self, *, finished: bool = True) -> None:
         """Commit what is pending and close; the lock is released even if the commit fails."""
@@ -164,9 +167,7 @@ class Journal:
                     self._db.close()
                     self._db = None
         finally:
-            if self._lock_fd is not None:
-                lock.release(self._lock_fd)
-                self._lock_fd = None
+            self._release_lock()
 
     def __enter__(self) -> Journal:
         return self
@@ -321,8 +322,10 @@ def journals_of(input_path: Path, folders: list[Path]) -> list[tuple[Path, str]]
         for name in names:
             path = Path(folder) / name
             for recorded, started in journal_runs(path):
-                same = recorded == wanted if os.path.isabs(recorded) else (
-                    Path(recorded).name == Path(wanted).name
+                same = (
+                    recorded == wanted
+                    if os.path.isabs(recorded)
+                    else (Path(recorded).name == Path(wanted).name)
                 )
                 if same:
                     found[path] = max(found.get(path, ""), started)
